@@ -1,0 +1,29 @@
+"""The ``stagebourse`` command: Flask's CLI plus the project's own commands.
+
+Commands are thin callers of ``services/``, like the web views.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from stagebourse.cli.demo import demo_command
+from stagebourse.cli.seed import seed_group
+
+
+def _create_app() -> Flask:
+    from stagebourse.web import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Bourse de stages de Valenciennes Métropole : administration en ligne de commande."""
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(seed_group)
+    app.cli.add_command(demo_command)

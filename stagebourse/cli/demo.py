@@ -1,0 +1,56 @@
+"""``stagebourse demo``: one command from a fresh clone to a running demo on SQLite."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from stagebourse.services.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    DEMO_PUPIL_CODE,
+    demo_exists,
+    seed_demo,
+)
+from stagebourse.services.reference import load_reference
+
+ROLE_LABELS = {
+    "steering": "Groupe de pilotage",
+    "teacher": "Professeur référent",
+    "company": "Structure d'accueil",
+    "tutor": "Tuteur",
+}
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Préparer la base sans lancer le serveur.")
+@with_appcontext
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Créer et migrer la base, charger la démo et servir l'application."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["STAGEBOURSE_ENV"] == "production":
+        raise click.ClickException("La démonstration est interdite en production.")
+    click.echo(f"Base : {app.config['SQLALCHEMY_DATABASE_URI']}")
+    upgrade()
+    for report in load_reference():
+        click.echo(report.lines()[0])
+    if demo_exists():
+        click.echo("Données de démonstration déjà présentes.")
+    else:
+        summary = seed_demo()
+        click.echo(
+            f"Démonstration : {summary.companies} structures, {summary.offers} offres, "
+            f"{summary.pupils} élèves, {summary.requests} demandes."
+        )
+    click.echo("\nComptes de démonstration (mot de passe « %s ») :" % DEMO_PASSWORD)
+    for role, email in DEMO_ACCOUNTS.items():
+        click.echo(f"  {ROLE_LABELS[role.value]:<22} {email}")
+    click.echo(f"  {'Élève (code d’accès)':<22} {DEMO_PUPIL_CODE}")
+    if no_serve:
+        return
+    click.echo(f"\nOuvrez http://{host}:{port}/  (Ctrl+C pour arrêter)")
+    app.run(host=host, port=port, debug=False, use_reloader=False)

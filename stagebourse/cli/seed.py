@@ -1,0 +1,49 @@
+"""``stagebourse seed …``: reference data and the demo campaign."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from stagebourse.services import ServiceError
+from stagebourse.services.demo import seed_demo
+from stagebourse.services.reference import load_reference
+
+
+@click.group("seed")
+def seed_group() -> None:
+    """Charger les données de référence ou de démonstration."""
+
+
+@seed_group.command("reference")
+@with_appcontext
+def seed_reference() -> None:
+    """Charger communes, établissements et secteurs depuis seed/ (relançable sans effet)."""
+    reports = load_reference()
+    for report in reports:
+        for line in report.lines():
+            click.echo(line)
+    if any(report.errors for report in reports):
+        click.echo("Des lignes ont été rejetées : corrigez-les dans seed/ puis relancez.", err=True)
+        sys.exit(1)
+
+
+@seed_group.command("demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Créer la campagne de démonstration (refusé en production)."""
+    if current_app.config["STAGEBOURSE_ENV"] == "production":
+        raise click.ClickException(
+            "Les comptes de démonstration sont interdits en production (STAGEBOURSE_ENV)."
+        )
+    try:
+        summary = seed_demo()
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Démonstration : {summary.companies} structures, {summary.offers} offres, "
+        f"{summary.pupils} élèves, {summary.requests} demandes."
+    )

@@ -1,0 +1,108 @@
+"""Settings read from the environment.
+
+Every variable is documented in the README ("Configuration"). The embedded default is a SQLite
+file in the instance folder; production sets ``STAGEBOURSE_ENV=production``, ``DATABASE_URL``
+(PostgreSQL) and a strong ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+WEAK_SECRET_KEYS = {"", "dev", "secret", "changeme", "change-me", "demo", "test"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the message says which and how to fix it."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Route PostgreSQL URLs through psycopg 3, whatever scheme the operator wrote."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Read the demo secret key from the instance folder, creating it once."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def check_production_secret(key: str | None) -> None:
+    if key is None or key.strip().lower() in WEAK_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            "SECRET_KEY est absente ou trop faible pour la production : fournissez au moins "
+            f"{MIN_SECRET_KEY_LENGTH} caractères aléatoires, par exemple "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+
+
+def from_environment(instance_path: str) -> dict[str, object]:
+    """Build the Flask config mapping from environment variables."""
+    env = os.environ.get("STAGEBOURSE_ENV", "development")
+    production = env == "production"
+    secret_key = os.environ.get("SECRET_KEY")
+    if production:
+        check_production_secret(secret_key)
+    elif not secret_key:
+        secret_key = instance_secret_key(instance_path)
+
+    default_db = "sqlite:///" + str(Path(instance_path) / "stagebourse.sqlite3")
+    mail_port = int(os.environ.get("MAIL_PORT", "25"))
+    return {
+        "STAGEBOURSE_ENV": env,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            os.environ.get("DATABASE_URL", default_db)
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": mail_port,
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Bourse de stages <ne-pas-repondre@stagebourse.fr>"
+        ),
+        "MAIL_REPLY_TO": os.environ.get("MAIL_REPLY_TO", "pilotage@stagebourse.fr"),
+        "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", "10")),
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
+        "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900")),
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "LANGUAGES": ["fr", "en"],
+        "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    }
+
+
+def demo_data_allowed(config: dict[str, object] | object) -> bool:
+    """Demo accounts (known passwords) must never exist in production."""
+    env = config.get("STAGEBOURSE_ENV") if isinstance(config, dict) else None
+    return env != "production"

@@ -1,0 +1,39 @@
+"""The domain model. Importing this package registers every table on the metadata."""
+
+from stagebourse.models.base import Base, Level, utcnow
+from stagebourse.models.campaigns import Campaign, CampaignSchoolWeek, CampaignState
+from stagebourse.models.companies import (
+    ApiToken,
+    CharterStatus,
+    Company,
+    CompanyKind,
+    CompanyState,
+    Tutor,
+)
+from stagebourse.models.journal import JournalEntry
+from stagebourse.models.matching import Assignment, AssignmentState, MatchingRun, RunState
+from stagebourse.models.materials import Audience, Material, MaterialAcknowledgement
+from stagebourse.models.offers import Offer, OfferState, OfferWeek
+from stagebourse.models.outbox import OutboxMessage, OutboxState
+from stagebourse.models.pupils import ConsentMethod, Gender, Pupil
+from stagebourse.models.questionnaires import (
+    Questionnaire,
+    QuestionnaireInvitation,
+    QuestionnaireResponse,
+    QuestionnaireState,
+    Respondent,
+)
+from stagebourse.models.reference import Commune, Priority, School, SchoolKind, Sector
+from stagebourse.models.requests import MAX_WISHES, Request, RequestState, Wish
+from stagebourse.models.users import LoginFailure, Role, User
+
+__all__ = [
+    "MAX_WISHES", "ApiToken", "Assignment", "AssignmentState", "Audience", "Base", "Campaign",
+    "CampaignSchoolWeek", "CampaignState", "CharterStatus", "Commune", "Company", "CompanyKind",
+    "CompanyState", "ConsentMethod", "Gender", "JournalEntry", "Level", "LoginFailure",
+    "MatchingRun", "Material", "MaterialAcknowledgement", "Offer", "OfferState", "OfferWeek",
+    "OutboxMessage", "OutboxState", "Priority", "Pupil", "Questionnaire",
+    "QuestionnaireInvitation", "QuestionnaireResponse", "QuestionnaireState", "Request",
+    "RequestState", "Respondent", "Role", "RunState", "School", "SchoolKind", "Sector", "Tutor",
+    "User", "Wish", "utcnow",
+]

@@ -1,0 +1,109 @@
+"""Matching rounds and the assignments they produce."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from stagebourse.models.base import ISO_WEEK_PATTERN, Base, UTCDateTime, enum_type, utcnow
+from stagebourse.models.campaigns import Campaign
+from stagebourse.models.offers import Offer
+from stagebourse.models.pupils import Pupil
+
+
+class RunState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"  # a dry run, ready to compare
+    FAILED = "failed"
+    PUBLISHED = "published"
+    DISCARDED = "discarded"
+
+
+class MatchingRun(Base):
+    """One round of the assignment, reproducible from its stored instance, parameters and seed."""
+
+    __tablename__ = "matching_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    round_number: Mapped[int] = mapped_column(default=1)
+    mechanism: Mapped[str] = mapped_column(sa.String(20), default="optimal")
+    state: Mapped[RunState] = mapped_column(
+        enum_type(RunState, "run_state"), default=RunState.QUEUED
+    )
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    seed: Mapped[int] = mapped_column(sa.BigInteger)
+    instance_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    instance_json: Mapped[str | None] = mapped_column(sa.Text)
+    result_json: Mapped[str | None] = mapped_column(sa.Text)
+    solver: Mapped[str | None] = mapped_column(sa.String(100))
+    objective: Mapped[float | None]
+    build_seconds: Mapped[float | None]
+    solve_seconds: Mapped[float | None]
+    pupil_count: Mapped[int | None]
+    placed_count: Mapped[int | None]
+    progress: Mapped[int] = mapped_column(default=0, server_default="0")
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    campaign: Mapped[Campaign] = relationship()
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="run", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (sa.CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),)
+
+    def __repr__(self) -> str:
+        return f"<MatchingRun {self.id} {self.state.value}>"
+
+
+class AssignmentState(enum.StrEnum):
+    PROPOSED = "proposed"  # part of a dry run
+    PUBLISHED = "published"  # announced, awaiting confirmation
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("matching_runs.id", ondelete="CASCADE"), index=True
+    )
+    pupil_id: Mapped[int] = mapped_column(sa.ForeignKey("pupils.id", ondelete="CASCADE"))
+    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id"), index=True)
+    week: Mapped[str] = mapped_column(sa.String(8))
+    rank: Mapped[int | None]
+    distance_km: Mapped[float]
+    cost: Mapped[float]
+    state: Mapped[AssignmentState] = mapped_column(
+        enum_type(AssignmentState, "assignment_state"), default=AssignmentState.PROPOSED
+    )
+    manual_reason: Mapped[str | None] = mapped_column(sa.Text)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    run: Mapped[MatchingRun] = relationship(back_populates="assignments")
+    pupil: Mapped[Pupil] = relationship()
+    offer: Mapped[Offer] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "pupil_id"),
+        sa.CheckConstraint(f"week LIKE '{ISO_WEEK_PATTERN}'", name="iso_week"),
+        sa.CheckConstraint("rank IS NULL OR rank BETWEEN 1 AND 5", name="rank"),
+    )

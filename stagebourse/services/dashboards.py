@@ -1,0 +1,164 @@
+"""What each kind of user sees first when signing in (read-only queries)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func, select
+
+from stagebourse.extensions import db
+from stagebourse.models import (
+    Campaign,
+    CampaignState,
+    Company,
+    CompanyState,
+    Offer,
+    OfferState,
+    OfferWeek,
+    OutboxMessage,
+    OutboxState,
+    Pupil,
+    Request,
+    RequestState,
+    Role,
+    School,
+    User,
+)
+
+
+@dataclass
+class PupilHome:
+    pupil: Pupil
+    campaign: Campaign | None
+    request: Request | None
+    deadline_passed: bool
+
+
+def current_campaign(level: object) -> Campaign | None:
+    """The most recent campaign of that level that is not finished."""
+    return db.session.scalar(
+        select(Campaign)
+        .where(Campaign.level == level, Campaign.state != CampaignState.FINISHED)
+        .order_by(Campaign.year.desc())
+        .limit(1)
+    )
+
+
+def pupil_home(user: User) -> PupilHome:
+    pupil = user.pupil
+    assert pupil is not None
+    campaign = current_campaign(pupil.level)
+    request = None
+    if campaign is not None:
+        request = db.session.scalar(
+            select(Request).where(Request.campaign_id == campaign.id,
+                                  Request.pupil_id == pupil.id)
+        )
+    passed = campaign is not None and dt.date.today() > campaign.requests_deadline
+    return PupilHome(pupil, campaign, request, passed)
+
+
+@dataclass
+class ClassRow:
+    class_name: str
+    pupils: int
+    confirmed: int
+
+
+@dataclass
+class TeacherHome:
+    school: School
+    validated: bool
+    classes: list[ClassRow]
+
+
+def teacher_home(user: User) -> TeacherHome:
+    assert user.school is not None
+    confirmed = func.sum(case((Request.state == RequestState.CONFIRMED, 1), else_=0))
+    rows = db.session.execute(
+        select(Pupil.class_name, func.count(func.distinct(Pupil.id)), confirmed)
+        .outerjoin(Request, Request.pupil_id == Pupil.id)
+        .where(Pupil.school_id == user.school.id)
+        .group_by(Pupil.class_name)
+        .order_by(Pupil.class_name)
+    ).all()
+    classes = [ClassRow(name, count, int(done or 0)) for name, count, done in rows]
+    return TeacherHome(user.school, user.validated_at is not None, classes)
+
+
+@dataclass
+class OfferRow:
+    offer: Offer
+    seats: int
+
+
+@dataclass
+class CompanyHome:
+    company: Company
+    offers: list[OfferRow] = field(default_factory=list)
+
+
+def _offer_rows(*conditions: object) -> list[OfferRow]:
+    seats = func.coalesce(func.sum(OfferWeek.seats), 0)
+    rows = db.session.execute(
+        select(Offer, seats)
+        .outerjoin(OfferWeek, OfferWeek.offer_id == Offer.id)
+        .where(*conditions)
+        .group_by(Offer.id)
+        .order_by(Offer.title)
+    ).all()
+    return [OfferRow(offer, int(total)) for offer, total in rows]
+
+
+def company_home(user: User) -> CompanyHome:
+    assert user.company is not None
+    return CompanyHome(user.company, _offer_rows(Offer.company_id == user.company.id))
+
+
+def tutor_home(user: User) -> list[OfferRow]:
+    return _offer_rows(Offer.tutor_id == user.tutor_id)
+
+
+@dataclass
+class SteeringHome:
+    campaigns: list[Campaign]
+    schools: int
+    pupils: int
+    companies_pending: int
+    companies_validated: int
+    offers_published: int
+    seats: int
+    mail_pending: int
+    mail_failed: int
+
+
+def steering_home() -> SteeringHome:
+    def count(query: object) -> int:
+        return int(db.session.scalar(query) or 0)  # type: ignore[arg-type]
+
+    companies = dict(db.session.execute(
+        select(Company.state, func.count()).group_by(Company.state)).all())
+    mail = dict(db.session.execute(
+        select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
+    return SteeringHome(
+        campaigns=list(db.session.scalars(
+            select(Campaign).order_by(Campaign.year.desc(), Campaign.level))),
+        schools=count(select(func.count()).select_from(School)),
+        pupils=count(select(func.count()).select_from(Pupil)),
+        companies_pending=companies.get(CompanyState.PENDING, 0),
+        companies_validated=companies.get(CompanyState.VALIDATED, 0),
+        offers_published=count(select(func.count()).select_from(Offer)
+                               .where(Offer.state == OfferState.PUBLISHED)),
+        seats=count(select(func.sum(OfferWeek.seats))
+                    .join(Offer, Offer.id == OfferWeek.offer_id)
+                    .where(Offer.state == OfferState.PUBLISHED)),
+        mail_pending=mail.get(OutboxState.PENDING, 0),
+        mail_failed=mail.get(OutboxState.FAILED, 0),
+    )
+
+
+def teachers_count(school: School) -> int:
+    return int(db.session.scalar(
+        select(func.count()).select_from(User)
+        .where(User.role == Role.TEACHER, User.school_id == school.id)) or 0)

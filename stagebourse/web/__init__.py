@@ -1,0 +1,158 @@
+"""The Flask application: factory, error pages, security headers, locale."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request, session
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+
+from stagebourse.config import from_environment
+from stagebourse.extensions import babel, csrf, db, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = Path(__file__).resolve().parent
+
+# Strict by design: no inline script or style anywhere in the templates.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        "stagebourse",
+        instance_relative_config=True,
+        template_folder=str(PACKAGE / "templates"),
+        static_folder=str(PACKAGE / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.config.update(from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True,
+                     render_as_batch=True)
+    login_manager.init_app(app)
+    mail.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(PACKAGE.parent / "translations"))
+    _configure_login()
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    app.after_request(_security_headers)
+
+    from stagebourse.cli import register_commands
+
+    register_commands(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def select_locale() -> str:
+    chosen = session.get("lang") if request else None
+    if chosen in ("fr", "en"):
+        return str(chosen)
+    return request.accept_languages.best_match(["fr", "en"], default="fr") or "fr"
+
+
+def _configure_login() -> None:
+    from stagebourse.services.accounts import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = _l("Connectez-vous pour accéder à cette page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from stagebourse.web.auth.routes import bp as auth_bp
+    from stagebourse.web.company.routes import bp as company_bp
+    from stagebourse.web.public.routes import bp as public_bp
+    from stagebourse.web.pupil.routes import bp as pupil_bp
+    from stagebourse.web.steering.routes import bp as steering_bp
+    from stagebourse.web.teacher.routes import bp as teacher_bp
+    from stagebourse.web.tutor.routes import bp as tutor_bp
+
+    for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
+                      steering_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def page(status: int, title: Any, message: Any) -> tuple[str, int]:
+        return render_template("errors/error.html", status=status, title=title,
+                               message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return page(400, _l("Formulaire expiré"),
+                    _l("Ce formulaire a expiré ou a été ouvert dans un autre onglet. "
+                       "Revenez en arrière, rechargez la page et envoyez-le de nouveau."))
+
+    @app.errorhandler(400)
+    def bad_request(error: Exception) -> tuple[str, int]:
+        return page(400, _l("Requête incorrecte"),
+                    _l("La demande n'a pas pu être comprise. Revenez en arrière et réessayez."))
+
+    @app.errorhandler(403)
+    def forbidden(error: Exception) -> tuple[str, int]:
+        return page(403, _l("Accès refusé"),
+                    _l("Cette page est réservée à un autre type de compte. Revenez à votre "
+                       "page d'accueil, ou déconnectez-vous pour changer de compte."))
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        return page(404, _l("Page introuvable"),
+                    _l("Cette page n'existe pas ou ne vous est pas accessible. Vérifiez "
+                       "l'adresse, ou revenez à l'accueil."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(error: Exception) -> tuple[str, int]:
+        return page(405, _l("Action impossible"),
+                    _l("Cette action ne peut pas être faite ainsi. Utilisez les boutons de "
+                       "la page."))
+
+    @app.errorhandler(413)
+    def too_large(error: Exception) -> tuple[str, int]:
+        return page(413, _l("Fichier trop volumineux"),
+                    _l("Le fichier dépasse 10 Mo. Envoyez un fichier plus petit."))
+
+    @app.errorhandler(500)
+    def server_error(error: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        return page(500, _l("Erreur du service"),
+                    _l("Une erreur inattendue s'est produite ; rien n'a été enregistré. "
+                       "Réessayez dans un instant. Si cela se reproduit, prévenez le groupe "
+                       "de pilotage."))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {"current_locale": str(get_locale() or "fr")}
+
+
+def _security_headers(response: Any) -> Any:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if response.mimetype == "text/html":
+        headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,24 @@
+"""Pages anyone can open: the home page and the language switch."""
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from stagebourse.web.forms import safe_next
+from stagebourse.web.guards import home_url_for
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def index() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user.role))
+    return render_template("public/index.html")
+
+
+@bp.route("/langue/<any(fr, en):lang>")
+def set_language(lang: str) -> Response:
+    # Only a display preference: safe as a plain link, no CSRF stake.
+    session["lang"] = lang
+    return redirect(safe_next(request.args.get("next")) or url_for("public.index"))
