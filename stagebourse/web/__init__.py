@@ -78,12 +78,12 @@ def _configure_login() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.auth.routes import bp as auth_bp
-    from stagebourse.web.company.routes import bp as company_bp
+    from stagebourse.web.company import bp as company_bp
     from stagebourse.web.public.routes import bp as public_bp
-    from stagebourse.web.pupil.routes import bp as pupil_bp
-    from stagebourse.web.steering.routes import bp as steering_bp
-    from stagebourse.web.teacher.routes import bp as teacher_bp
-    from stagebourse.web.tutor.routes import bp as tutor_bp
+    from stagebourse.web.pupil import bp as pupil_bp
+    from stagebourse.web.steering import bp as steering_bp
+    from stagebourse.web.teacher import bp as teacher_bp
+    from stagebourse.web.tutor import bp as tutor_bp
 
     for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
                       steering_bp):

@@ -1,12 +1,9 @@
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_login import current_user
 
-from stagebourse.models import Role
 from stagebourse.services import dashboards
-from stagebourse.web.guards import guard_blueprint
+from stagebourse.web.pupil import bp
 
-bp = Blueprint("pupil", __name__, url_prefix="/eleve")
-guard_blueprint(bp, Role.PUPIL)
 
 
 @bp.route("/")

@@ -1,11 +1,8 @@
-from flask import Blueprint, render_template
+from flask import render_template
 
-from stagebourse.models import Role
 from stagebourse.services import dashboards
-from stagebourse.web.guards import guard_blueprint
+from stagebourse.web.steering import bp
 
-bp = Blueprint("steering", __name__, url_prefix="/pilotage")
-guard_blueprint(bp, Role.STEERING)
 
 
 @bp.route("/")

@@ -1,12 +1,9 @@
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_login import current_user
 
-from stagebourse.models import Role
 from stagebourse.services import dashboards
-from stagebourse.web.guards import guard_blueprint
+from stagebourse.web.teacher import bp
 
-bp = Blueprint("teacher", __name__, url_prefix="/professeur")
-guard_blueprint(bp, Role.TEACHER)
 
 
 @bp.route("/")
