@@ -1,13 +1,12 @@
 """initial schema
 
 Revision ID: 6d0f4eac0107
-Revises: 
+Revises:
 Create Date: 2026-11-28 13:22:08.212144
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '6d0f4eac0107'

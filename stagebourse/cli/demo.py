@@ -46,7 +46,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
             f"Démonstration : {summary.companies} structures, {summary.offers} offres, "
             f"{summary.pupils} élèves, {summary.requests} demandes."
         )
-    click.echo("\nComptes de démonstration (mot de passe « %s ») :" % DEMO_PASSWORD)
+    click.echo(f"\nComptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
     for role, email in DEMO_ACCOUNTS.items():
         click.echo(f"  {ROLE_LABELS[role.value]:<22} {email}")
     click.echo(f"  {'Élève (code d’accès)':<22} {DEMO_PUPIL_CODE}")

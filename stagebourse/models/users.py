@@ -54,7 +54,9 @@ class User(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     school: Mapped[School | None] = relationship()
-    company: Mapped[Company | None] = relationship(back_populates="members", foreign_keys=[company_id])
+    company: Mapped[Company | None] = relationship(
+        back_populates="members", foreign_keys=[company_id]
+    )
     pupil: Mapped[Pupil | None] = relationship(back_populates="user", foreign_keys=[pupil_id])
     tutor: Mapped[Tutor | None] = relationship()
 

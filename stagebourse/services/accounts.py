@@ -16,8 +16,7 @@ from sqlalchemy import delete, func, select
 
 from stagebourse.extensions import db
 from stagebourse.models import LoginFailure, Role, User, utcnow
-from stagebourse.services import ServiceError
-from stagebourse.services import journal
+from stagebourse.services import ServiceError, journal
 from stagebourse.services.notifications import public_url, queue_email
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters

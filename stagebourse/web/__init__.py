@@ -141,6 +141,10 @@ def _register_error_handlers(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from stagebourse.web.labels import label
+
+    app.jinja_env.globals["label"] = label
+
     @app.context_processor
     def inject() -> dict[str, Any]:
         return {"current_locale": str(get_locale() or "fr")}

@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from stagebourse.services import ServiceError
-from stagebourse.services import accounts
+from stagebourse.services import ServiceError, accounts
 from stagebourse.web.auth.forms import (
     CodeSignInForm,
     PasswordSignInForm,

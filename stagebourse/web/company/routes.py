@@ -5,7 +5,6 @@ from stagebourse.services import dashboards
 from stagebourse.web.company import bp
 
 
-
 @bp.route("/")
 def home() -> str:
     return render_template("company/home.html", home=dashboards.company_home(current_user))

@@ -5,7 +5,6 @@ from stagebourse.services import dashboards
 from stagebourse.web.pupil import bp
 
 
-
 @bp.route("/")
 def home() -> str:
     return render_template("pupil/home.html", home=dashboards.pupil_home(current_user))

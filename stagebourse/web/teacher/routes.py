@@ -5,7 +5,6 @@ from stagebourse.services import dashboards
 from stagebourse.web.teacher import bp
 
 
-
 @bp.route("/")
 def home() -> str:
     return render_template("teacher/home.html", home=dashboards.teacher_home(current_user))

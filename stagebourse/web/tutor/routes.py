@@ -5,7 +5,6 @@ from stagebourse.services import dashboards
 from stagebourse.web.tutor import bp
 
 
-
 @bp.route("/")
 def home() -> str:
     return render_template("tutor/home.html", offers=dashboards.tutor_home(current_user))

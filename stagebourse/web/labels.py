@@ -1,0 +1,45 @@
+"""French labels for the domain's states and kinds, one place for the whole UI."""
+
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+LABELS: dict[str, object] = {
+    # Campaign states
+    "CampaignState.draft": _l("brouillon"),
+    "CampaignState.open": _l("ouverte aux vœux"),
+    "CampaignState.closed": _l("vœux clos"),
+    "CampaignState.matched": _l("affectation calculée"),
+    "CampaignState.published": _l("résultats publiés"),
+    "CampaignState.finished": _l("terminée"),
+    # Company states and charter
+    "CompanyState.pending": _l("en attente de validation"),
+    "CompanyState.validated": _l("validée"),
+    "CompanyState.rejected": _l("refusée"),
+    "CompanyState.suspended": _l("suspendue"),
+    "CharterStatus.none": _l("non déclarée"),
+    "CharterStatus.declared": _l("signature déclarée"),
+    "CharterStatus.verified": _l("signataire vérifié"),
+    # Offers
+    "OfferState.draft": _l("brouillon"),
+    "OfferState.published": _l("publiée"),
+    "OfferState.withdrawn": _l("retirée"),
+    # Requests
+    "RequestState.draft": _l("en cours"),
+    "RequestState.confirmed": _l("confirmée"),
+    "RequestState.found_own": _l("stage trouvé par ses propres moyens"),
+    "RequestState.withdrawn": _l("retirée"),
+    # Levels
+    "Level.3e": _l("3e"),
+    "Level.2de": _l("seconde"),
+}
+
+
+def label(value: enum.Enum | None) -> str:
+    """``{{ label(campaign.state) }}`` → « ouverte aux vœux »."""
+    if value is None:
+        return ""
+    found = LABELS.get(f"{type(value).__name__}.{value.value}")
+    return str(found) if found is not None else str(value.value)
