@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 
 from stagebourse.extensions import db
 from stagebourse.models import (
@@ -21,7 +22,6 @@ from stagebourse.models import (
     Pupil,
     Request,
     RequestState,
-    Role,
     School,
     User,
 )
@@ -99,7 +99,7 @@ class CompanyHome:
     offers: list[OfferRow] = field(default_factory=list)
 
 
-def _offer_rows(*conditions: object) -> list[OfferRow]:
+def _offer_rows(*conditions: ColumnElement[bool]) -> list[OfferRow]:
     seats = func.coalesce(func.sum(OfferWeek.seats), 0)
     rows = db.session.execute(
         select(Offer, seats)
@@ -134,8 +134,8 @@ class SteeringHome:
 
 
 def steering_home() -> SteeringHome:
-    def count(query: object) -> int:
-        return int(db.session.scalar(query) or 0)  # type: ignore[arg-type]
+    def count(query: Select[Any]) -> int:
+        return int(db.session.scalar(query) or 0)
 
     companies = dict(db.session.execute(
         select(Company.state, func.count()).group_by(Company.state)).all())
@@ -157,8 +157,3 @@ def steering_home() -> SteeringHome:
         mail_failed=mail.get(OutboxState.FAILED, 0),
     )
 
-
-def teachers_count(school: School) -> int:
-    return int(db.session.scalar(
-        select(func.count()).select_from(User)
-        .where(User.role == Role.TEACHER, User.school_id == school.id)) or 0)

@@ -12,7 +12,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from stdnum import luhn
 
 from stagebourse.extensions import db
@@ -137,9 +137,8 @@ def _weighted(rng: random.Random, weights: dict[str, int], count: int) -> list[s
 
 
 def demo_exists() -> bool:
-    return db.session.scalar(
-        select(func.count()).select_from(User).where(User.email == DEMO_ACCOUNTS[Role.STEERING])
-    ) > 0
+    steering = DEMO_ACCOUNTS[Role.STEERING]
+    return db.session.scalar(select(User.id).where(User.email == steering)) is not None
 
 
 def _school_year(today: dt.date) -> int:

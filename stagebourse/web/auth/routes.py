@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from stagebourse.models import User
 from stagebourse.services import ServiceError, accounts
 from stagebourse.web.auth.forms import (
     CodeSignInForm,
@@ -24,7 +25,7 @@ def _client_ip() -> str:
     return request.remote_addr or "inconnue"
 
 
-def _start_session(user: accounts.User) -> None:
+def _start_session(user: User) -> None:
     session.clear()  # a fresh session on sign-in (no fixation)
     login_user(user)
 
