@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request, session
+from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -60,7 +60,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    chosen = session.get("lang") if request else None
+    """The visitor's choice, else the browser's preference; French outside a request."""
+    if not has_request_context():
+        return "fr"
+    chosen = session.get("lang")
     if chosen in ("fr", "en"):
         return str(chosen)
     return request.accept_languages.best_match(["fr", "en"], default="fr") or "fr"
@@ -141,7 +144,7 @@ def _register_error_handlers(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from stagebourse.web.labels import label
+    from stagebourse.labels import label
 
     app.jinja_env.globals["label"] = label
 

@@ -1,0 +1,209 @@
+"""Campaigns: creation, each school's internship weeks, and the state machine.
+
+draft → open → closed → matched → published → finished. Every transition is checked here (not
+by hiding buttons) and journaled with who and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from stagebourse.extensions import db
+from stagebourse.labels import label
+from stagebourse.identifiers import parse_iso_week, seconde_default_weeks, week_monday
+from stagebourse.models import (
+    Campaign,
+    CampaignSchoolWeek,
+    CampaignState,
+    JournalEntry,
+    Level,
+    School,
+    SchoolKind,
+    User,
+)
+from stagebourse.services import ServiceError, journal
+
+S = CampaignState
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: tuple[CampaignState, ...]
+    target: CampaignState
+    label: object
+
+
+# The steering group's buttons. Matching and publication move the state too, from the
+# matching services, through the same table.
+TRANSITIONS = {
+    t.action: t
+    for t in (
+        Transition("open", (S.DRAFT,), S.OPEN, _l("Ouvrir aux vœux")),
+        Transition("close", (S.OPEN,), S.CLOSED, _l("Clore les vœux")),
+        Transition("reopen", (S.CLOSED,), S.OPEN, _l("Rouvrir les vœux")),
+        Transition("matched", (S.CLOSED, S.MATCHED), S.MATCHED, _l("Affectation calculée")),
+        Transition("publish", (S.MATCHED, S.PUBLISHED), S.PUBLISHED, _l("Publier")),
+        Transition("finish", (S.PUBLISHED,), S.FINISHED, _l("Terminer la campagne")),
+    )
+}
+MANUAL_ACTIONS = ("open", "close", "reopen", "finish")
+
+
+def school_kind_for(level: Level) -> SchoolKind:
+    return SchoolKind.COLLEGE if level == Level.TROISIEME else SchoolKind.LYCEE
+
+
+def schools_for(campaign: Campaign) -> list[School]:
+    return list(db.session.scalars(
+        select(School).where(School.kind == school_kind_for(campaign.level))
+        .order_by(School.town, School.name)))
+
+
+def create_campaign(
+    actor: User,
+    *,
+    year: int,
+    level: Level,
+    name: str,
+    requests_deadline: dt.date,
+    confirmation_deadline: dt.date | None = None,
+) -> Campaign:
+    if confirmation_deadline is not None and confirmation_deadline < requests_deadline:
+        raise ServiceError(_l("La date limite de confirmation doit suivre celle des vœux."))
+    campaign = Campaign(year=year, level=level, name=name.strip(),
+                        requests_deadline=requests_deadline,
+                        confirmation_deadline=confirmation_deadline)
+    if level == Level.SECONDE:
+        # Seconde: two weeks at the end of June for every lycée, editable afterwards.
+        weeks = seconde_default_weeks(year)
+        for school in schools_for(campaign):
+            for week in weeks:
+                campaign.school_weeks.append(CampaignSchoolWeek(school=school, week=week))
+    db.session.add(campaign)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError(_l("Une campagne de ce niveau existe déjà pour %(year)s : "
+                              "modifiez-la plutôt que d'en créer une autre.", year=year)) from None
+    journal.record(actor, "campaign.created", campaign, year=year, level=level.value)
+    db.session.commit()
+    return campaign
+
+
+def _school_year_bounds(campaign: Campaign) -> tuple[dt.date, dt.date]:
+    return dt.date(campaign.year - 1, 8, 15), dt.date(campaign.year, 7, 31)
+
+
+def set_school_weeks(
+    actor: User, campaign: Campaign, weeks_by_school: Mapping[int, Sequence[str]]
+) -> None:
+    """Replace the internship weeks of the given schools (ISO weeks, one or two each)."""
+    if campaign.state not in (S.DRAFT, S.OPEN):
+        raise ServiceError(_l("Les semaines ne peuvent plus changer : les vœux sont clos."))
+    start, end = _school_year_bounds(campaign)
+    known = {school.id: school for school in schools_for(campaign)}
+    changes: dict[str, list[str]] = {}
+    for school_id, weeks in weeks_by_school.items():
+        school = known.get(school_id)
+        if school is None:
+            raise ServiceError(_l("Établissement inconnu pour ce niveau."))
+        clean = sorted(set(weeks))
+        for week in clean:
+            try:
+                parse_iso_week(week)
+            except ValueError as error:
+                raise ServiceError(f"{school.name} : {error}") from None
+            if not start <= week_monday(week) <= end:
+                raise ServiceError(_l(
+                    "%(school)s : la semaine %(week)s est hors de l'année scolaire "
+                    "%(a)s-%(b)s.", school=school.name, week=week, a=campaign.year - 1,
+                    b=campaign.year))
+        current = sorted(w.week for w in campaign.school_weeks if w.school_id == school_id)
+        if current == clean:
+            continue
+        campaign.school_weeks[:] = [w for w in campaign.school_weeks
+                                    if w.school_id != school_id]
+        db.session.flush()
+        for week in clean:
+            campaign.school_weeks.append(CampaignSchoolWeek(school=school, week=week))
+        changes[school.uai] = clean
+    if changes:
+        journal.record(actor, "campaign.weeks_set", campaign, weeks=changes)
+    db.session.commit()
+
+
+def campaign_weeks(campaign: Campaign) -> list[str]:
+    """Every week in which some school of the campaign has pupils on internship."""
+    return sorted({w.week for w in campaign.school_weeks})
+
+
+def weeks_by_school(campaign: Campaign) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {}
+    for row in campaign.school_weeks:
+        result.setdefault(row.school_id, []).append(row.week)
+    return {school: sorted(weeks) for school, weeks in result.items()}
+
+
+def transition(actor: User, campaign: Campaign, action: str, *, today: dt.date | None = None,
+               commit: bool = True) -> Campaign:
+    rule = TRANSITIONS.get(action)
+    if rule is None:
+        raise ServiceError(_l("Action inconnue."))
+    if campaign.state not in rule.sources:
+        raise ServiceError(_l(
+            "Impossible : la campagne est à l'état « %(state)s ».", state=label(campaign.state)))
+    today = today or dt.date.today()
+    if action in ("open", "reopen"):
+        if not campaign.school_weeks:
+            raise ServiceError(_l("Indiquez d'abord les semaines de stage d'au moins un "
+                                  "établissement."))
+        if campaign.requests_deadline < today:
+            raise ServiceError(_l("La date limite des vœux est passée : reportez-la avant "
+                                  "d'ouvrir la campagne."))
+    previous = campaign.state
+    campaign.state = rule.target
+    journal.record(actor, f"campaign.{action}", campaign, previous=previous.value,
+                   state=rule.target.value)
+    if commit:
+        db.session.commit()
+    return campaign
+
+
+def update_deadlines(actor: User, campaign: Campaign, requests_deadline: dt.date,
+                     confirmation_deadline: dt.date | None) -> None:
+    if campaign.state in (S.PUBLISHED, S.FINISHED):
+        raise ServiceError(_l("Les résultats sont publiés : les dates ne changent plus."))
+    if confirmation_deadline is not None and confirmation_deadline < requests_deadline:
+        raise ServiceError(_l("La date limite de confirmation doit suivre celle des vœux."))
+    journal.record(actor, "campaign.deadlines_set", campaign,
+                   requests=requests_deadline.isoformat(),
+                   confirmation=confirmation_deadline.isoformat()
+                   if confirmation_deadline else None)
+    campaign.requests_deadline = requests_deadline
+    campaign.confirmation_deadline = confirmation_deadline
+    db.session.commit()
+
+
+def campaign_journal(campaign: Campaign, limit: int = 100) -> list[JournalEntry]:
+    return list(db.session.scalars(
+        select(JournalEntry)
+        .where(JournalEntry.subject_type == "Campaign",
+               JournalEntry.subject_id == str(campaign.id))
+        .order_by(JournalEntry.at.desc(), JournalEntry.id.desc()).limit(limit)))
+
+
+def list_campaigns() -> list[Campaign]:
+    return list(db.session.scalars(
+        select(Campaign).order_by(Campaign.year.desc(), Campaign.level)))
+
+
+def get_campaign(campaign_id: int) -> Campaign | None:
+    return db.session.get(Campaign, campaign_id)
