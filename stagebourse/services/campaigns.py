@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from stagebourse.extensions import db
-from stagebourse.labels import label
 from stagebourse.identifiers import parse_iso_week, seconde_default_weeks, week_monday
+from stagebourse.labels import label
 from stagebourse.models import (
     Campaign,
     CampaignSchoolWeek,
