@@ -9,7 +9,7 @@ bp = Blueprint("steering", __name__, url_prefix="/pilotage")
 guard_blueprint(bp, Role.STEERING)
 
 # Route modules register themselves on bp; add one import per module.
-from stagebourse.web.steering import (
-    campaigns,  # noqa: E402, F401
-    routes,  # noqa: E402, F401
+from stagebourse.web.steering import (  # noqa: E402
+    campaigns,  # noqa: F401
+    routes,  # noqa: F401
 )
