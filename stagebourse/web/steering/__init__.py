@@ -10,3 +10,4 @@ guard_blueprint(bp, Role.STEERING)
 
 # Route modules register themselves on bp; add one import per module.
 from stagebourse.web.steering import routes  # noqa: E402, F401
+from stagebourse.web.steering import teachers  # noqa: E402, F401
