@@ -20,7 +20,7 @@ from stagebourse.models import (
 
 TODAY = dt.date.today()
 # Far enough ahead that a pupil born in 2012 is 14 or 15 on the first day, never older.
-INTERNSHIP_MONDAY = TODAY + dt.timedelta(days=60 - TODAY.weekday())
+INTERNSHIP_MONDAY = TODAY - dt.timedelta(days=TODAY.weekday()) + dt.timedelta(weeks=8)
 WEEK = iso_week(INTERNSHIP_MONDAY)
 OTHER_WEEK = iso_week(INTERNSHIP_MONDAY + dt.timedelta(days=14))
 
