@@ -293,21 +293,21 @@ def class_board(actor: User, class_name: str, campaign: Campaign | None,
     requests: dict[int, Request] = {}
     assignments: dict[int, Assignment] = {}
     if campaign is not None:
-        for request in db.session.scalars(
+        for found in db.session.scalars(
                 select(Request).where(Request.campaign_id == campaign.id,
                                       Request.pupil_id.in_(ids))
                 .options(selectinload(Request.wishes))):
-            requests[request.pupil_id] = request
+            requests[found.pupil_id] = found
         from stagebourse.models import MatchingRun  # local: only the board needs runs
 
         visible = [AssignmentState.PUBLISHED, AssignmentState.CONFIRMED,
                    AssignmentState.COMPLETED]
-        for assignment in db.session.scalars(
+        for placed in db.session.scalars(
                 select(Assignment).join(MatchingRun, MatchingRun.id == Assignment.run_id)
                 .where(MatchingRun.campaign_id == campaign.id, Assignment.pupil_id.in_(ids),
                        Assignment.state.in_(visible))
                 .order_by(Assignment.id)):
-            assignments[assignment.pupil_id] = assignment
+            assignments[placed.pupil_id] = placed
     rows = []
     for pupil in pupils:
         request = requests.get(pupil.id)

@@ -10,7 +10,7 @@ from flask import flash, request
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from stagebourse.models import Pupil, User
+from stagebourse.models import MAX_WISHES, Pupil, Request, User
 from stagebourse.services import ServiceError
 from stagebourse.services import requests as requests_service
 from stagebourse.web.pupil.forms import OfferWishForm, PreferencesForm, SectorWishForm
@@ -27,15 +27,14 @@ def apply_action(actor: User, pupil: Pupil, action: str, rank: int | None = None
             code = (form.sector_code.data or "").strip()
             if not code:
                 raise ServiceError(_("Choisis un secteur dans la liste."))
-            requests_service.add_wish(actor, pupil, sector_code=code)
-            flash(_("Vœu ajouté."), "success")
+            _added(requests_service.add_wish(actor, pupil, sector_code=code), pupil)
         elif action == "add-offer":
             offer_form = OfferWishForm()
             if not offer_form.validate():
                 raise ServiceError(_("Cette offre n'existe pas : choisis une offre dans la "
                                      "liste."))
-            requests_service.add_wish(actor, pupil, offer_id=offer_form.offer_id.data)
-            flash(_("Vœu ajouté."), "success")
+            _added(requests_service.add_wish(actor, pupil, offer_id=offer_form.offer_id.data),
+                   pupil)
         elif action in ("up", "down"):
             requests_service.move_wish(actor, pupil, rank or 0, action)
             flash(_("Ordre des vœux changé."), "success")
@@ -68,6 +67,24 @@ def apply_action(actor: User, pupil: Pupil, action: str, rank: int | None = None
     return True
 
 
+def _added(req: Request, pupil: Pupil) -> None:
+    """Say at once when the new wish can never be met, and what to do instead."""
+    views = requests_service.wish_views(pupil, req.campaign, req)
+    last = views[-1] if views else None
+    if last is not None and last.problems:
+        flash(" ".join([_("Vœu ajouté, mais attention :"), *last.problems,
+                        last.suggestion or ""]).strip(), "warning")
+    else:
+        flash(_("Vœu ajouté."), "success")
+
+
+def yes_no(value: bool | None) -> str:
+    """A nullable boolean as the "oui" / "non" / "" of a select or radio."""
+    if value is None:
+        return ""
+    return "oui" if value else "non"
+
+
 def page_context(pupil: Pupil) -> dict[str, Any]:
     campaign = requests_service.campaign_for(pupil)
     req = requests_service.request_of(pupil, campaign)
@@ -85,12 +102,12 @@ def page_context(pupil: Pupil) -> dict[str, Any]:
     prefs = PreferencesForm(
         max_travel_km=int(requests_service.travel_limit(pupil)),
         needs_accessible=pupil.needs_accessible,
-        has_network={True: "oui", False: "non"}.get(req.has_network if req else None, ""))
+        has_network=yes_no(req.has_network if req else None))
     return {
         "today": dt.date.today(),
         "pupil": pupil, "campaign": campaign, "req": req, "editable": editable,
         "wishes": views, "sectors": sectors, "offers": offers, "sector_form": sector_form,
         "offer_form": OfferWishForm(), "prefs": prefs,
-        "max_wishes": requests_service.MAX_WISHES,
+        "max_wishes": MAX_WISHES,
         "travel_limit": requests_service.travel_limit(pupil),
     }

@@ -176,3 +176,12 @@ def test_consent_withdrawal_through_the_page(client: FlaskClient, setting):
     db.session.expire_all()
     assert db.session.get(Pupil, pupil.id).consent_on is None
     assert requests.request_of(pupil, setting["campaign"]).state == RequestState.WITHDRAWN
+
+
+def test_a_wish_that_cannot_be_met_is_flagged_as_soon_as_it_is_added(client: FlaskClient,
+                                                                      setting):
+    client.post("/connexion/eleve", data={"code": "TEST-CODE-0001"})
+    page = page_text(client.post("/eleve/demande/add-sector", data={"sector_code": "droit"},
+                                 follow_redirects=True))
+    assert "Vœu ajouté, mais attention : Aucune offre de ce secteur" in page
+    assert "Choisis un autre secteur." in page

@@ -15,7 +15,7 @@ from stagebourse.web.requests_shared import ACTIONS, apply_action, page_context
 
 def _me() -> Pupil:
     # A pupil only ever sees themself: there is no pupil id in any of these URLs.
-    pupil = current_user.pupil
+    pupil: Pupil | None = current_user.pupil
     if pupil is None:
         abort(404)
     return pupil

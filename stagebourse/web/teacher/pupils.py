@@ -20,7 +20,7 @@ from stagebourse.services import ServiceError, pupils, rosters
 from stagebourse.services.dashboards import current_campaign
 from stagebourse.services.notifications import public_url
 from stagebourse.web.exports import csv_response
-from stagebourse.web.requests_shared import ACTIONS, apply_action, page_context
+from stagebourse.web.requests_shared import ACTIONS, apply_action, page_context, yes_no
 from stagebourse.web.teacher import bp
 from stagebourse.web.teacher.forms_pupils import (
     ConsentForm,
@@ -125,7 +125,7 @@ def pupil_edit(pupil_id: int) -> str | Response:
     if request.method == "GET":
         form = PupilForm(obj=pupil, level=pupil.level.value,
                          gender=pupil.gender.value if pupil.gender else "",
-                         qpv_resident={True: "oui", False: "non"}.get(pupil.qpv_resident, ""),
+                         qpv_resident=yes_no(pupil.qpv_resident),
                          version=str(pupil.version))
     else:
         form = PupilForm()
