@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -386,7 +387,7 @@ def _flag_offer(view: WishView, offer: Offer, pupil: Pupil, campaign: Campaign,
     if view.distance_km is not None and view.distance_km > limit:
         view.problems.append(str(_l(
             "Elle est à %(distance)s km, plus loin que les %(limit)s km que tu peux faire.",
-            distance=f"{view.distance_km:g}", limit=f"{limit:g}")))
+            distance=format_decimal(view.distance_km), limit=format_decimal(limit))))
     if pupil.needs_accessible and not offer.accessible:
         view.problems.append(str(_l("Ce lieu n'est pas indiqué comme accessible.")))
     first_day = _first_day(pupil, campaign)
@@ -410,10 +411,10 @@ def _flag_sector(view: WishView, pupil: Pupil, campaign: Campaign, limit: float)
     elif not any(c.within_reach for c in choices):
         nearest = choices[0].distance_km
         view.problems.append(str(_l("Aucune offre de ce secteur à moins de %(limit)s km.",
-                                    limit=f"{limit:g}")))
+                                    limit=format_decimal(limit))))
         view.suggestion = str(_l(
             "La plus proche est à %(distance)s km : augmente la distance que tu peux faire, "
-            "ou choisis un autre secteur.", distance=f"{nearest:g}"))
+            "ou choisis un autre secteur.", distance=format_decimal(nearest)))
 
 
 def _first_day(pupil: Pupil, campaign: Campaign) -> dt.date | None:
