@@ -89,8 +89,7 @@ def _check_editable(campaign: Campaign | None) -> Campaign:
                               "vœux ne peuvent pas être modifiés.", name=campaign.name))
     if dt.date.today() > campaign.requests_deadline:
         raise ServiceError(_l(
-            "La date limite (%(date)s) est passée : la demande ne peut plus être modifiée. "
-            "Parles-en à ton professeur si tu as un problème.",
+            "La date limite (%(date)s) est passée : la demande ne peut plus être modifiée.",
             date=campaign.requests_deadline.strftime("%d/%m/%Y")))
     return campaign
 
