@@ -97,3 +97,6 @@ def reset_password(token: str) -> str | Response:
         flash(_("Votre mot de passe a été changé. Connectez-vous avec le nouveau."), "success")
         return redirect(url_for("auth.sign_in"))
     return render_template("auth/reset_password.html", form=form)
+
+# Route modules registering themselves on bp.
+from stagebourse.web.auth import teacher_sign_up  # noqa: E402, F401

@@ -8,8 +8,9 @@ from stagebourse.web.guards import guard_blueprint
 bp = Blueprint("steering", __name__, url_prefix="/pilotage")
 guard_blueprint(bp, Role.STEERING)
 
-# Route modules register themselves on bp; add one import per module.
-from stagebourse.web.steering import (  # noqa: E402
-    campaigns,  # noqa: F401
-    routes,  # noqa: F401
+# Route modules register themselves on bp: one name per module, in alphabetical order.
+from stagebourse.web.steering import (  # noqa: E402, F401
+    campaigns,
+    routes,
+    teachers,
 )

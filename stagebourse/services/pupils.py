@@ -1,0 +1,356 @@
+"""Pupils as their teachers manage them: one by one, access codes, consent, the class board."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from stagebourse.extensions import db
+from stagebourse.identifiers import age_on, week_monday
+from stagebourse.models import (
+    Assignment,
+    AssignmentState,
+    Campaign,
+    CampaignSchoolWeek,
+    CampaignState,
+    ConsentMethod,
+    Level,
+    Pupil,
+    Request,
+    RequestState,
+    Role,
+    User,
+)
+from stagebourse.services import ServiceError, journal
+from stagebourse.services.accounts import set_access_code
+from stagebourse.services.rosters import person_key, teacher_school
+
+CONSENT_AGE = 15  # under this age on the first internship day, no assignment without consent
+
+
+# Loading with object-level checks ---------------------------------------------------------
+
+def pupil_for_teacher(actor: User, pupil_id: int) -> Pupil | None:
+    """The pupil if this teacher may see them (same school), else None (the view 404s)."""
+    if actor.role != Role.TEACHER or actor.school_id is None or actor.validated_at is None:
+        return None
+    pupil = db.session.get(Pupil, pupil_id)
+    if pupil is None or pupil.school_id != actor.school_id:
+        return None
+    return pupil
+
+
+def class_pupils(actor: User, class_name: str) -> list[Pupil]:
+    school = teacher_school(actor)
+    return list(db.session.scalars(
+        select(Pupil).where(Pupil.school_id == school.id, Pupil.class_name == class_name)
+        .options(selectinload(Pupil.user))
+        .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
+    ))
+
+
+# One pupil --------------------------------------------------------------------------------
+
+PUPIL_FIELDS = ("last_name", "first_name", "birth_date", "class_name", "level", "gender",
+                "guardian_email", "qpv_resident")
+
+
+def _check_duplicate(school_id: int, data: dict[str, Any], exclude: int | None = None) -> None:
+    key = person_key(data["last_name"], data["first_name"], data["birth_date"])
+    for other in db.session.scalars(select(Pupil).where(
+            Pupil.school_id == school_id, Pupil.birth_date == data["birth_date"])):
+        if other.id != exclude and person_key(other.last_name, other.first_name,
+                                              other.birth_date) == key:
+            raise ServiceError(_l(
+                "Un élève de même nom, prénom et date de naissance est déjà inscrit (classe "
+                "%(class_name)s). Vérifiez qu'il ne s'agit pas de la même personne.",
+                class_name=other.class_name))
+
+
+def add_pupil(actor: User, data: dict[str, Any]) -> Pupil:
+    school = teacher_school(actor)
+    _check_duplicate(school.id, data)
+    pupil = Pupil(school_id=school.id, **{k: data.get(k) for k in PUPIL_FIELDS})
+    pupil.user = User(role=Role.PUPIL, display_name=pupil.first_name, school_id=school.id)
+    db.session.add(pupil)
+    db.session.flush()
+    journal.record(actor, "pupil.created", pupil, class_name=pupil.class_name)
+    db.session.commit()
+    return pupil
+
+
+def update_pupil(actor: User, pupil: Pupil, data: dict[str, Any], expected_version: int) -> Pupil:
+    """Save a teacher's edit unless someone saved the same pupil since the form was opened."""
+    conflict = ServiceError(_l(
+        "Un collègue (ou l'élève) a modifié cette fiche pendant que vous la modifiiez. La page "
+        "montre maintenant la version enregistrée : vérifiez-la et refaites votre modification."))
+    teacher_school(actor)
+    if pupil.version != expected_version:
+        raise conflict
+    _check_duplicate(pupil.school_id, data, exclude=pupil.id)
+    changed = sorted(k for k in PUPIL_FIELDS if getattr(pupil, k) != data.get(k))
+    for name in PUPIL_FIELDS:
+        setattr(pupil, name, data.get(name))
+    if pupil.user is not None:
+        pupil.user.display_name = pupil.first_name
+    journal.record(actor, "pupil.updated", pupil, fields=changed)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        # Someone committed between our read and our write: the version check in the UPDATE.
+        db.session.rollback()
+        raise conflict from None
+    return pupil
+
+
+# Access codes -----------------------------------------------------------------------------
+
+@dataclass
+class CodeSlip:
+    pupil: Pupil
+    code: str
+
+
+def _issue(actor: User, pupils: list[Pupil], only_missing: bool) -> list[CodeSlip]:
+    school = teacher_school(actor)
+    slips = []
+    for pupil in pupils:
+        if pupil.school_id != school.id:
+            raise ServiceError(_l("Cet élève n'est pas de votre établissement."))
+        user = pupil.user
+        if user is None:
+            user = User(role=Role.PUPIL, display_name=pupil.first_name, school_id=school.id)
+            pupil.user = user
+        if only_missing and user.access_code_hash is not None:
+            continue
+        slips.append(CodeSlip(pupil, set_access_code(user)))
+    if not slips:
+        raise ServiceError(_l(
+            "Aucun code à imprimer : tous ces élèves ont déjà un code. Cochez les élèves dont "
+            "le code est perdu pour leur en donner un nouveau."))
+    return slips
+
+
+def issue_codes(actor: User, pupils: list[Pupil], *, only_missing: bool) -> list[CodeSlip]:
+    """New codes for the pupils given (or only those who never had one). Codes are kept only
+    as a hash, so this is the one moment they can be printed; every previous code stops
+    working and the pupils' open sessions are signed out."""
+    slips = _issue(actor, pupils, only_missing)
+    journal.record(actor, "pupils.codes_issued", actor.school,
+                   pupils=[slip.pupil.id for slip in slips], only_missing=only_missing)
+    db.session.commit()
+    return slips
+
+
+def regenerate_code(actor: User, pupil: Pupil) -> CodeSlip:
+    """A lost code: a new one, the old one stops working and every session is signed out."""
+    slip = _issue(actor, [pupil], only_missing=False)[0]
+    journal.record(actor, "pupil.code_regenerated", pupil)
+    db.session.commit()
+    return slip
+
+
+# Consent ----------------------------------------------------------------------------------
+
+def record_consent(actor: User, pupil: Pupil, on: dt.date, method: ConsentMethod) -> None:
+    teacher_school(actor)
+    if on > dt.date.today():
+        raise ServiceError(_l("La date du consentement ne peut pas être dans le futur."))
+    pupil.consent_on = on
+    pupil.consent_method = method
+    pupil.consent_recorded_by = journal.actor_label(actor)
+    journal.record(actor, "pupil.consent_recorded", pupil, on=on.isoformat(),
+                   method=method.value)
+    db.session.commit()
+
+
+def withdraw_consent(actor: User, pupil: Pupil, reason: str = "") -> int:
+    """The guardian withdraws consent: it is erased and the pupil leaves every running campaign.
+    Returns how many requests were withdrawn."""
+    teacher_school(actor)
+    if pupil.consent_on is None:
+        raise ServiceError(_l("Aucun consentement n'est enregistré pour cet élève."))
+    pupil.consent_on = None
+    pupil.consent_method = None
+    pupil.consent_recorded_by = None
+    requests = db.session.scalars(
+        select(Request).join(Campaign, Campaign.id == Request.campaign_id).where(
+            Request.pupil_id == pupil.id,
+            Campaign.state.in_([CampaignState.DRAFT, CampaignState.OPEN, CampaignState.CLOSED]),
+            Request.state.in_([RequestState.DRAFT, RequestState.CONFIRMED]),
+        )
+    ).all()
+    for request in requests:
+        request.state = RequestState.WITHDRAWN
+        request.updated_by_id = actor.id
+    journal.record(actor, "pupil.consent_withdrawn", pupil, reason=reason.strip()[:500],
+                   requests_withdrawn=[r.id for r in requests])
+    db.session.commit()
+    return len(requests)
+
+
+# Eligibility for the assignment -----------------------------------------------------------
+
+def first_internship_day(pupil: Pupil, campaign: Campaign) -> dt.date | None:
+    """Monday of the school's first internship week in this campaign (None if it has none)."""
+    weeks = db.session.scalars(select(CampaignSchoolWeek.week).where(
+        CampaignSchoolWeek.campaign_id == campaign.id,
+        CampaignSchoolWeek.school_id == pupil.school_id)).all()
+    return week_monday(min(weeks)) if weeks else None
+
+
+def needs_consent(pupil: Pupil, campaign: Campaign) -> bool:
+    first_day = first_internship_day(pupil, campaign)
+    if first_day is None:
+        return True  # unknown weeks: be safe
+    return age_on(pupil.birth_date, first_day) < CONSENT_AGE
+
+
+@dataclass
+class Eligibility:
+    eligible: bool
+    reasons: list[str]
+
+    def __bool__(self) -> bool:
+        return self.eligible
+
+
+def eligible_for_matching(pupil: Pupil, campaign: Campaign,
+                          request: Request | None = None) -> Eligibility:
+    """Whether the assignment may place this pupil, and if not, why (for the teacher)."""
+    reasons: list[str] = []
+    if pupil.level != campaign.level:
+        reasons.append(str(_l("l'élève n'est pas du niveau de cette campagne")))
+    if request is None:
+        request = db.session.scalar(select(Request).where(
+            Request.campaign_id == campaign.id, Request.pupil_id == pupil.id))
+    if request is None or request.state != RequestState.CONFIRMED:
+        reasons.append(str(_l("la demande n'est pas confirmée")))
+    elif not request.wishes:
+        reasons.append(str(_l("aucun vœu")))
+    if first_internship_day(pupil, campaign) is None:
+        reasons.append(str(_l("l'établissement n'a pas de semaine de stage dans cette campagne")))
+    elif needs_consent(pupil, campaign) and pupil.consent_on is None:
+        reasons.append(str(_l("moins de 15 ans le premier jour du stage et pas de consentement "
+                              "du responsable légal")))
+    return Eligibility(not reasons, reasons)
+
+
+# The class board --------------------------------------------------------------------------
+
+class BoardState(enum.StrEnum):
+    NO_CODE_USED = "no_code_used"
+    WISHES_INCOMPLETE = "wishes_incomplete"
+    REQUEST_COMPLETE = "request_complete"
+    FOUND_OWN = "found_own"
+    WITHDRAWN = "withdrawn"
+    ASSIGNED = "assigned"
+    CONFIRMED = "confirmed"
+    DONE = "done"
+
+
+BOARD_LABELS = {
+    BoardState.NO_CODE_USED: _l("code pas encore utilisé"),
+    BoardState.WISHES_INCOMPLETE: _l("vœux incomplets"),
+    BoardState.REQUEST_COMPLETE: _l("demande complète"),
+    BoardState.FOUND_OWN: _l("stage trouvé par ses propres moyens"),
+    BoardState.WITHDRAWN: _l("retiré de la campagne"),
+    BoardState.ASSIGNED: _l("affecté"),
+    BoardState.CONFIRMED: _l("affectation confirmée"),
+    BoardState.DONE: _l("stage effectué"),
+}
+NO_CONSENT_FILTER = "no_consent"
+
+
+@dataclass
+class BoardRow:
+    pupil: Pupil
+    state: BoardState
+    consent_missing: bool  # consent required and not recorded
+    has_code: bool
+    signed_in: bool
+    wishes: int
+    request: Request | None
+
+    @property
+    def label(self) -> str:
+        return str(BOARD_LABELS[self.state])
+
+
+def class_board(actor: User, class_name: str, campaign: Campaign | None,
+                state_filter: str | None = None) -> list[BoardRow]:
+    pupils = class_pupils(actor, class_name)
+    if not pupils:
+        return []
+    ids = [p.id for p in pupils]
+    requests: dict[int, Request] = {}
+    assignments: dict[int, Assignment] = {}
+    if campaign is not None:
+        for found in db.session.scalars(
+                select(Request).where(Request.campaign_id == campaign.id,
+                                      Request.pupil_id.in_(ids))
+                .options(selectinload(Request.wishes))):
+            requests[found.pupil_id] = found
+        from stagebourse.models import MatchingRun  # local: only the board needs runs
+
+        visible = [AssignmentState.PUBLISHED, AssignmentState.CONFIRMED,
+                   AssignmentState.COMPLETED]
+        for placed in db.session.scalars(
+                select(Assignment).join(MatchingRun, MatchingRun.id == Assignment.run_id)
+                .where(MatchingRun.campaign_id == campaign.id, Assignment.pupil_id.in_(ids),
+                       Assignment.state.in_(visible))
+                .order_by(Assignment.id)):
+            assignments[placed.pupil_id] = placed
+    rows = []
+    for pupil in pupils:
+        request = requests.get(pupil.id)
+        assignment = assignments.get(pupil.id)
+        user = pupil.user
+        signed_in = user is not None and user.last_login_at is not None
+        state = _board_state(request, assignment, signed_in)
+        consent_missing = (campaign is not None and pupil.level == campaign.level
+                           and pupil.consent_on is None and needs_consent(pupil, campaign))
+        rows.append(BoardRow(pupil, state, consent_missing,
+                             user is not None and user.access_code_hash is not None,
+                             signed_in, len(request.wishes) if request else 0, request))
+    if state_filter == NO_CONSENT_FILTER:
+        rows = [row for row in rows if row.consent_missing]
+    elif state_filter:
+        rows = [row for row in rows if row.state.value == state_filter]
+    return rows
+
+
+def _board_state(request: Request | None, assignment: Assignment | None,
+                 signed_in: bool) -> BoardState:
+    if assignment is not None:
+        return {AssignmentState.COMPLETED: BoardState.DONE,
+                AssignmentState.CONFIRMED: BoardState.CONFIRMED}.get(
+            assignment.state, BoardState.ASSIGNED)
+    if request is not None:
+        if request.state == RequestState.FOUND_OWN:
+            return BoardState.FOUND_OWN
+        if request.state == RequestState.WITHDRAWN:
+            return BoardState.WITHDRAWN
+        if request.state == RequestState.CONFIRMED and request.wishes:
+            return BoardState.REQUEST_COMPLETE
+        return BoardState.WISHES_INCOMPLETE
+    return BoardState.WISHES_INCOMPLETE if signed_in else BoardState.NO_CODE_USED
+
+
+def school_classes(actor: User) -> list[str]:
+    school = teacher_school(actor)
+    return list(db.session.scalars(
+        select(Pupil.class_name).where(Pupil.school_id == school.id).distinct()
+        .order_by(Pupil.class_name)))
+
+
+def default_level(actor: User) -> Level:
+    school = teacher_school(actor)
+    return Level.TROISIEME if school.kind.value == "college" else Level.SECONDE

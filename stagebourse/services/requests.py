@@ -1,0 +1,467 @@
+"""A pupil's request in a campaign: ranked wishes, travel, accessibility, confirmation.
+
+The pupil edits their own request; their teacher may edit it on their behalf (journaled as
+such, ``Request.updated_by``). The campaign must be open and before its deadline for either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from stagebourse.extensions import db
+from stagebourse.geo import haversine_km, origin_of
+from stagebourse.identifiers import age_on
+from stagebourse.models import (
+    MAX_WISHES,
+    Campaign,
+    CampaignSchoolWeek,
+    CampaignState,
+    Company,
+    CompanyState,
+    Level,
+    Offer,
+    OfferState,
+    OfferWeek,
+    Pupil,
+    Request,
+    RequestState,
+    Role,
+    Sector,
+    User,
+    Wish,
+    utcnow,
+)
+from stagebourse.services import ServiceError, journal
+from stagebourse.services.dashboards import current_campaign
+
+MIN_TRAVEL_KM = 1
+MAX_TRAVEL_KM = 100
+
+
+# Where, how far ---------------------------------------------------------------------------
+
+def origin(pupil: Pupil) -> tuple[float, float]:
+    """The home commune's centre if known, else the school (never an address)."""
+    home = pupil.home_commune
+    return origin_of((home.lat, home.lon) if home is not None else None,
+                     (pupil.school.lat, pupil.school.lon))
+
+
+def travel_limit(pupil: Pupil) -> float:
+    """The distance the pupil said they can travel, else their school's default."""
+    return float(pupil.max_travel_km or pupil.school.default_max_km)
+
+
+def distance_km(pupil: Pupil, offer: Offer) -> float:
+    lat, lon = origin(pupil)
+    return round(haversine_km(lat, lon, offer.lat, offer.lon), 1)
+
+
+def school_weeks(campaign: Campaign, school_id: int) -> set[str]:
+    return set(db.session.scalars(select(CampaignSchoolWeek.week).where(
+        CampaignSchoolWeek.campaign_id == campaign.id,
+        CampaignSchoolWeek.school_id == school_id)))
+
+
+# Campaign rules -----------------------------------------------------------------------------
+
+def campaign_for(pupil: Pupil) -> Campaign | None:
+    return current_campaign(pupil.level)
+
+
+def is_editable(campaign: Campaign | None, today: dt.date | None = None) -> bool:
+    today = today or dt.date.today()
+    return (campaign is not None and campaign.state == CampaignState.OPEN
+            and today <= campaign.requests_deadline)
+
+
+def _check_editable(campaign: Campaign | None) -> Campaign:
+    if campaign is None:
+        raise ServiceError(_l("Aucune campagne de stages n'est ouverte pour ta classe."))
+    if campaign.state != CampaignState.OPEN:
+        raise ServiceError(_l("La campagne « %(name)s » n'est pas ouverte aux demandes : les "
+                              "vœux ne peuvent pas être modifiés.", name=campaign.name))
+    if dt.date.today() > campaign.requests_deadline:
+        raise ServiceError(_l(
+            "La date limite (%(date)s) est passée : la demande ne peut plus être modifiée.",
+            date=campaign.requests_deadline.strftime("%d/%m/%Y")))
+    return campaign
+
+
+def _check_actor(actor: User, pupil: Pupil) -> None:
+    """The pupil themself, or a validated teacher of the pupil's school."""
+    if actor.role == Role.PUPIL and actor.pupil_id == pupil.id:
+        return
+    if (actor.role == Role.TEACHER and actor.validated_at is not None
+            and actor.school_id == pupil.school_id):
+        return
+    raise ServiceError(_l("Vous ne pouvez pas modifier la demande de cet élève."))
+
+
+def request_of(pupil: Pupil, campaign: Campaign | None) -> Request | None:
+    if campaign is None:
+        return None
+    return db.session.scalar(select(Request).where(
+        Request.campaign_id == campaign.id, Request.pupil_id == pupil.id))
+
+
+def _editable_request(actor: User, pupil: Pupil) -> Request:
+    _check_actor(actor, pupil)
+    campaign = _check_editable(campaign_for(pupil))
+    if pupil.level != campaign.level:
+        raise ServiceError(_l("Cette campagne n'est pas celle de ta classe."))
+    request = request_of(pupil, campaign)
+    if request is None:
+        request = Request(campaign=campaign, pupil=pupil, state=RequestState.DRAFT)
+        db.session.add(request)
+    if request.state == RequestState.WITHDRAWN:
+        raise ServiceError(_l("Cette demande a été retirée de la campagne (consentement "
+                              "retiré) : elle ne peut plus être modifiée."))
+    if request.state == RequestState.FOUND_OWN:
+        raise ServiceError(_l("Tu as indiqué avoir trouvé un stage par toi-même : ta demande "
+                              "est close. Demande à ton professeur si c'est une erreur."))
+    return request
+
+
+def _journal(actor: User, action: str, request: Request, **details: object) -> None:
+    request.updated_by_id = actor.id
+    request.updated_at = utcnow()
+    on_behalf = actor.role == Role.TEACHER
+    journal.record(actor, action, request, pupil_id=request.pupil.id, on_behalf=on_behalf,
+                   **details)
+
+
+# Wishes ---------------------------------------------------------------------------------------
+
+WishItem = tuple[str | None, int | None]  # (sector_code, offer_id)
+
+
+def _items(request: Request) -> list[WishItem]:
+    return [(w.sector_code, w.offer_id) for w in request.wishes]
+
+
+def _write(request: Request, items: list[WishItem]) -> None:
+    # Rewriting the list keeps ranks 1..n contiguous without fighting the (request, rank)
+    # unique constraint mid-flush.
+    request.wishes.clear()
+    db.session.flush()
+    for rank, (sector_code, offer_id) in enumerate(items, start=1):
+        request.wishes.append(Wish(rank=rank, sector_code=sector_code, offer_id=offer_id))
+    if not items and request.state == RequestState.CONFIRMED:
+        request.state = RequestState.DRAFT
+        request.confirmed_at = None
+
+
+def add_wish(actor: User, pupil: Pupil, *, sector_code: str | None = None,
+             offer_id: int | None = None) -> Request:
+    if (sector_code is None) == (offer_id is None):
+        raise ServiceError(_l("Choisis soit un secteur, soit une offre."))
+    request = _editable_request(actor, pupil)
+    items = _items(request)
+    if len(items) >= MAX_WISHES:
+        raise ServiceError(_l(
+            "Tu as déjà %(max)s vœux, c'est le maximum. Retire un vœu avant d'en ajouter un "
+            "autre.", max=MAX_WISHES))
+    if offer_id is not None:
+        offer = db.session.get(Offer, offer_id)
+        if offer is None or not _offer_published(offer):
+            raise ServiceError(_l(
+                "L'offre n°%(id)s n'existe pas ou n'est plus proposée. Choisis une offre dans "
+                "la liste.", id=offer_id))
+        if not _offer_for_level(offer, pupil.level):
+            raise ServiceError(_l("Cette offre n'est pas proposée aux élèves de ton niveau."))
+    else:
+        if db.session.get(Sector, sector_code) is None:
+            raise ServiceError(_l("Ce secteur n'existe pas. Choisis un secteur dans la liste."))
+    item: WishItem = (sector_code, offer_id)
+    if item in items:
+        raise ServiceError(_l("Ce vœu est déjà dans ta liste (vœu n°%(rank)s).",
+                              rank=items.index(item) + 1))
+    _write(request, [*items, item])
+    _journal(actor, "request.wish_added", request, sector=sector_code, offer=offer_id,
+             rank=len(items) + 1)
+    db.session.commit()
+    return request
+
+
+def _rank_index(items: list[WishItem], rank: int) -> int:
+    if not 1 <= rank <= len(items):
+        raise ServiceError(_l("Ce vœu n'existe plus : la liste a peut-être changé. Regarde-la "
+                              "de nouveau."))
+    return rank - 1
+
+
+def remove_wish(actor: User, pupil: Pupil, rank: int) -> Request:
+    request = _editable_request(actor, pupil)
+    items = _items(request)
+    removed = items.pop(_rank_index(items, rank))
+    _write(request, items)
+    _journal(actor, "request.wish_removed", request, rank=rank, sector=removed[0],
+             offer=removed[1])
+    db.session.commit()
+    return request
+
+
+def move_wish(actor: User, pupil: Pupil, rank: int, direction: str) -> Request:
+    """Move a wish one place ``up`` (towards rank 1) or ``down``."""
+    request = _editable_request(actor, pupil)
+    items = _items(request)
+    index = _rank_index(items, rank)
+    target = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down") or not 0 <= target < len(items):
+        raise ServiceError(_l("Ce vœu ne peut pas aller plus loin dans ce sens."))
+    items[index], items[target] = items[target], items[index]
+    _write(request, items)
+    _journal(actor, "request.wish_moved", request, rank=rank, to=target + 1)
+    db.session.commit()
+    return request
+
+
+def set_preferences(actor: User, pupil: Pupil, *, max_travel_km: float,
+                    needs_accessible: bool, has_network: bool | None) -> Request:
+    request = _editable_request(actor, pupil)
+    if not MIN_TRAVEL_KM <= max_travel_km <= MAX_TRAVEL_KM:
+        raise ServiceError(_l("La distance doit être entre %(min)s et %(max)s km.",
+                              min=MIN_TRAVEL_KM, max=MAX_TRAVEL_KM))
+    pupil.max_travel_km = max_travel_km
+    pupil.needs_accessible = needs_accessible
+    request.has_network = has_network
+    # has_network is not journaled in clear: only the audit reads it.
+    _journal(actor, "request.preferences_set", request, max_travel_km=max_travel_km,
+             needs_accessible=needs_accessible)
+    db.session.commit()
+    return request
+
+
+def confirm_request(actor: User, pupil: Pupil) -> Request:
+    request = _editable_request(actor, pupil)
+    if not request.wishes:
+        raise ServiceError(_l("Choisis au moins un vœu avant de confirmer ta demande."))
+    request.state = RequestState.CONFIRMED
+    request.confirmed_at = utcnow()
+    _journal(actor, "request.confirmed", request, wishes=len(request.wishes))
+    db.session.commit()
+    return request
+
+
+def declare_found_own(actor: User, pupil: Pupil) -> Request:
+    """The pupil found an internship by their own means: they leave the campaign (counted)."""
+    request = _editable_request(actor, pupil)
+    request.state = RequestState.FOUND_OWN
+    _journal(actor, "request.found_own", request)
+    db.session.commit()
+    return request
+
+
+# Offers and sectors a pupil can choose from ---------------------------------------------------
+
+def _offer_published(offer: Offer) -> bool:
+    return offer.state == OfferState.PUBLISHED and offer.company.state == CompanyState.VALIDATED
+
+
+def _offer_for_level(offer: Offer, level: Level) -> bool:
+    return offer.for_3e if level == Level.TROISIEME else offer.for_2de
+
+
+def _seats_in(offer: Offer, campaign: Campaign, weeks: set[str]) -> int:
+    return sum(w.seats for w in offer.weeks if w.campaign_id == campaign.id and w.week in weeks)
+
+
+@dataclass
+class OfferChoice:
+    offer: Offer
+    distance_km: float
+    seats: int  # seats during the school's weeks
+    within_reach: bool
+    accessible_ok: bool
+
+    @property
+    def commune_name(self) -> str:
+        return self.offer.commune.name if self.offer.commune else self.offer.address
+
+
+def campaign_offers(campaign: Campaign) -> list[Offer]:
+    """Published offers of validated structures with seats in this campaign."""
+    return list(db.session.scalars(
+        select(Offer).join(Company, Company.id == Offer.company_id)
+        .where(Offer.state == OfferState.PUBLISHED, Company.state == CompanyState.VALIDATED,
+               Offer.id.in_(select(OfferWeek.offer_id).where(
+                   OfferWeek.campaign_id == campaign.id, OfferWeek.seats > 0)))
+        .options(selectinload(Offer.weeks), selectinload(Offer.commune),
+                 selectinload(Offer.company))
+        .order_by(Offer.id)))
+
+
+def offer_choices(pupil: Pupil, campaign: Campaign,
+                  sector_code: str | None = None) -> list[OfferChoice]:
+    """The offer picker: offers the pupil could get (their level, seats in their school's
+    weeks), nearest first. Kept in one function so it can be swapped for the shared search."""
+    weeks = school_weeks(campaign, pupil.school_id)
+    limit = travel_limit(pupil)
+    choices = []
+    for offer in campaign_offers(campaign):
+        if sector_code is not None and offer.sector_code != sector_code:
+            continue
+        if not _offer_for_level(offer, pupil.level):
+            continue
+        seats = _seats_in(offer, campaign, weeks)
+        if seats <= 0:
+            continue
+        distance = distance_km(pupil, offer)
+        choices.append(OfferChoice(offer, distance, seats, distance <= limit,
+                                   offer.accessible or not pupil.needs_accessible))
+    choices.sort(key=lambda c: (c.distance_km, c.offer.id))
+    return choices
+
+
+@dataclass
+class SectorChoice:
+    sector: Sector
+    offers: int  # offers the pupil could get
+    within_reach: int
+
+
+def sector_choices(pupil: Pupil, campaign: Campaign) -> list[SectorChoice]:
+    by_sector: dict[str, list[OfferChoice]] = {}
+    for choice in offer_choices(pupil, campaign):
+        by_sector.setdefault(choice.offer.sector_code, []).append(choice)
+    sectors = db.session.scalars(select(Sector).order_by(Sector.position, Sector.label))
+    return [SectorChoice(s, len(by_sector.get(s.code, [])),
+                         sum(1 for c in by_sector.get(s.code, [])
+                             if c.within_reach and c.accessible_ok))
+            for s in sectors]
+
+
+# The summary, with wishes that can never be met flagged --------------------------------------
+
+@dataclass
+class WishView:
+    rank: int
+    sector: Sector | None
+    offer: Offer | None
+    distance_km: float | None = None
+    problems: list[str] = field(default_factory=list)
+    suggestion: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.offer is not None:
+            return self.offer.title
+        return self.sector.label if self.sector is not None else ""
+
+
+def wish_views(pupil: Pupil, campaign: Campaign, request: Request | None) -> list[WishView]:
+    if request is None:
+        return []
+    weeks = school_weeks(campaign, pupil.school_id)
+    limit = travel_limit(pupil)
+    views = []
+    for wish in request.wishes:
+        if wish.offer_id is not None:
+            offer = db.session.get(Offer, wish.offer_id)
+            assert offer is not None
+            view = WishView(wish.rank, offer.sector, offer, distance_km(pupil, offer))
+            _flag_offer(view, offer, pupil, campaign, weeks, limit)
+        else:
+            sector = db.session.get(Sector, wish.sector_code)
+            view = WishView(wish.rank, sector, None)
+            _flag_sector(view, pupil, campaign, limit)
+        views.append(view)
+    return views
+
+
+def _flag_offer(view: WishView, offer: Offer, pupil: Pupil, campaign: Campaign,
+                weeks: set[str], limit: float) -> None:
+    if not _offer_published(offer):
+        view.problems.append(str(_l("Cette offre n'est plus proposée.")))
+    if _seats_in(offer, campaign, weeks) <= 0:
+        view.problems.append(str(_l("Cette offre n'a pas de place pendant les semaines de "
+                                    "stage de ton établissement.")))
+    if view.distance_km is not None and view.distance_km > limit:
+        view.problems.append(str(_l(
+            "Elle est à %(distance)s km, plus loin que les %(limit)s km que tu peux faire.",
+            distance=format_decimal(view.distance_km), limit=format_decimal(limit))))
+    if pupil.needs_accessible and not offer.accessible:
+        view.problems.append(str(_l("Ce lieu n'est pas indiqué comme accessible.")))
+    first_day = _first_day(pupil, campaign)
+    if first_day is not None and age_on(pupil.birth_date, first_day) < offer.min_age:
+        view.problems.append(str(_l("Cette offre demande d'avoir au moins %(age)s ans.",
+                                    age=offer.min_age)))
+    if view.problems:
+        view.suggestion = str(_l(
+            "Choisis plutôt le secteur « %(sector)s » ou une autre offre de ce secteur.",
+            sector=offer.sector.label))
+
+
+def _flag_sector(view: WishView, pupil: Pupil, campaign: Campaign, limit: float) -> None:
+    if view.sector is None:
+        return
+    choices = [c for c in offer_choices(pupil, campaign, view.sector.code) if c.accessible_ok]
+    if not choices:
+        view.problems.append(str(_l("Aucune offre de ce secteur pour les semaines de stage de "
+                                    "ton établissement.")))
+        view.suggestion = str(_l("Choisis un autre secteur."))
+    elif not any(c.within_reach for c in choices):
+        nearest = choices[0].distance_km
+        view.problems.append(str(_l("Aucune offre de ce secteur à moins de %(limit)s km.",
+                                    limit=format_decimal(limit))))
+        view.suggestion = str(_l(
+            "La plus proche est à %(distance)s km : augmente la distance que tu peux faire, "
+            "ou choisis un autre secteur.", distance=format_decimal(nearest)))
+
+
+def _first_day(pupil: Pupil, campaign: Campaign) -> dt.date | None:
+    from stagebourse.services.pupils import first_internship_day
+
+    return first_internship_day(pupil, campaign)
+
+
+# What the assignment needs ----------------------------------------------------------------
+
+@dataclass
+class MatchingCandidate:
+    """One eligible pupil as the matching adapter needs them; no name, no gender."""
+
+    pupil_id: int
+    request_id: int
+    school_id: int
+    wishes: list[tuple[int, str | None, int | None]]  # (rank, sector_code, offer_id)
+    max_travel_km: float
+    needs_accessible: bool
+    age_on_first_day: int | None
+    origin: tuple[float, float]
+    weeks: list[str]
+
+
+def matching_candidates(campaign: Campaign) -> list[MatchingCandidate]:
+    """Confirmed requests of eligible pupils (consent checked), in pupil id order."""
+    from stagebourse.services.pupils import eligible_for_matching, first_internship_day
+
+    requests = db.session.scalars(
+        select(Request).where(Request.campaign_id == campaign.id,
+                              Request.state == RequestState.CONFIRMED)
+        .options(selectinload(Request.wishes), selectinload(Request.pupil))
+        .order_by(Request.pupil_id))
+    weeks_cache: dict[int, list[str]] = {}
+    result = []
+    for request in requests:
+        pupil = request.pupil
+        if not eligible_for_matching(pupil, campaign, request):
+            continue
+        if pupil.school_id not in weeks_cache:
+            weeks_cache[pupil.school_id] = sorted(school_weeks(campaign, pupil.school_id))
+        first_day = first_internship_day(pupil, campaign)
+        result.append(MatchingCandidate(
+            pupil_id=pupil.id, request_id=request.id, school_id=pupil.school_id,
+            wishes=[(w.rank, w.sector_code, w.offer_id) for w in request.wishes],
+            max_travel_km=travel_limit(pupil), needs_accessible=pupil.needs_accessible,
+            age_on_first_day=age_on(pupil.birth_date, first_day) if first_day else None,
+            origin=origin(pupil), weeks=weeks_cache[pupil.school_id],
+        ))
+    return result

@@ -1,0 +1,59 @@
+"""The pupil's own request: explore sectors and offers, rank wishes, confirm."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from stagebourse.extensions import db
+from stagebourse.models import Pupil, Sector
+from stagebourse.services import requests as requests_service
+from stagebourse.web.pupil import bp
+from stagebourse.web.requests_shared import ACTIONS, apply_action, page_context
+
+
+def _me() -> Pupil:
+    # A pupil only ever sees themself: there is no pupil id in any of these URLs.
+    pupil: Pupil | None = current_user.pupil
+    if pupil is None:
+        abort(404)
+    return pupil
+
+
+def _action_url(action: str, rank: int | None = None) -> str:
+    return url_for("pupil.request_action", action=action, rank=rank)
+
+
+@bp.route("/demande")
+def request_page() -> str:
+    return render_template("pupil/request.html", **page_context(_me()),
+                           action_url=_action_url)
+
+
+@bp.route("/demande/<action>", methods=["POST"])
+@bp.route("/demande/voeux/<int:rank>/<action>", methods=["POST"])
+def request_action(action: str, rank: int | None = None) -> Response:
+    if action not in ACTIONS:
+        abort(404)
+    apply_action(current_user, _me(), action, rank)
+    back = request.form.get("back")
+    if back == "offers":
+        return redirect(url_for("pupil.offers", secteur=request.form.get("secteur") or None))
+    return redirect(url_for("pupil.request_page", _anchor="voeux"))
+
+
+@bp.route("/offres")
+def offers() -> str:
+    pupil = _me()
+    context = page_context(pupil)
+    sector = None
+    code = request.args.get("secteur")
+    if code:
+        sector = db.session.get(Sector, code)
+        if sector is None:
+            abort(404)
+    campaign = context["campaign"]
+    choices = (requests_service.offer_choices(pupil, campaign, code) if campaign else [])
+    return render_template("pupil/offers.html", **{**context, "offers": choices},
+                           sector=sector, action_url=_action_url)

@@ -1,0 +1,113 @@
+"""What the pupil's request pages and the teacher's "on behalf" pages share: one handler per
+action (forms parsed here, rules in services.requests) and the page context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import flash, request
+from flask_babel import gettext as _
+from wtforms import SelectChoice
+
+from stagebourse.models import MAX_WISHES, Pupil, Request, User
+from stagebourse.services import ServiceError
+from stagebourse.services import requests as requests_service
+from stagebourse.web.pupil.forms import OfferWishForm, PreferencesForm, SectorWishForm
+
+ACTIONS = ("add-sector", "add-offer", "up", "down", "remove", "preferences", "confirm",
+           "found-own")
+
+
+def apply_action(actor: User, pupil: Pupil, action: str, rank: int | None = None) -> bool:
+    """Run one request action from the posted form; flash the outcome. True if it worked."""
+    try:
+        if action == "add-sector":
+            form = SectorWishForm()
+            code = (form.sector_code.data or "").strip()
+            if not code:
+                raise ServiceError(_("Choisis un secteur dans la liste."))
+            _added(requests_service.add_wish(actor, pupil, sector_code=code), pupil)
+        elif action == "add-offer":
+            offer_form = OfferWishForm()
+            if not offer_form.validate():
+                raise ServiceError(_("Cette offre n'existe pas : choisis une offre dans la "
+                                     "liste."))
+            _added(requests_service.add_wish(actor, pupil, offer_id=offer_form.offer_id.data),
+                   pupil)
+        elif action in ("up", "down"):
+            requests_service.move_wish(actor, pupil, rank or 0, action)
+            flash(_("Ordre des vœux changé."), "success")
+        elif action == "remove":
+            requests_service.remove_wish(actor, pupil, rank or 0)
+            flash(_("Vœu retiré."), "success")
+        elif action == "preferences":
+            prefs = PreferencesForm()
+            if not prefs.validate():
+                raise ServiceError(next(iter(prefs.errors.values()))[0])
+            has_network = {"oui": True, "non": False}.get(prefs.has_network.data or "")
+            requests_service.set_preferences(
+                actor, pupil, max_travel_km=float(prefs.max_travel_km.data),
+                needs_accessible=bool(prefs.needs_accessible.data), has_network=has_network)
+            flash(_("C'est noté."), "success")
+        elif action == "confirm":
+            requests_service.confirm_request(actor, pupil)
+            flash(_("Ta demande est confirmée. Tu peux encore la changer jusqu'à la date "
+                    "limite."), "success")
+        elif action == "found-own":
+            if request.form.get("sure") != "oui":
+                raise ServiceError(_("Coche la case pour confirmer que tu as trouvé un stage."))
+            requests_service.declare_found_own(actor, pupil)
+            flash(_("C'est noté : tu as trouvé ton stage toi-même. Bravo !"), "success")
+        else:
+            raise ServiceError(_("Action inconnue."))
+    except ServiceError as error:
+        flash(str(error), "error")
+        return False
+    return True
+
+
+def _added(req: Request, pupil: Pupil) -> None:
+    """Say at once when the new wish can never be met, and what to do instead."""
+    views = requests_service.wish_views(pupil, req.campaign, req)
+    last = views[-1] if views else None
+    if last is not None and last.problems:
+        flash(" ".join([_("Vœu ajouté, mais attention :"), *last.problems,
+                        last.suggestion or ""]).strip(), "warning")
+    else:
+        flash(_("Vœu ajouté."), "success")
+
+
+def yes_no(value: bool | None) -> str:
+    """A nullable boolean as the "oui" / "non" / "" of a select or radio."""
+    if value is None:
+        return ""
+    return "oui" if value else "non"
+
+
+def page_context(pupil: Pupil) -> dict[str, Any]:
+    campaign = requests_service.campaign_for(pupil)
+    req = requests_service.request_of(pupil, campaign)
+    editable = requests_service.is_editable(campaign) and (
+        req is None or req.state.value in ("draft", "confirmed"))
+    sectors = offers = []
+    views = []
+    if campaign is not None:
+        sectors = requests_service.sector_choices(pupil, campaign)
+        offers = requests_service.offer_choices(pupil, campaign)
+        views = requests_service.wish_views(pupil, campaign, req)
+    sector_form = SectorWishForm()
+    sector_form.sector_code.choices = [SelectChoice("", _("— choisis un secteur —"))] + [
+        SelectChoice(c.sector.code, c.sector.label) for c in sectors]
+    prefs = PreferencesForm(
+        max_travel_km=int(requests_service.travel_limit(pupil)),
+        needs_accessible=pupil.needs_accessible,
+        has_network=yes_no(req.has_network if req else None))
+    return {
+        "today": dt.date.today(),
+        "pupil": pupil, "campaign": campaign, "req": req, "editable": editable,
+        "wishes": views, "sectors": sectors, "offers": offers, "sector_form": sector_form,
+        "offer_form": OfferWishForm(), "prefs": prefs,
+        "max_wishes": MAX_WISHES,
+        "travel_limit": requests_service.travel_limit(pupil),
+    }
