@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request, session
+from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -60,7 +60,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    chosen = session.get("lang") if request else None
+    if not has_request_context():  # services called from the CLI, the worker or tests
+        return "fr"
+    chosen = session.get("lang")
     if chosen in ("fr", "en"):
         return str(chosen)
     return request.accept_languages.best_match(["fr", "en"], default="fr") or "fr"
@@ -77,8 +79,11 @@ def _configure_login() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from stagebourse.web.api import bp as api_bp
     from stagebourse.web.auth.routes import bp as auth_bp
     from stagebourse.web.company import bp as company_bp
+    from stagebourse.web.hosts import bp as hosts_bp
+    from stagebourse.web.offers import bp as offers_bp
     from stagebourse.web.public.routes import bp as public_bp
     from stagebourse.web.pupil import bp as pupil_bp
     from stagebourse.web.steering import bp as steering_bp
@@ -86,8 +91,11 @@ def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.tutor import bp as tutor_bp
 
     for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
-                      steering_bp):
+                      steering_bp, hosts_bp, offers_bp, api_bp):
         app.register_blueprint(blueprint)
+    # The token API authenticates each request with a bearer token, not a cookie: CSRF
+    # cannot apply there. Every HTML form keeps it.
+    csrf.exempt(api_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
