@@ -4,6 +4,7 @@ from flask import abort, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from stagebourse.identifiers import week_label
 from stagebourse.services import offers
 from stagebourse.services.offer_rules import DAYS, format_day_ranges
 from stagebourse.services.offer_search import (
@@ -12,7 +13,6 @@ from stagebourse.services.offer_search import (
     search_offers,
     visible_offer,
 )
-from stagebourse.identifiers import week_label
 from stagebourse.web.exports import csv_response
 from stagebourse.web.offers import bp
 
