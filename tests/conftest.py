@@ -53,6 +53,8 @@ def make_config(url: str, instance: Path) -> dict[str, object]:
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 2525,
         "LOGIN_MAX_FAILURES": 10,
+        # Uploaded files (Charter evidence, CSV awaiting confirmation) stay out of the repo.
+        "PRIVATE_FILES_DIR": str(instance / "private"),
     }
 
 

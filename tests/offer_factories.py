@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import g
+from flask.testing import FlaskClient
+
 from stagebourse.extensions import db
 from stagebourse.models import (
     Assignment,
@@ -80,3 +83,16 @@ def assign(pupil: Pupil, offer: Offer, week: str, campaign: Campaign,
     db.session.add_all([run, assignment])
     db.session.commit()
     return assignment
+
+
+class IsolatedClient(FlaskClient):
+    """A test client for tests that use several clients at once.
+
+    The ``app`` fixture keeps one application context open for the whole test, and Flask-Login
+    caches the signed-in user in ``g`` (which lives in that context): without this, the second
+    client would act as whoever the first one signed in as.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)

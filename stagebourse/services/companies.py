@@ -200,9 +200,15 @@ def accept_invitation(token: str, display_name: str, password: str) -> User:
 
 # Charter commitment -----------------------------------------------------------------------
 
+def private_files_dir() -> Path:
+    """Uploaded files that are never public: ``PRIVATE_FILES_DIR``, else the instance folder."""
+    configured = current_app.config.get("PRIVATE_FILES_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path)
+
+
 def evidence_dir() -> Path:
     """Outside the static folder: evidence is only served by routes that check access."""
-    return Path(current_app.instance_path) / "charter_evidence"
+    return private_files_dir() / "charter_evidence"
 
 
 def _evidence_kind(data: bytes) -> str | None:

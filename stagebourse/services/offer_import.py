@@ -15,13 +15,13 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from stagebourse.extensions import db
 from stagebourse.models import Commune, Company, Offer, Sector, User
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.companies import private_files_dir
 from stagebourse.services.csv_input import normalise_name, read_csv
 from stagebourse.services.offer_rules import DAYS, Slot, parse_day_ranges
 from stagebourse.services.offers import (
@@ -98,7 +98,7 @@ def template_rows() -> tuple[list[str], list[list[str]]]:
 # Keeping the file between preview and confirmation ----------------------------------------
 
 def _folder(company: Company) -> Path:
-    return Path(current_app.instance_path) / "offer_imports" / str(company.id)
+    return private_files_dir() / "offer_imports" / str(company.id)
 
 
 def store_upload(company: Company, data: bytes) -> str:

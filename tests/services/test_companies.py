@@ -115,8 +115,8 @@ def test_signatories_import_flags_matches_by_siret_or_normalised_name(app):
     by_siret = make_company()
     by_name = make_company(siret="35600000010000", name="Énergies du Hainaut SAS")
     unlisted = make_company(siret="35600000000048", name="Absente")
-    data = ("siret;nom\n73282932000074;Atelier\n;ENERGIES DU HAINAUT\n;Inconnue\n"
-            ).encode()
+    data = (b"siret;nom\n73282932000074;Atelier\n;ENERGIES DU HAINAUT\n;Inconnue\n"
+            )
     report = companies.import_charter_signatories(steering, data)
     assert [(m.company.id, m.matched_on) for m in report.matches] == [
         (by_siret.id, "siret"), (by_name.id, "nom")]

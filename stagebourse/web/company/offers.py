@@ -25,6 +25,7 @@ from stagebourse.web.company.forms_offers import (
     seats_field_name,
 )
 from stagebourse.web.exports import csv_response
+from stagebourse.web.forms import select_choices
 
 FIELD_TO_FORM = {"title": "title", "sector": "sector", "description": "description",
                  "address": "address", "commune": "commune", "levels": "for_3e",
@@ -43,13 +44,14 @@ def _build_form(offer: Offer | None) -> tuple[Any, list[offers.CampaignWeeks]]:
     groups = offers.campaign_weeks(offer)
     form_class = offer_form_class(groups)
     form = form_class(obj=None) if request.method == "POST" else form_class()
-    form.sector.choices = [("", _("— choisir —"))] + [(s.code, s.label)
-                                                      for s in offers.sectors()]
-    form.commune.choices = [("", _("— choisir —"))] + [(c.code_insee, c.name)
-                                                       for c in offers.communes()]
+    form.sector.choices = select_choices(
+        [("", _("— choisir —"))] + [(s.code, s.label) for s in offers.sectors()])
+    form.commune.choices = select_choices(
+        [("", _("— choisir —"))] + [(c.code_insee, c.name) for c in offers.communes()])
     tutors = current_user.company.tutors
-    form.tutor.choices = [(str(t.id), f"{t.full_name} – {t.job_title}") for t in tutors] + [
-        (NEW_TUTOR, _("Un nouveau tuteur (à saisir ci-dessous)"))]
+    form.tutor.choices = select_choices(
+        [(str(t.id), f"{t.full_name} – {t.job_title}") for t in tutors]
+        + [(NEW_TUTOR, _("Un nouveau tuteur (à saisir ci-dessous)"))])
     if request.method == "GET":
         if offer is not None:
             form.title.data, form.sector.data = offer.title, offer.sector_code

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -39,7 +41,8 @@ def charter_evidence() -> Response:
     path = companies.evidence_path(current_user.company)
     if path is None:
         abort(404)
-    return send_file(path, as_attachment=True, download_name=f"charte{path.suffix}")
+    return send_file(io.BytesIO(path.read_bytes()), as_attachment=True,
+                     download_name=f"charte{path.suffix}")
 
 
 @bp.route("/membres", methods=["GET", "POST"])

@@ -4,6 +4,7 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringF
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from stagebourse.services.accounts import MIN_PASSWORD_LENGTH
+from stagebourse.web.forms import select_choices
 
 _EMAIL = [Email(_l("Cette adresse e-mail n'est pas valide (exemple : nom@exemple.fr).")),
           Length(max=254)]
@@ -26,9 +27,9 @@ class SignUpForm(FlaskForm):
         DataRequired(_l("Indiquez le SIRET (14 chiffres)."))])
     name = StringField(_l("Nom de la structure"), validators=[
         DataRequired(_l("Indiquez le nom de la structure.")), Length(max=200)])
-    kind = SelectField(_l("Type de structure"), choices=[
+    kind = SelectField(_l("Type de structure"), choices=select_choices([
         ("company", _l("Entreprise")), ("association", _l("Association")),
-        ("public_body", _l("Organisme public"))])
+        ("public_body", _l("Organisme public"))]))
     address = StringField(_l("Adresse"), validators=[
         DataRequired(_l("Indiquez l'adresse.")), Length(max=300)])
     postcode = StringField(_l("Code postal"), validators=[

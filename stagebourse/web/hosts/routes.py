@@ -10,6 +10,7 @@ from stagebourse.extensions import db
 from stagebourse.identifiers import normalise_siret
 from stagebourse.models import Company
 from stagebourse.services import ServiceError, companies, offers
+from stagebourse.web.forms import select_choices
 from stagebourse.web.hosts import bp
 from stagebourse.web.hosts.forms import AcceptInvitationForm, JoinRequestForm, SignUpForm
 
@@ -17,8 +18,8 @@ from stagebourse.web.hosts.forms import AcceptInvitationForm, JoinRequestForm, S
 @bp.route("/inscription", methods=["GET", "POST"])
 def sign_up() -> str | Response:
     form = SignUpForm()
-    form.commune_code.choices = [("", _("— choisir —"))] + [
-        (c.code_insee, f"{c.name} ({c.postcodes})") for c in offers.communes()]
+    form.commune_code.choices = select_choices([("", _("— choisir —"))] + [
+        (c.code_insee, f"{c.name} ({c.postcodes})") for c in offers.communes()])
     duplicate = None
     if form.validate_on_submit():
         error = companies.siret_error(form.siret.data)

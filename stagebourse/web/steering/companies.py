@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,6 +13,7 @@ from stagebourse.extensions import db
 from stagebourse.models import ApiToken, Campaign, Company, CompanyState
 from stagebourse.services import ServiceError, companies, offers
 from stagebourse.web.exports import csv_response
+from stagebourse.web.forms import select_choices
 from stagebourse.web.steering import bp
 from stagebourse.web.steering.forms_companies import (
     ActionForm,
@@ -92,7 +95,8 @@ def company_evidence(company_id: int) -> Response:
     path = companies.evidence_path(load_company(company_id))
     if path is None:
         abort(404)
-    return send_file(path, as_attachment=True, download_name=f"charte-{company_id}{path.suffix}")
+    return send_file(io.BytesIO(path.read_bytes()), as_attachment=True,
+                     download_name=f"charte-{company_id}{path.suffix}")
 
 
 @bp.route("/charte/import", methods=["GET", "POST"])
@@ -110,9 +114,9 @@ def charter_import() -> str:
 @bp.route("/jetons-api", methods=["GET", "POST"])
 def api_tokens() -> str:
     form = TokenForm()
-    form.company.choices = [("", _("— choisir —"))] + [
+    form.company.choices = select_choices([("", _("— choisir —"))] + [
         (str(c.id), f"{c.name} ({c.siret})")
-        for c in companies.list_companies(CompanyState.VALIDATED.value)]
+        for c in companies.list_companies(CompanyState.VALIDATED.value)])
     clear = None
     if form.validate_on_submit():
         try:
