@@ -111,12 +111,16 @@ def campaign_weeks(offer: Offer | None = None) -> list[CampaignWeeks]:
                 select(Campaign).where(Campaign.id.in_(ids),
                                        Campaign.state != CampaignState.FINISHED)))
     result = []
+    taken: set[str] = set()
     for campaign in campaigns:
-        weeks = sorted(set(db.session.scalars(
-            select(CampaignSchoolWeek.week).where(CampaignSchoolWeek.campaign_id == campaign.id))))
+        weeks = set(db.session.scalars(
+            select(CampaignSchoolWeek.week).where(CampaignSchoolWeek.campaign_id == campaign.id)))
         if offer is not None:
-            weeks = sorted(set(weeks) | {w.week for w in offer.weeks
-                                         if w.campaign_id == campaign.id})
+            weeks |= {w.week for w in offer.weeks if w.campaign_id == campaign.id}
+        # A seat of a week belongs to one campaign (OfferWeek is unique per offer and week):
+        # if two open campaigns share a week, the first listed (oldest year, 3e first) gets it.
+        weeks = sorted(weeks - taken)
+        taken |= set(weeks)
         result.append(CampaignWeeks(campaign, [(w, week_label(w)) for w in weeks],
                                     campaign.state in AFTER_PUBLICATION))
     return result
@@ -338,11 +342,6 @@ def withdraw_offer(actor: User | None, offer: Offer, *, commit: bool = True) -> 
 def company_offers(company: Company) -> list[Offer]:
     return list(db.session.scalars(
         select(Offer).where(Offer.company_id == company.id).order_by(Offer.title, Offer.id)))
-
-
-def offer_to_input(offer: Offer) -> dict[str, Any]:
-    """Form defaults from a stored offer."""
-    return {"seats": {w.week: w.seats for w in offer.weeks}}
 
 
 # What the host may see of pupils (blind until publication) --------------------------------

@@ -62,6 +62,9 @@ def test_valid_rows_import_then_reimport_creates_no_duplicate(company):
     pupil = make_pupil_user()
     found = search_offers(pupil, OfferFilters(sector="industrie", radius_km=10))
     assert found.total == 50 and found.sort == "distance"
+    assert (len(found.hits), found.pages) == (20, 3)
+    last = search_offers(pupil, OfferFilters(sector="industrie", page=3))
+    assert len(last.hits) == 10
     distances = [h.distance_km for h in search_offers(pupil, OfferFilters(), paginate=False).hits]
     assert distances == sorted(distances)
 

@@ -269,3 +269,23 @@ def test_csrf_protects_forms(app, personas, campaign):
     response = client.post("/structures/inscription", data=SIGN_UP)
     assert response.status_code == 400
     assert db.session.scalar(select(Company).where(Company.name == "Garage du Hainaut")) is None
+
+
+def test_offer_form_offers_the_union_of_school_weeks_with_dates_and_given_coordinates(
+        client, personas, campaign):
+    from stagebourse.models import CampaignSchoolWeek
+
+    campaign.school_weeks.append(CampaignSchoolWeek(school=first_school(index=1),
+                                                    week="2027-W07"))
+    db.session.commit()
+    login_as(client, personas["company"])
+    text = page_text(client.get("/structure/offres/nouvelle"))
+    for label in ("01/02 – 05/02/2027", "08/02 – 12/02/2027", "15/02 – 19/02/2027"):
+        assert label in text
+    response = client.post("/structure/offres/nouvelle",
+                           data=offer_form(tutor=str(personas["company"].company.tutors[0].id),
+                                           lat="50.36", lon="3.5", seats_2027_W07="4"))
+    assert response.status_code == 302
+    offer = db.session.scalar(select(Offer))
+    assert (offer.lat, offer.lon) == (50.36, 3.5)
+    assert {w.week for w in offer.weeks} == {WEEK_A, WEEK_B, "2027-W07"}

@@ -10,6 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
+    FloatField,
     IntegerField,
     SelectField,
     StringField,
@@ -38,6 +39,10 @@ class OfferFormBase(FlaskForm):
     commune = SelectField(_l("Commune"), validators=[DataRequired(_l("Choisissez la commune."))])
     for_3e = BooleanField(_l("Élèves de 3e"))
     for_2de = BooleanField(_l("Élèves de 2de"))
+    lat = FloatField(_l("Latitude (facultatif)"), validators=[
+        Optional(), NumberRange(-90, 90, _l("Entre -90 et 90."))])
+    lon = FloatField(_l("Longitude (facultatif)"), validators=[
+        Optional(), NumberRange(-180, 180, _l("Entre -180 et 180."))])
     min_age = IntegerField(_l("Âge minimum"), default=14, validators=[
         DataRequired(_l("Indiquez l'âge minimum.")),
         NumberRange(13, 18, _l("Entre 13 et 18 ans."))])
@@ -95,6 +100,8 @@ def form_to_input(form: Any, groups: list[CampaignWeeks]) -> tuple[OfferInput | 
         accessible=form.accessible.data, schedule=schedule,
         safety_attested=form.safety_attested.data, seats=seats, tutor_id=tutor_id,
         new_tutor=new_tutor, publish=form.publish.data,
+        lat=form.lat.data if form.lon.data is not None else None,
+        lon=form.lon.data if form.lat.data is not None else None,
     ), None
 
 

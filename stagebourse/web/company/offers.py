@@ -57,6 +57,9 @@ def _build_form(offer: Offer | None) -> tuple[Any, list[offers.CampaignWeeks]]:
             form.title.data, form.sector.data = offer.title, offer.sector_code
             form.description.data, form.address.data = offer.description, offer.address
             form.commune.data = offer.commune_code
+            commune = offer.commune
+            if commune is None or (offer.lat, offer.lon) != (commune.lat, commune.lon):
+                form.lat.data, form.lon.data = offer.lat, offer.lon
             form.for_3e.data, form.for_2de.data = offer.for_3e, offer.for_2de
             form.min_age.data, form.accessible.data = offer.min_age, offer.accessible
             form.safety_attested.data = offer.safety_attested
