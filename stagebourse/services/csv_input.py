@@ -8,6 +8,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from stagebourse.services import ServiceError
 
 
@@ -29,17 +31,17 @@ def decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ServiceError(
+        raise ServiceError(_(
             "Ce fichier n'est pas encodé en UTF-8 (il vient sans doute d'Excel en « CSV » "
             "simple). Enregistrez le fichier en UTF-8 : dans Excel, « Enregistrer sous » puis "
             "« CSV UTF-8 (délimité par des virgules) » ; dans LibreOffice, cochez « Éditer les "
             "paramètres du filtre » et choisissez « Unicode (UTF-8) »."
-        ) from None
+        )) from None
     if "\x00" in text:
-        raise ServiceError(
+        raise ServiceError(_(
             "Ce fichier n'est pas un fichier CSV texte (il contient des octets nuls). "
             "Enregistrez le fichier en UTF-8, au format CSV."
-        )
+        ))
     return text
 
 
@@ -52,7 +54,7 @@ def read_csv(
 ) -> CsvTable:
     """Decode, detect ';' or ',' and check the columns; ServiceError says what is wrong."""
     if not data.strip():
-        raise ServiceError("Le fichier est vide. Choisissez le fichier CSV rempli.")
+        raise ServiceError(_("Le fichier est vide. Choisissez le fichier CSV rempli."))
     text = decode(data)
     first_line = text.splitlines()[0] if text else ""
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
@@ -60,27 +62,25 @@ def read_csv(
     try:
         lines = list(reader)
     except csv.Error as error:
-        raise ServiceError(f"Le fichier CSV est mal formé ({error}). Vérifiez les guillemets.") \
-            from None
+        raise ServiceError(_("Le fichier CSV est mal formé (%(error)s). Vérifiez les "
+                             "guillemets.", error=error)) from None
     if not lines:
-        raise ServiceError("Le fichier est vide. Choisissez le fichier CSV rempli.")
+        raise ServiceError(_("Le fichier est vide. Choisissez le fichier CSV rempli."))
     header = [normalise_header(name) for name in lines[0]]
     missing = [name for name in required if name not in header]
     if missing:
-        raise ServiceError(
-            "Colonnes manquantes : " + ", ".join(missing) + ". La première ligne doit "
-            "contenir les noms de colonnes du modèle, séparés par « ; » ou « , » "
-            "(téléchargez le modèle pour les voir)."
-        )
+        raise ServiceError(_(
+            "Colonnes manquantes : %(columns)s. La première ligne doit contenir les noms de "
+            "colonnes du modèle, séparés par « ; » ou « , » (téléchargez le modèle pour les "
+            "voir).", columns=", ".join(missing)))
     body = [(number, line) for number, line in enumerate(lines[1:], start=2)
             if any(cell.strip() for cell in line)]
     if len(body) > max_rows:
-        raise ServiceError(
-            f"Le fichier contient {len(body)} lignes : le maximum est {max_rows} par import. "
-            "Découpez-le en plusieurs fichiers."
-        )
+        raise ServiceError(_(
+            "Le fichier contient %(n)s lignes : le maximum est %(max)s par import. "
+            "Découpez-le en plusieurs fichiers.", n=len(body), max=max_rows))
     if not body:
-        raise ServiceError("Le fichier ne contient aucune ligne après les noms de colonnes.")
+        raise ServiceError(_("Le fichier ne contient aucune ligne après les noms de colonnes."))
     known = set(required) | set(optional)
     rows = []
     for number, line in body:

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -155,31 +156,32 @@ def _parse_row(line: int, row: dict[str, str], lookups: _Lookups,
     sector = lookups.sectors.get(row["secteur"].strip().lower()) or lookups.sectors.get(
         normalise_name(row["secteur"]))
     if sector is None:
-        err("secteur", f"« {row['secteur']} » n'est pas un secteur connu : écrivez le code ou "
-                       "le libellé d'un secteur de la liste (voir le modèle).")
+        err("secteur", _("« %(value)s » n'est pas un secteur connu : écrivez le code ou le "
+                         "libellé d'un secteur de la liste (voir le modèle).",
+                         value=row["secteur"]))
     commune = lookups.communes.get(row["commune"].strip()) or lookups.communes.get(
         normalise_name(row["commune"]))
     if commune is None:
-        err("commune", f"« {row['commune']} » n'est pas une commune de l'agglomération : "
-                       "écrivez son code INSEE (ex. 59606) ou son nom exact.")
+        err("commune", _("« %(value)s » n'est pas une commune de l'agglomération : écrivez "
+                         "son code INSEE (ex. 59606) ou son nom exact.", value=row["commune"]))
     levels = {part.strip().lower() for part in re.split(r"[,;/ ]+", row["niveaux"]) if part}
     unknown = levels - {"3e", "2de"}
     if unknown or not levels:
-        err("niveaux", "Écrivez 3e, 2de, ou « 3e,2de » pour les deux niveaux.")
+        err("niveaux", _("Écrivez 3e, 2de, ou « 3e,2de » pour les deux niveaux."))
     min_age = 14
     if row.get("age_min", "").strip():
         try:
             min_age = int(row["age_min"])
         except ValueError:
-            err("age_min", f"« {row['age_min']} » n'est pas un nombre : écrivez un âge entre "
-                           "13 et 18, ou laissez vide (14 ans).")
+            err("age_min", _("« %(value)s » n'est pas un nombre : écrivez un âge entre 13 et "
+                             "18, ou laissez vide (14 ans).", value=row["age_min"]))
     accessible = _bool(row.get("accessible", ""))
     if accessible is None:
-        err("accessible", "Écrivez oui ou non.")
+        err("accessible", _("Écrivez oui ou non."))
     attested = _bool(row["attestation_securite"])
     if attested is None:
-        err("attestation_securite", "Écrivez oui pour attester qu'aucune machine ni produit "
-                                    "dangereux ne sera utilisé.")
+        err("attestation_securite", _("Écrivez oui pour attester qu'aucune machine ni "
+                                      "produit dangereux ne sera utilisé."))
     schedule: list[Slot] = []
     for day in DAYS:
         if row.get(day, "").strip():
@@ -193,9 +195,9 @@ def _parse_row(line: int, row: dict[str, str], lookups: _Lookups,
             continue
         match = re.fullmatch(r"(\d{4}-W\d{2}):(\d{1,3})", part)
         if not match:
-            err("semaines", f"« {part} » : écrivez chaque semaine sous la forme "
-                            "AAAA-Wss:places, séparées par des espaces (ex. 2027-W05:2 "
-                            "2027-W06:1).")
+            err("semaines", _("« %(value)s » : écrivez chaque semaine sous la forme "
+                              "AAAA-Wss:places, séparées par des espaces (ex. 2027-W05:2 "
+                              "2027-W06:1).", value=part))
             continue
         seats[match.group(1)] = int(match.group(2))
     lat = lon = None
@@ -206,9 +208,9 @@ def _parse_row(line: int, row: dict[str, str], lookups: _Lookups,
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                 raise ValueError
         except ValueError:
-            err("latitude", "Coordonnées invalides : laissez latitude et longitude vides (le "
-                            "centre de la commune sera utilisé) ou écrivez deux nombres "
-                            "décimaux (ex. 50.357 et 3.523).")
+            err("latitude", _("Coordonnées invalides : laissez latitude et longitude vides "
+                              "(le centre de la commune sera utilisé) ou écrivez deux nombres "
+                              "décimaux (ex. 50.357 et 3.523)."))
             lat = lon = None
     if len(errors) > before:
         return None
@@ -235,18 +237,18 @@ def preview_import(company: Company, data: bytes, token: str | None = None) -> I
     for line, row in table.rows:
         reference = row["reference"].strip()
         if not reference:
-            preview.errors.append(RowError(line, "reference", "Donnez à chaque offre une "
-                                           "référence unique (ex. SITE-001) : elle évite les "
-                                           "doublons si vous importez de nouveau le fichier."))
+            preview.errors.append(RowError(line, "reference", _(
+                "Donnez à chaque offre une référence unique (ex. SITE-001) : elle évite les "
+                "doublons si vous importez de nouveau le fichier.")))
             continue
         if len(reference) > 100:
-            preview.errors.append(RowError(line, "reference", "Référence trop longue : 100 "
-                                           "caractères au plus."))
+            preview.errors.append(RowError(line, "reference", _(
+                "Référence trop longue : 100 caractères au plus.")))
             continue
         if reference in seen:
-            preview.errors.append(RowError(line, "reference", f"La référence « {reference} » "
-                                           f"est déjà utilisée ligne {seen[reference]} : "
-                                           "chaque ligne doit avoir la sienne."))
+            preview.errors.append(RowError(line, "reference", _(
+                "La référence « %(ref)s » est déjà utilisée ligne %(line)s : chaque ligne doit "
+                "avoir la sienne.", ref=reference, line=seen[reference])))
             continue
         seen[reference] = line
         data_row = _parse_row(line, row, lookups, preview.errors)

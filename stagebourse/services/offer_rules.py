@@ -1,4 +1,5 @@
-"""Rules for minors in observation internships, and distances: pure functions, no database.
+"""Rules for minors in observation internships, and distances: pure functions, no database
+and no request.
 
 Sources: code de l'éducation D. 331-9 to D. 331-15 (observation internships of pupils under
 16: no dangerous machine or product), code du travail L. 3162-1 (at most 7 h a day and 35 h a
@@ -11,6 +12,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+
+# Messages are translated when built; outside a request (unit tests) they stay in French.
+from flask_babel import gettext as _
 
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi")
 MAX_DAY_MINUTES = 7 * 60
@@ -52,7 +56,8 @@ def minutes(value: str) -> int:
     """``"09:30"`` → 570; ValueError with a French message otherwise."""
     match = _TIME_RE.match(value.strip())
     if not match:
-        raise ValueError(f"« {value} » n'est pas une heure (format HH:MM, ex. 09:00)")
+        raise ValueError(_("« %(value)s » n'est pas une heure (format HH:MM, ex. 09:00)",
+                           value=value))
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
@@ -74,10 +79,9 @@ def parse_day_ranges(day: str, text: str) -> list[Slot]:
             continue
         match = _RANGE_RE.match(part)
         if not match:
-            raise ValueError(
-                f"{day} : « {part.strip()} » n'est pas une plage horaire "
-                "(écrivez par exemple 09:00-12:00 13:30-16:30)"
-            )
+            raise ValueError(_(
+                "%(day)s : « %(part)s » n'est pas une plage horaire "
+                "(écrivez par exemple 09:00-12:00 13:30-16:30)", day=day, part=part.strip()))
         start, end = minutes(match.group(1)), minutes(match.group(2))
         slots.append(Slot(day, _clock(start), _clock(end)))
     return slots
@@ -92,16 +96,15 @@ def check_schedule(slots: list[Slot], min_age: int) -> ScheduleCheck:
     check = ScheduleCheck()
     if not slots:
         check.errors.append(
-            "Indiquez les horaires de la semaine (au moins une plage, ex. lundi 09:00-12:00)."
+            _("Indiquez les horaires de la semaine (au moins une plage, ex. lundi 09:00-12:00).")
         )
         return check
     by_day: dict[str, list[tuple[int, int]]] = {}
     for slot in slots:
         if slot.day not in DAYS:
-            check.errors.append(
-                f"« {slot.day} » n'est pas un jour possible : un stage d'observation a lieu "
-                "du lundi au samedi."
-            )
+            check.errors.append(_(
+                "« %(day)s » n'est pas un jour possible : un stage d'observation a lieu "
+                "du lundi au samedi.", day=slot.day))
             continue
         try:
             start, end = minutes(slot.start), minutes(slot.end)
@@ -109,51 +112,50 @@ def check_schedule(slots: list[Slot], min_age: int) -> ScheduleCheck:
             check.errors.append(f"{slot.day} : {error}.")
             continue
         if end <= start:
-            check.errors.append(
-                f"{slot.day} : la plage {slot.start}-{slot.end} finit avant de commencer ; "
-                "vérifiez l'heure de fin."
-            )
+            check.errors.append(_(
+                "%(day)s : la plage %(start)s-%(end)s finit avant de commencer ; "
+                "vérifiez l'heure de fin.", day=slot.day, start=slot.start, end=slot.end))
             continue
         if start < NIGHT_ENDS or end > NIGHT_STARTS:
-            check.errors.append(
-                f"{slot.day} : la plage {slot.start}-{slot.end} déborde sur la nuit. Un élève "
+            check.errors.append(_(
+                "%(day)s : la plage %(start)s-%(end)s déborde sur la nuit. Un élève "
                 "mineur ne peut pas être présent entre 20:00 et 06:00 (code du travail, "
-                "L. 3163-2) : finissez au plus tard à 20:00 et commencez au plus tôt à 06:00."
-            )
+                "L. 3163-2) : finissez au plus tard à 20:00 et commencez au plus tôt à 06:00.",
+                day=slot.day, start=slot.start, end=slot.end))
         by_day.setdefault(slot.day, []).append((start, end))
     for day in DAYS:
         ranges = sorted(by_day.get(day, []))
         for (_s1, e1), (s2, _e2) in zip(ranges, ranges[1:], strict=False):
             if s2 < e1:
-                check.errors.append(f"{day} : deux plages horaires se chevauchent.")
+                check.errors.append(_("%(day)s : deux plages horaires se chevauchent.",
+                                      day=day))
         total = sum(end - start for start, end in ranges)
         if ranges:
             check.day_minutes[day] = total
         if total > MAX_DAY_MINUTES:
-            check.errors.append(
-                f"{day} : {format_minutes(total)} de présence. Un élève en stage "
+            check.errors.append(_(
+                "%(day)s : %(total)s de présence. Un élève en stage "
                 "d'observation peut être présent 7 h par jour au plus (code du travail, "
-                "L. 3162-1) : raccourcissez cette journée."
-            )
+                "L. 3162-1) : raccourcissez cette journée.", day=day,
+                total=format_minutes(total)))
     check.week_minutes = sum(check.day_minutes.values())
     if check.week_minutes > MAX_WEEK_MINUTES:
-        check.errors.append(
-            f"La semaine compte {format_minutes(check.week_minutes)}. Un élève en stage "
+        check.errors.append(_(
+            "La semaine compte %(total)s. Un élève en stage "
             "d'observation peut être présent 35 h par semaine au plus (code du travail, "
-            "L. 3162-1) : réduisez les horaires."
-        )
+            "L. 3162-1) : réduisez les horaires.", total=format_minutes(check.week_minutes)))
     elif min_age < 15 and check.week_minutes > WARN_WEEK_MINUTES_UNDER_15:
-        check.warnings.append(
-            f"La semaine compte {format_minutes(check.week_minutes)} : c'est autorisé, mais "
-            "long pour un élève de moins de 15 ans. Nous recommandons 30 h au plus."
-        )
+        check.warnings.append(_(
+            "La semaine compte %(total)s : c'est autorisé, mais "
+            "long pour un élève de moins de 15 ans. Nous recommandons 30 h au plus.",
+            total=format_minutes(check.week_minutes)))
     return check
 
 
 def check_safety_attested(attested: bool) -> str | None:
     if attested:
         return None
-    return (
+    return _(
         "Cochez l'attestation : l'élève n'utilisera aucune machine ni aucun produit dangereux "
         "(code de l'éducation, D. 331-9). Sans elle, l'offre ne peut pas être enregistrée."
     )
@@ -161,12 +163,12 @@ def check_safety_attested(attested: bool) -> str | None:
 
 def check_seats(seats: int) -> str | None:
     if seats < 0:
-        return "Le nombre de places ne peut pas être négatif."
+        return _("Le nombre de places ne peut pas être négatif.")
     if seats > MAX_SEATS_PER_WEEK:
-        return (
-            f"{seats} places sur une semaine, c'est plus que le maximum de "
-            f"{MAX_SEATS_PER_WEEK} : vérifiez le nombre ou contactez le groupe de pilotage."
-        )
+        return _(
+            "%(seats)s places sur une semaine, c'est plus que le maximum de "
+            "%(max)s : vérifiez le nombre ou contactez le groupe de pilotage.",
+            seats=seats, max=MAX_SEATS_PER_WEEK)
     return None
 
 
@@ -174,10 +176,10 @@ def check_seats_not_below_assigned(week: str, seats: int, assigned: int) -> str 
     """After the assignment is published, the pupils already placed keep their seat."""
     if seats >= assigned:
         return None
-    return (
-        f"Semaine {week} : {assigned} élève(s) y sont déjà affecté(s) ; vous ne pouvez pas "
-        f"descendre à {seats} place(s). Pour annuler un accueil, contactez le groupe de pilotage."
-    )
+    return _(
+        "Semaine %(week)s : %(assigned)s élève(s) y sont déjà affecté(s) ; vous ne pouvez pas "
+        "descendre à %(seats)s place(s). Pour annuler un accueil, contactez le groupe de "
+        "pilotage.", week=week, assigned=assigned, seats=seats)
 
 
 EARTH_RADIUS_KM = 6371.0088

@@ -289,3 +289,33 @@ def test_offer_form_offers_the_union_of_school_weeks_with_dates_and_given_coordi
     offer = db.session.scalar(select(Offer))
     assert (offer.lat, offer.lon) == (50.36, 3.5)
     assert {w.week for w in offer.weeks} == {WEEK_A, WEEK_B, "2027-W07"}
+
+
+def test_every_new_page_renders_for_its_role(app, personas, campaign):
+    offer = make_offer(personas["company"].company)
+    pages = {
+        None: ["/structures/inscription"],
+        "company": ["/structure/offres", "/structure/offres/nouvelle",
+                    f"/structure/offres/{offer.id}", f"/structure/offres/{offer.id}/modifier",
+                    "/structure/offres/import", "/structure/charte", "/structure/membres",
+                    "/structure/eleves", "/structure/offres?format=csv"],
+        "steering": ["/pilotage/structures", f"/pilotage/structures/{offer.company_id}",
+                     "/pilotage/charte/import", "/pilotage/jetons-api",
+                     "/pilotage/offre-et-demande", "/pilotage/structures?format=csv",
+                     "/offres/", f"/offres/{offer.id}"],
+        "teacher": ["/offres/?page=9", f"/offres/{offer.id}"],
+        "pupil": ["/offres/?radius=abc&page=x", f"/offres/{offer.id}"],
+    }
+    for role, paths in pages.items():
+        client = app.test_client()
+        if role:
+            login_as(client, personas[role])
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, (role, path)
+            if response.mimetype == "text/html":
+                body = response.get_data(as_text=True)
+                assert "style=" not in body and "<script>" not in body
+    teacher = app.test_client()
+    login_as(teacher, personas["teacher"])
+    assert "km" in page_text(teacher.get("/offres/"))  # measured from the teacher's school
