@@ -117,8 +117,22 @@ def sign_up_company(data: dict[str, Any]) -> User:
     db.session.add_all([company, user])
     db.session.flush()
     journal.record(user, "company.sign_up", company, siret=siret, name=company.name)
+    _tell_steering(company)
     db.session.commit()
     return user
+
+
+def _tell_steering(company: Company) -> None:
+    """Each steering member hears of a new structure to validate."""
+    for member in db.session.scalars(select(User).where(User.role == Role.STEERING,
+                                                        User.is_active.is_(True))):
+        queue_email(
+            member.email or "", "company_to_validate",
+            key=f"company-to-validate:{company.id}:{member.id}",
+            reason=_l("vous faites partie du groupe de pilotage de la bourse de stages."),
+            company=company, review_url=public_url("steering.company_view",
+                                                   company_id=company.id),
+        )
 
 
 def request_to_join(company: Company, name: str, email: str, message: str | None) -> None:
@@ -250,7 +264,7 @@ def declare_charter(actor: User, signed_on: dt.date, evidence_url: str | None,
             (folder / old).unlink(missing_ok=True)
     company.charter_signed_on = signed_on
     company.charter_evidence_url = url
-    if stored or url:
+    if stored:  # a declaration with a link only keeps the file sent before, if any
         company.charter_evidence_file = stored
     if company.charter_status != CharterStatus.VERIFIED:
         company.charter_status = CharterStatus.DECLARED

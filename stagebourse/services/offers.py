@@ -427,6 +427,39 @@ def seats_total(campaign: Campaign) -> int:
 
 
 @dataclass
+class Capacity:
+    """One (offer, week) that can receive pupils of a campaign: what the matching needs."""
+
+    offer_id: int
+    week: str
+    seats: int
+    assigned: int
+    sector_code: str
+    lat: float
+    lon: float
+    accessible: bool
+    min_age: int
+
+
+def campaign_capacities(campaign: Campaign) -> list[Capacity]:
+    """Seats per visible offer and week of a campaign, with the pupils already holding one."""
+    held = {(offer_id, week): int(count) for offer_id, week, count in db.session.execute(
+        select(Assignment.offer_id, Assignment.week, func.count())
+        .join(MatchingRun, MatchingRun.id == Assignment.run_id)
+        .where(MatchingRun.campaign_id == campaign.id, Assignment.state.in_(HOLDING_STATES))
+        .group_by(Assignment.offer_id, Assignment.week)).all()}
+    rows = db.session.execute(
+        select(Offer, OfferWeek.week, OfferWeek.seats)
+        .join(OfferWeek, OfferWeek.offer_id == Offer.id)
+        .join(Company, Company.id == Offer.company_id)
+        .where(OfferWeek.campaign_id == campaign.id, OfferWeek.seats > 0,
+               *visible_offer_conditions())
+        .order_by(Offer.id, OfferWeek.week)).all()
+    return [Capacity(o.id, week, seats, held.get((o.id, week), 0), o.sector_code,
+                     o.lat, o.lon, o.accessible, o.min_age) for o, week, seats in rows]
+
+
+@dataclass
 class SectorBalance:
     code: str
     label: str

@@ -160,3 +160,11 @@ def test_members_cannot_be_a_second_account_for_the_same_email(app):
     with pytest.raises(ServiceError, match="existe déjà"):
         companies.invite_member(inviter, "membre@atelier-test.fr")
     assert db.session.scalar(select(User).where(User.email == "membre@atelier-test.fr"))
+
+
+def test_steering_members_hear_of_each_new_structure(app):
+    make_user(Role.STEERING, "pilotage@vm-test.fr")
+    user = companies.sign_up_company(sign_up_data())
+    [mail] = db.session.scalars(select(OutboxMessage)).all()
+    assert mail.recipient == "pilotage@vm-test.fr" and user.company.name in mail.subject
+    assert f"/pilotage/structures/{user.company_id}" in mail.body_text

@@ -171,3 +171,15 @@ def test_search_by_sector_and_distance_sorted_by_distance(campaign):
     steering = make_user(Role.STEERING, "pilotage@vm-test.fr")
     assert search_offers(steering, OfferFilters()).sort == "title"
     assert search_offers(pupil_user, OfferFilters(level=Level.SECONDE.value)).total == 0
+
+
+def test_campaign_capacities_list_visible_seats_with_pupils_holding_them(campaign):
+    from stagebourse.services.offers import campaign_capacities
+
+    offer = make_offer(make_company())
+    make_offer(make_company(siret="35600000010000", name="En attente",
+                            state=CompanyState.PENDING))
+    assign(make_pupil_user().pupil, offer, WEEK_A, campaign)
+    capacities = campaign_capacities(campaign)
+    assert [(c.offer_id, c.week, c.seats, c.assigned) for c in capacities] == [
+        (offer.id, WEEK_A, 2, 1), (offer.id, WEEK_B, 1, 0)]
