@@ -365,14 +365,15 @@ def import_charter_signatories(actor: User, data: bytes) -> SignatoriesReport:
     companies = list(db.session.scalars(select(Company)))
     by_siret = {c.siret: c for c in companies}
     by_name: dict[str, Company] = {}
-    for company in companies:
-        by_name.setdefault(normalise_name(company.name), company)
+    for registered in companies:
+        by_name.setdefault(normalise_name(registered.name), registered)
     report = SignatoriesReport(rows=len(table.rows))
     seen: set[int] = set()
     for line, values in table.rows:
         siret = normalise_siret(values.get("siret", ""))
         name = normalise_name(values.get("nom") or values.get("raison_sociale") or "")
-        company, how = None, ""
+        company: Company | None = None
+        how = ""
         if siret and siret in by_siret:
             company, how = by_siret[siret], "siret"
         elif name and name in by_name:

@@ -155,20 +155,20 @@ def check_schedule(slots: list[Slot], min_age: int) -> ScheduleCheck:
 def check_safety_attested(attested: bool) -> str | None:
     if attested:
         return None
-    return _(
+    return str(_(
         "Cochez l'attestation : l'élève n'utilisera aucune machine ni aucun produit dangereux "
         "(code de l'éducation, D. 331-9). Sans elle, l'offre ne peut pas être enregistrée."
-    )
+    ))
 
 
 def check_seats(seats: int) -> str | None:
     if seats < 0:
-        return _("Le nombre de places ne peut pas être négatif.")
+        return str(_("Le nombre de places ne peut pas être négatif."))
     if seats > MAX_SEATS_PER_WEEK:
-        return _(
+        return str(_(
             "%(seats)s places sur une semaine, c'est plus que le maximum de "
             "%(max)s : vérifiez le nombre ou contactez le groupe de pilotage.",
-            seats=seats, max=MAX_SEATS_PER_WEEK)
+            seats=seats, max=MAX_SEATS_PER_WEEK))
     return None
 
 
@@ -176,10 +176,10 @@ def check_seats_not_below_assigned(week: str, seats: int, assigned: int) -> str 
     """After the assignment is published, the pupils already placed keep their seat."""
     if seats >= assigned:
         return None
-    return _(
+    return str(_(
         "Semaine %(week)s : %(assigned)s élève(s) y sont déjà affecté(s) ; vous ne pouvez pas "
         "descendre à %(seats)s place(s). Pour annuler un accueil, contactez le groupe de "
-        "pilotage.", week=week, assigned=assigned, seats=seats)
+        "pilotage.", week=week, assigned=assigned, seats=seats))
 
 
 EARTH_RADIUS_KM = 6371.0088

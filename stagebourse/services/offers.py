@@ -119,9 +119,9 @@ def campaign_weeks(offer: Offer | None = None) -> list[CampaignWeeks]:
             weeks |= {w.week for w in offer.weeks if w.campaign_id == campaign.id}
         # A seat of a week belongs to one campaign (OfferWeek is unique per offer and week):
         # if two open campaigns share a week, the first listed (oldest year, 3e first) gets it.
-        weeks = sorted(weeks - taken)
-        taken |= set(weeks)
-        result.append(CampaignWeeks(campaign, [(w, week_label(w)) for w in weeks],
+        ordered = sorted(weeks - taken)
+        taken |= weeks
+        result.append(CampaignWeeks(campaign, [(w, week_label(w)) for w in ordered],
                                     campaign.state in AFTER_PUBLICATION))
     return result
 
@@ -399,7 +399,8 @@ def company_audience(company: Company) -> CompanyAudience:
     sector_labels = {s.code: s.label for s in db.session.scalars(select(Sector))}
     return CompanyAudience(
         offers=[OfferAudience(o, int(by_offer.get(o.id, 0))) for o in offers],
-        wishes_for_sectors={sector_labels.get(k, k): int(v) for k, v in by_sector.items()},
+        wishes_for_sectors={sector_labels.get(k or "", k or ""): int(v)
+                            for k, v in by_sector.items()},
         assigned=[AssignedPupil(first, level.value, school, week, title)
                   for first, level, school, week, title in rows],
     )

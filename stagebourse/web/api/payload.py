@@ -102,7 +102,7 @@ def parse_offer(body: Any) -> tuple[OfferInput | None, dict[str, str]]:
     return OfferInput(
         title=title, sector_code=sector, description=description, address=address,
         commune_code=commune, for_3e="3e" in levels, for_2de="2de" in levels, min_age=min_age,
-        accessible=accessible, schedule=schedule, safety_attested=safety, seats=seats,
+        accessible=accessible, schedule=schedule, safety_attested=bool(safety), seats=seats,
         lat=float(lat) if lat is not None else None, lon=float(lon) if lon is not None else None,
         new_tutor=new_tutor, external_ref=external_ref, publish=publish,
     ), {}

@@ -82,8 +82,8 @@ def _save(offer: Offer | None) -> str | Response:
     problems: dict[str, str] = {}
     if form.validate_on_submit():
         data, error = form_to_input(form, groups)
-        if error:
-            flash(error, "error")
+        if data is None:
+            flash(error or "", "error")
         else:
             try:
                 saved = offers.save_offer(current_user, current_user.company, data, offer)
