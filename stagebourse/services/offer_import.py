@@ -44,6 +44,7 @@ FIELD_COLUMNS = {
     "title": "titre", "sector": "secteur", "description": "description", "address": "adresse",
     "commune": "commune", "levels": "niveaux", "min_age": "age_min", "schedule": "lundi…samedi",
     "safety_attested": "attestation_securite", "tutor": "tuteur_email", "seats": "semaines",
+    "lat": "latitude", "external_ref": "reference",
 }
 YES = {"oui", "o", "yes", "y", "1", "vrai", "true", "x"}
 NO = {"non", "n", "no", "0", "faux", "false", ""}

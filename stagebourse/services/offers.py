@@ -151,13 +151,25 @@ def check_offer(company: Company, data: OfferInput, offer: Offer | None = None) 
     if not data.title.strip():
         errors["title"] = str(_l("Donnez un titre à l'offre (ex. « Découverte d'un atelier de "
                                  "mécanique »)."))
+    elif len(data.title) > 200:
+        errors["title"] = str(_l("Le titre est trop long : 200 caractères au plus."))
     if db.session.get(Sector, data.sector_code or "") is None:
         errors["sector"] = str(_l("Choisissez un secteur de la liste."))
     if len(data.description.strip()) < 20:
         errors["description"] = str(_l("Décrivez en quelques phrases ce que l'élève verra et "
                                        "fera (20 caractères au moins)."))
-    if not data.address.strip():
-        errors["address"] = str(_l("Indiquez l'adresse où l'élève se rendra."))
+    if not data.address.strip() or len(data.address) > 300:
+        errors["address"] = str(_l("Indiquez l'adresse où l'élève se rendra (300 caractères "
+                                   "au plus)."))
+    if (data.lat is None) != (data.lon is None) or (
+            data.lat is not None and data.lon is not None
+            and not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180)):
+        errors["lat"] = str(_l("Coordonnées invalides : donnez la latitude (-90 à 90) et la "
+                               "longitude (-180 à 180) ensemble, ou aucune des deux (le centre "
+                               "de la commune est alors utilisé)."))
+    if data.external_ref is not None and len(data.external_ref) > 100:
+        errors["external_ref"] = str(_l("La référence est trop longue : 100 caractères au "
+                                        "plus."))
     if data.lat is None and db.session.get(Commune, data.commune_code or "") is None:
         errors["commune"] = str(_l("Choisissez la commune du lieu de stage dans la liste."))
     if not (data.for_3e or data.for_2de):
@@ -177,9 +189,10 @@ def check_offer(company: Company, data: OfferInput, offer: Offer | None = None) 
             errors["tutor"] = str(_l("Choisissez un tuteur de votre structure."))
     elif data.new_tutor is not None:
         t = data.new_tutor
-        if not (t.full_name.strip() and t.job_title.strip() and "@" in t.email):
-            errors["tutor"] = str(_l("Pour le tuteur, indiquez son nom, sa fonction et son "
-                                     "adresse e-mail."))
+        if not (t.full_name.strip() and t.job_title.strip() and "@" in t.email) or max(
+                len(t.full_name), len(t.job_title)) > 200 or len(t.email) > 254:
+            errors["tutor"] = str(_l("Pour le tuteur, indiquez son nom, sa fonction (200 "
+                                     "caractères au plus) et son adresse e-mail."))
     else:
         errors["tutor"] = str(_l("Indiquez le tuteur qui accueillera l'élève."))
     errors.update(_check_seats(data, offer))

@@ -173,3 +173,17 @@ def test_steering_creates_a_token_shown_once_and_revokes_it(app, setup):
         companies.ApiToken.label == "Intégration"))
     assert client.post(f"/pilotage/jetons-api/{token.id}/revoquer").status_code == 302
     assert api.call("GET", "/offers").status_code == 401
+
+
+def test_out_of_range_values_are_422_never_a_server_error(client, setup):
+    api = Api(client, setup["token"])
+    tutor = {"full_name": "x" * 300, "job_title": "Chef", "email": "chef@logistique-test.fr"}
+    response = api.call("POST", "/offers", json=payload(lat=1e308, lon=3.5, tutor=tutor,
+                                                        weeks=[{"week": WEEK_A,
+                                                                "seats": 10**20}]))
+    assert response.status_code == 422
+    assert {"lat", "tutor", "seats"} <= set(response.get_json()["fields"])
+    response = api.call("POST", "/offers", json=payload(title="t" * 201))
+    assert "title" in response.get_json()["fields"]
+    response = api.call("POST", "/offers", json=payload(min_age=99))
+    assert "min_age" in response.get_json()["fields"]

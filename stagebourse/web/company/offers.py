@@ -29,7 +29,8 @@ from stagebourse.web.forms import select_choices
 
 FIELD_TO_FORM = {"title": "title", "sector": "sector", "description": "description",
                  "address": "address", "commune": "commune", "levels": "for_3e",
-                 "min_age": "min_age", "safety_attested": "safety_attested", "tutor": "tutor"}
+                 "min_age": "min_age", "safety_attested": "safety_attested", "tutor": "tutor",
+                 "lat": "lat"}
 
 
 def load_offer(offer_id: int) -> Offer:
