@@ -109,13 +109,21 @@ def _save(offer: Offer | None) -> str | Response:
 @bp.route("/offres")
 def offer_list() -> str | Response:
     items = offers.company_offers(current_user.company)
+    state = request.args.get("state") or None
+    if state in ("draft", "published", "withdrawn"):
+        items = [o for o in items if o.state.value == state]
+    q = (request.args.get("q") or "").strip().casefold()
+    if q:
+        items = [o for o in items if q in o.title.casefold() or q in (o.external_ref or "")
+                 .casefold()]
     if request.args.get("format") == "csv":
         return csv_response(
             "offres.csv",
             ["id", "reference", "titre", "secteur", "commune", "etat", "semaines"],
             [[o.id, o.external_ref, o.title, o.sector.label, o.commune.name if o.commune else "",
               o.state.value, " ".join(f"{w.week}:{w.seats}" for w in o.weeks)] for o in items])
-    return render_template("company/offer_list.html", offers=items, form=ConfirmForm())
+    return render_template("company/offer_list.html", offers=items, form=ConfirmForm(),
+                           state=state, q=request.args.get("q", ""))
 
 
 @bp.route("/offres/nouvelle", methods=["GET", "POST"])
