@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,9 +104,17 @@ def _folder(company: Company) -> Path:
     return private_files_dir() / "offer_imports" / str(company.id)
 
 
+UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+
+
 def store_upload(company: Company, data: bytes) -> str:
     folder = _folder(company)
     folder.mkdir(parents=True, exist_ok=True)
+    # Files of previews never confirmed are dropped after a day.
+    limit = time.time() - UPLOAD_MAX_AGE_SECONDS
+    for old in folder.glob("*.csv"):
+        if old.stat().st_mtime < limit:
+            old.unlink(missing_ok=True)
     token = secrets.token_hex(16)
     (folder / f"{token}.csv").write_bytes(data)
     return token
@@ -113,7 +122,8 @@ def store_upload(company: Company, data: bytes) -> str:
 
 def load_upload(company: Company, token: str) -> bytes:
     path = _folder(company) / f"{token}.csv"
-    if not _TOKEN_RE.match(token or "") or not path.is_file():
+    if not _TOKEN_RE.match(token or "") or not path.is_file() \
+            or path.stat().st_mtime < time.time() - UPLOAD_MAX_AGE_SECONDS:
         raise ServiceError(_l("Ce fichier n'est plus disponible (import déjà fait ou trop "
                               "ancien). Envoyez-le de nouveau."))
     return path.read_bytes()
