@@ -6,6 +6,7 @@ import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -22,8 +23,12 @@ from stagebourse.web.steering.forms_companies import (
     TokenForm,
 )
 
-STATES = {"pending": "en attente", "validated": "validée", "rejected": "refusée",
-          "suspended": "suspendue"}
+STATES = {"pending": _l("en attente"), "validated": _l("validée"), "rejected": _l("refusée"),
+          "suspended": _l("suspendue")}
+CHARTER = {"none": _l("non déclarée"), "declared": _l("déclarée, à vérifier"),
+           "verified": _l("signataire vérifié")}
+KINDS = {"company": _l("Entreprise"), "association": _l("Association"),
+         "public_body": _l("Organisme public")}
 
 
 def load_company(company_id: int) -> Company:
@@ -48,14 +53,15 @@ def companies_list() -> str | Response:
                               c.charter_status.value, c.contact_name, c.contact_email]
                              for c in items])
     return render_template("steering/companies.html", companies=items, state=state, q=q or "",
-                           states=STATES)
+                           states=STATES, charter=CHARTER)
 
 
 @bp.route("/structures/<int:company_id>")
 def company_view(company_id: int) -> str:
     company = load_company(company_id)
     return render_template("steering/company.html", company=company, approve=ActionForm(),
-                           reject=RejectForm(), offers=offers.company_offers(company))
+                           reject=RejectForm(), offers=offers.company_offers(company),
+                           states=STATES, charter=CHARTER, kinds=KINDS)
 
 
 @bp.route("/structures/<int:company_id>/valider", methods=["POST"])
@@ -87,7 +93,8 @@ def company_reject(company_id: int) -> str | Response:
                   "success")
             return redirect(url_for("steering.companies_list", state="pending"))
     return render_template("steering/company.html", company=company, approve=ActionForm(),
-                           reject=form, offers=offers.company_offers(company))
+                           reject=form, offers=offers.company_offers(company),
+                           states=STATES, charter=CHARTER, kinds=KINDS)
 
 
 @bp.route("/structures/<int:company_id>/justificatif")
