@@ -170,6 +170,14 @@ def check_offer(company: Company, data: OfferInput, offer: Offer | None = None) 
     if data.external_ref is not None and len(data.external_ref) > 100:
         errors["external_ref"] = str(_l("La référence est trop longue : 100 caractères au "
                                         "plus."))
+    elif data.external_ref:
+        clash = db.session.scalar(select(Offer.id).where(
+            Offer.company_id == company.id, Offer.external_ref == data.external_ref,
+            Offer.id != (offer.id if offer is not None and offer.id else -1)))
+        if clash is not None:
+            errors["external_ref"] = str(_l("La référence « %(ref)s » est déjà celle d'une "
+                                            "autre de vos offres (n° %(id)s).",
+                                            ref=data.external_ref, id=clash))
     if data.lat is None and db.session.get(Commune, data.commune_code or "") is None:
         errors["commune"] = str(_l("Choisissez la commune du lieu de stage dans la liste."))
     if not (data.for_3e or data.for_2de):

@@ -187,3 +187,11 @@ def test_out_of_range_values_are_422_never_a_server_error(client, setup):
     assert "title" in response.get_json()["fields"]
     response = api.call("POST", "/offers", json=payload(min_age=99))
     assert "min_age" in response.get_json()["fields"]
+
+
+def test_changing_the_reference_to_another_offers_one_is_a_422(client, setup):
+    api = Api(client, setup["token"])
+    api.call("POST", "/offers", json=payload(external_ref="A"))
+    second = api.call("POST", "/offers", json=payload(external_ref="B")).get_json()
+    response = api.call("PUT", f"/offers/{second['id']}", json=payload(external_ref="A"))
+    assert response.status_code == 422 and "external_ref" in response.get_json()["fields"]

@@ -303,6 +303,7 @@ def test_every_new_page_renders_for_its_role(app, personas, campaign):
         "steering": ["/pilotage/structures", f"/pilotage/structures/{offer.company_id}",
                      "/pilotage/charte/import", "/pilotage/jetons-api",
                      "/pilotage/offre-et-demande", "/pilotage/structures?format=csv",
+                     "/pilotage/structures?q=atelier&state=validated",
                      "/offres/", f"/offres/{offer.id}"],
         "teacher": ["/offres/?page=9", f"/offres/{offer.id}"],
         "pupil": ["/offres/?radius=abc&page=x", f"/offres/{offer.id}"],
