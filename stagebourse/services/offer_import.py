@@ -25,7 +25,7 @@ from stagebourse.models import Commune, Company, Offer, Sector, User
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.companies import private_files_dir
 from stagebourse.services.csv_input import normalise_name, read_csv
-from stagebourse.services.offer_rules import DAYS, Slot, parse_day_ranges
+from stagebourse.services.offer_rules import DAYS, Slot, format_day_ranges, parse_day_ranges
 from stagebourse.services.offers import (
     OfferInput,
     TutorInput,
@@ -96,6 +96,31 @@ def template_rows() -> tuple[list[str], list[list[str]]]:
         "latitude": "", "longitude": "",
     }
     return COLUMNS, [[example[c] for c in COLUMNS]]
+
+
+def export_rows(offers: list[Offer]) -> tuple[list[str], list[list[object]]]:
+    """The structure's offers in the import format (plus id and state, ignored on import):
+    export, edit in a spreadsheet, import again."""
+    rows: list[list[object]] = []
+    for offer in offers:
+        values = {
+            "reference": offer.external_ref or "", "titre": offer.title,
+            "secteur": offer.sector_code, "description": offer.description,
+            "adresse": offer.address, "commune": offer.commune_code or "",
+            "niveaux": ",".join(lv for lv, ok in (("3e", offer.for_3e), ("2de", offer.for_2de))
+                                if ok),
+            "age_min": offer.min_age, "accessible": "oui" if offer.accessible else "non",
+            "attestation_securite": "oui" if offer.safety_attested else "non",
+            "tuteur_nom": offer.tutor.full_name if offer.tutor else "",
+            "tuteur_fonction": offer.tutor.job_title if offer.tutor else "",
+            "tuteur_email": offer.tutor.email if offer.tutor else "",
+            "semaines": " ".join(f"{w.week}:{w.seats}" for w in offer.weeks),
+            "latitude": offer.lat, "longitude": offer.lon,
+        }
+        for day in DAYS:
+            values[day] = format_day_ranges(offer.schedule, day)
+        rows.append([values[c] for c in COLUMNS] + [offer.id, offer.state.value])
+    return [*COLUMNS, "id", "etat"], rows
 
 
 # Keeping the file between preview and confirmation ----------------------------------------

@@ -321,3 +321,19 @@ def test_every_new_page_renders_for_its_role(app, personas, campaign):
     teacher = app.test_client()
     login_as(teacher, personas["teacher"])
     assert "km" in page_text(teacher.get("/offres/"))  # measured from the teacher's school
+
+
+def test_export_of_the_offers_reimports_without_duplicates(client, personas, campaign):
+    company = personas["company"].company
+    make_offer(company, external_ref="SITE-1")
+    make_offer(company, external_ref="SITE-2", title="Deuxième site",
+               new_tutor=None, tutor_id=company.tutors[0].id)
+    login_as(client, personas["company"])
+    exported = client.get("/structure/offres?format=csv").data
+    response = client.post("/structure/offres/import", data={
+        "file": (io.BytesIO(exported), "offres.csv")}, content_type="multipart/form-data")
+    text = page_text(response)
+    assert "2 valide(s), 0 avec erreur(s)" in text
+    token = re.search(r"/structure/offres/import/([0-9a-f]{32})", text).group(1)
+    assert client.post(f"/structure/offres/import/{token}").status_code == 302
+    assert db.session.query(Offer).count() == 2

@@ -31,6 +31,8 @@ def seats_field_name(week: str) -> str:
 class OfferFormBase(FlaskForm):
     title = StringField(_l("Titre de l'offre"), validators=[
         DataRequired(_l("Donnez un titre à l'offre.")), Length(max=200)])
+    external_ref = StringField(_l("Votre référence (facultatif)"),
+                               validators=[Optional(), Length(max=100)])
     sector = SelectField(_l("Secteur"), validators=[DataRequired(_l("Choisissez un secteur."))])
     description = TextAreaField(_l("Ce que l'élève verra et fera"), validators=[
         DataRequired(_l("Décrivez ce que l'élève verra et fera.")), Length(min=20, max=5000)])
@@ -100,6 +102,7 @@ def form_to_input(form: Any, groups: list[CampaignWeeks]) -> tuple[OfferInput | 
         accessible=form.accessible.data, schedule=schedule,
         safety_attested=form.safety_attested.data, seats=seats, tutor_id=tutor_id,
         new_tutor=new_tutor, publish=form.publish.data,
+        external_ref=(form.external_ref.data or "").strip() or None,
         lat=form.lat.data if form.lon.data is not None else None,
         lon=form.lon.data if form.lat.data is not None else None,
     ), None

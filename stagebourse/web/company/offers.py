@@ -56,6 +56,7 @@ def _build_form(offer: Offer | None) -> tuple[Any, list[offers.CampaignWeeks]]:
     if request.method == "GET":
         if offer is not None:
             form.title.data, form.sector.data = offer.title, offer.sector_code
+            form.external_ref.data = offer.external_ref
             form.description.data, form.address.data = offer.description, offer.address
             form.commune.data = offer.commune_code
             commune = offer.commune
@@ -117,11 +118,8 @@ def offer_list() -> str | Response:
         items = [o for o in items if q in o.title.casefold() or q in (o.external_ref or "")
                  .casefold()]
     if request.args.get("format") == "csv":
-        return csv_response(
-            "offres.csv",
-            ["id", "reference", "titre", "secteur", "commune", "etat", "semaines"],
-            [[o.id, o.external_ref, o.title, o.sector.label, o.commune.name if o.commune else "",
-              o.state.value, " ".join(f"{w.week}:{w.seats}" for w in o.weeks)] for o in items])
+        header, rows = offer_import.export_rows(items)
+        return csv_response("offres.csv", header, rows)
     return render_template("company/offer_list.html", offers=items, form=ConfirmForm(),
                            state=state, q=request.args.get("q", ""))
 
