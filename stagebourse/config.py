@@ -94,6 +94,11 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", "10")),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900")),
+        # Partner API: requests allowed per token in each fixed window (kept in the database).
+        "API_RATE_LIMIT": int(os.environ.get("API_RATE_LIMIT", "120")),
+        "API_RATE_WINDOW_SECONDS": int(os.environ.get("API_RATE_WINDOW_SECONDS", "60")),
+        # Uploaded files never served publicly (Charter evidence, CSV awaiting confirmation).
+        "PRIVATE_FILES_DIR": os.environ.get("PRIVATE_FILES_DIR") or None,
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "LANGUAGES": ["fr", "en"],

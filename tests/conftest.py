@@ -12,10 +12,11 @@ import html
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 
 from stagebourse.config import normalise_database_url
@@ -53,6 +54,8 @@ def make_config(url: str, instance: Path) -> dict[str, object]:
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 2525,
         "LOGIN_MAX_FAILURES": 10,
+        # Uploaded files (Charter evidence, CSV awaiting confirmation) stay out of the repo.
+        "PRIVATE_FILES_DIR": str(instance / "private"),
     }
 
 
@@ -67,10 +70,24 @@ def _schema(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     yield
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests never see another client's signed-in user.
+
+    The ``app`` fixture keeps one application context open for the whole test (so tests can use
+    ``db.session``), requests reuse it, and Flask-Login caches the user in ``g``; without this,
+    a second client would act as whoever the first one signed in as.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(db_url: str, _schema: None, tmp_path: Path) -> Iterator[Flask]:
     os.environ.setdefault("STAGEBOURSE_ENV", "test")
     application = create_app(make_config(db_url, tmp_path))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         _empty_database()
         load_reference()

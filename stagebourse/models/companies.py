@@ -106,5 +106,11 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Rate limit: a fixed window kept in the database, so every worker process shares it.
+    rate_window_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    rate_window_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     company: Mapped[Company] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.label}>"

@@ -80,8 +80,11 @@ def _configure_login() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from stagebourse.web.api import bp as api_bp
     from stagebourse.web.auth.routes import bp as auth_bp
     from stagebourse.web.company import bp as company_bp
+    from stagebourse.web.hosts import bp as hosts_bp
+    from stagebourse.web.offers import bp as offers_bp
     from stagebourse.web.public.routes import bp as public_bp
     from stagebourse.web.pupil import bp as pupil_bp
     from stagebourse.web.steering import bp as steering_bp
@@ -89,8 +92,11 @@ def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.tutor import bp as tutor_bp
 
     for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
-                      steering_bp):
+                      steering_bp, hosts_bp, offers_bp, api_bp):
         app.register_blueprint(blueprint)
+    # The token API authenticates each request with a bearer token, not a cookie: CSRF
+    # cannot apply there. Every HTML form keeps it.
+    csrf.exempt(api_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

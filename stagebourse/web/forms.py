@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
+
+from wtforms.fields.choices import SelectChoice
 
 
 def safe_next(target: str | None) -> str | None:
@@ -13,3 +17,8 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def select_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
+    """``[(value, label), ...]`` → SelectChoice objects (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -1,15 +1,16 @@
 """initial schema
 
-Revision ID: 6d0f4eac0107
+Revision ID: bd9fac9e9ebf
 Revises:
-Create Date: 2026-11-28 13:22:08.212144
+Create Date: 2026-11-28 13:57:15.465093
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
-revision = '6d0f4eac0107'
+revision = 'bd9fac9e9ebf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -329,6 +330,8 @@ def upgrade():
     sa.Column('expires_at', sa.DateTime(), nullable=True),
     sa.Column('revoked_at', sa.DateTime(), nullable=True),
     sa.Column('last_used_at', sa.DateTime(), nullable=True),
+    sa.Column('rate_window_start', sa.DateTime(), nullable=True),
+    sa.Column('rate_window_count', sa.Integer(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_api_tokens_company_id_companies')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_api_tokens_created_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),

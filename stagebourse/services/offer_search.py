@@ -1,0 +1,172 @@
+"""Finding offers: one implementation for pupils, teachers and the steering group.
+
+Sorting never favours anyone: by distance from the chosen point when there is one, else by
+title; ties by offer number. There is no "featured" offer and no paid placement, and the
+structure's name, age of the offer or number of wishes play no part.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import selectinload
+
+from stagebourse.extensions import db
+from stagebourse.identifiers import week_label
+from stagebourse.models import (
+    Campaign,
+    CampaignState,
+    Commune,
+    Company,
+    Level,
+    Offer,
+    OfferWeek,
+    Role,
+    User,
+)
+from stagebourse.services.offer_rules import bounding_box, haversine_km
+from stagebourse.services.offers import visible_offer_conditions
+
+PER_PAGE = 20
+MAX_RADIUS_KM = 100
+
+
+@dataclass
+class Origin:
+    lat: float
+    lon: float
+    label: str
+
+
+@dataclass
+class OfferFilters:
+    sector: str | None = None
+    commune: str | None = None  # where the offer is
+    week: str | None = None
+    level: str | None = None
+    accessible: bool = False
+    near: str | None = None  # INSEE code of the commune to measure from
+    radius_km: float | None = None
+    page: int = 1
+
+
+@dataclass
+class Hit:
+    offer: Offer
+    distance_km: float | None
+    seats: int
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    total: int
+    page: int
+    pages: int
+    origin: Origin | None
+    sort: str  # "distance" or "title"
+    weeks: list[tuple[str, str]] = field(default_factory=list)
+
+
+def default_origin(user: User) -> Origin | None:
+    """A pupil: home commune, else school; a teacher: their school; steering: none."""
+    if user.role == Role.PUPIL and user.pupil is not None:
+        pupil = user.pupil
+        if pupil.home_commune is not None:
+            return Origin(pupil.home_commune.lat, pupil.home_commune.lon, pupil.home_commune.name)
+        return Origin(pupil.school.lat, pupil.school.lon, pupil.school.name)
+    if user.role == Role.TEACHER and user.school is not None:
+        return Origin(user.school.lat, user.school.lon, user.school.name)
+    return None
+
+
+def default_level(user: User) -> str | None:
+    if user.role == Role.PUPIL and user.pupil is not None:
+        return user.pupil.level.value
+    return None
+
+
+def searchable_weeks() -> list[tuple[str, str]]:
+    weeks = sorted(set(db.session.scalars(
+        select(OfferWeek.week).join(Campaign, Campaign.id == OfferWeek.campaign_id)
+        .where(Campaign.state != CampaignState.FINISHED, OfferWeek.seats > 0))))
+    return [(w, week_label(w)) for w in weeks]
+
+
+def search_offers(user: User, filters: OfferFilters, per_page: int = PER_PAGE,
+                  paginate: bool = True) -> SearchResult:
+    origin = default_origin(user)
+    if filters.near:
+        commune = db.session.get(Commune, filters.near)
+        if commune is not None:
+            origin = Origin(commune.lat, commune.lon, commune.name)
+    live_week = (select(OfferWeek.id).join(Campaign, Campaign.id == OfferWeek.campaign_id)
+                 .where(OfferWeek.offer_id == Offer.id, OfferWeek.seats > 0,
+                        Campaign.state != CampaignState.FINISHED))
+    query = (select(Offer).join(Company, Company.id == Offer.company_id)
+             .where(*visible_offer_conditions())
+             .options(selectinload(Offer.weeks), selectinload(Offer.sector),
+                      selectinload(Offer.commune), selectinload(Offer.company)))
+    if filters.sector:
+        query = query.where(Offer.sector_code == filters.sector)
+    if filters.commune:
+        query = query.where(Offer.commune_code == filters.commune)
+    if filters.accessible:
+        query = query.where(Offer.accessible.is_(True))
+    if filters.level == Level.TROISIEME.value:
+        query = query.where(Offer.for_3e.is_(True))
+        live_week = live_week.where(Campaign.level == Level.TROISIEME)
+    elif filters.level == Level.SECONDE.value:
+        query = query.where(Offer.for_2de.is_(True))
+        live_week = live_week.where(Campaign.level == Level.SECONDE)
+    if filters.week:
+        live_week = live_week.where(OfferWeek.week == filters.week)
+    query = query.where(exists(live_week))
+    radius = filters.radius_km if origin is not None else None
+    if radius is not None:
+        radius = max(0.5, min(float(radius), MAX_RADIUS_KM))
+        lat_min, lat_max, lon_min, lon_max = bounding_box(origin.lat, origin.lon, radius)  # type: ignore[union-attr]
+        query = query.where(Offer.lat.between(lat_min, lat_max),
+                            Offer.lon.between(lon_min, lon_max))
+    hits = []
+    for offer in db.session.scalars(query):
+        distance = (haversine_km(origin.lat, origin.lon, offer.lat, offer.lon)
+                    if origin is not None else None)
+        if radius is not None and distance is not None and distance > radius:
+            continue
+        seats = sum(w.seats for w in offer.weeks
+                    if (not filters.week or w.week == filters.week))
+        hits.append(Hit(offer, distance, seats))
+    if origin is not None:
+        hits.sort(key=lambda h: (round(h.distance_km or 0.0, 3), h.offer.title.casefold(),
+                                 h.offer.id))
+    else:
+        hits.sort(key=lambda h: (h.offer.title.casefold(), h.offer.id))
+    total = len(hits)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, filters.page), pages)
+    if paginate:
+        hits = hits[(page - 1) * per_page: page * per_page]
+    return SearchResult(hits, total, page, pages, origin,
+                        "distance" if origin is not None else "title", searchable_weeks())
+
+
+def visible_offer(user: User, offer_id: int) -> Offer | None:
+    """The offer page: pupils and teachers see visible offers only; steering sees all."""
+    offer = db.session.get(Offer, offer_id)
+    if offer is None:
+        return None
+    if user.role == Role.STEERING:
+        return offer
+    if offer.state.value != "published" or offer.company.state.value != "validated":
+        return None
+    return offer
+
+
+def distance_to(user: User, offer: Offer) -> float | None:
+    origin = default_origin(user)
+    if origin is None:
+        return None
+    return haversine_km(origin.lat, origin.lon, offer.lat, offer.lon)

@@ -1,0 +1,535 @@
+"""Offers: write (create, edit, duplicate, withdraw), the weeks that can be offered, what a
+host may see of its pupils, and the queries the steering group needs (seats per week, supply
+vs demand per sector)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+
+from stagebourse.extensions import db
+from stagebourse.identifiers import week_label
+from stagebourse.models import (
+    Assignment,
+    AssignmentState,
+    Campaign,
+    CampaignSchoolWeek,
+    CampaignState,
+    Commune,
+    Company,
+    CompanyState,
+    Level,
+    MatchingRun,
+    Offer,
+    OfferState,
+    OfferWeek,
+    Request,
+    RequestState,
+    School,
+    Sector,
+    Tutor,
+    User,
+    Wish,
+)
+from stagebourse.services import ServiceError, journal
+from stagebourse.services.offer_rules import (
+    Slot,
+    check_safety_attested,
+    check_schedule,
+    check_seats,
+    check_seats_not_below_assigned,
+)
+
+# A seat counts as taken once the assignment is announced.
+HOLDING_STATES = (AssignmentState.PUBLISHED, AssignmentState.CONFIRMED, AssignmentState.COMPLETED)
+AFTER_PUBLICATION = (CampaignState.PUBLISHED, CampaignState.FINISHED)
+
+
+class OfferRefused(ServiceError):
+    """Refusal with one message per field (``fields``), plus the summary as the message."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
+        super().__init__(" ".join(fields.values()))
+
+
+@dataclass
+class TutorInput:
+    full_name: str
+    job_title: str
+    email: str
+
+
+@dataclass
+class OfferInput:
+    """What a form, a CSV row or an API call gives: already typed, not yet checked."""
+
+    title: str
+    sector_code: str
+    description: str
+    address: str
+    commune_code: str | None
+    for_3e: bool
+    for_2de: bool
+    min_age: int
+    accessible: bool
+    schedule: list[Slot]
+    safety_attested: bool
+    seats: dict[str, int]  # ISO week → seats
+    lat: float | None = None
+    lon: float | None = None
+    tutor_id: int | None = None
+    new_tutor: TutorInput | None = None
+    external_ref: str | None = None
+    publish: bool = True
+    warnings: list[str] = field(default_factory=list)
+
+
+# Weeks that can be offered ----------------------------------------------------------------
+
+@dataclass
+class CampaignWeeks:
+    campaign: Campaign
+    weeks: list[tuple[str, str]]  # (ISO week, label with dates)
+    published: bool
+
+
+def campaign_weeks(offer: Offer | None = None) -> list[CampaignWeeks]:
+    """Weeks of every OPEN campaign (union of its schools' weeks), plus, when editing, the
+    weeks the offer already has in other campaigns that are not finished."""
+    campaigns = list(db.session.scalars(
+        select(Campaign).where(Campaign.state == CampaignState.OPEN)
+        .order_by(Campaign.year, Campaign.level)))
+    if offer is not None:
+        ids = {w.campaign_id for w in offer.weeks} - {c.id for c in campaigns}
+        if ids:
+            campaigns += list(db.session.scalars(
+                select(Campaign).where(Campaign.id.in_(ids),
+                                       Campaign.state != CampaignState.FINISHED)))
+    result = []
+    taken: set[str] = set()
+    for campaign in campaigns:
+        weeks = set(db.session.scalars(
+            select(CampaignSchoolWeek.week).where(CampaignSchoolWeek.campaign_id == campaign.id)))
+        if offer is not None:
+            weeks |= {w.week for w in offer.weeks if w.campaign_id == campaign.id}
+        # A seat of a week belongs to one campaign (OfferWeek is unique per offer and week):
+        # if two open campaigns share a week, the first listed (oldest year, 3e first) gets it.
+        ordered = sorted(weeks - taken)
+        taken |= weeks
+        result.append(CampaignWeeks(campaign, [(w, week_label(w)) for w in ordered],
+                                    campaign.state in AFTER_PUBLICATION))
+    return result
+
+
+def _week_campaigns(offer: Offer | None) -> dict[str, Campaign]:
+    mapping: dict[str, Campaign] = {}
+    for group in campaign_weeks(offer):
+        for week, _label in group.weeks:
+            mapping.setdefault(week, group.campaign)
+    return mapping
+
+
+def assigned_count(offer_id: int, week: str) -> int:
+    """Pupils holding a seat of this offer on this week (published, confirmed or done)."""
+    return int(db.session.scalar(
+        select(func.count()).select_from(Assignment)
+        .join(MatchingRun, MatchingRun.id == Assignment.run_id)
+        .where(Assignment.offer_id == offer_id, Assignment.week == week,
+               Assignment.state.in_(HOLDING_STATES))) or 0)
+
+
+# Checks -----------------------------------------------------------------------------------
+
+def check_offer(company: Company, data: OfferInput, offer: Offer | None = None) -> dict[str, str]:
+    """Every rule an offer must satisfy; {} when it may be saved. Reads, never writes."""
+    errors: dict[str, str] = {}
+    if not data.title.strip():
+        errors["title"] = str(_l("Donnez un titre à l'offre (ex. « Découverte d'un atelier de "
+                                 "mécanique »)."))
+    elif len(data.title) > 200:
+        errors["title"] = str(_l("Le titre est trop long : 200 caractères au plus."))
+    if db.session.get(Sector, data.sector_code or "") is None:
+        errors["sector"] = str(_l("Choisissez un secteur de la liste."))
+    if len(data.description.strip()) < 20:
+        errors["description"] = str(_l("Décrivez en quelques phrases ce que l'élève verra et "
+                                       "fera (20 caractères au moins)."))
+    if not data.address.strip() or len(data.address) > 300:
+        errors["address"] = str(_l("Indiquez l'adresse où l'élève se rendra (300 caractères "
+                                   "au plus)."))
+    if (data.lat is None) != (data.lon is None) or (
+            data.lat is not None and data.lon is not None
+            and not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180)):
+        errors["lat"] = str(_l("Coordonnées invalides : donnez la latitude (-90 à 90) et la "
+                               "longitude (-180 à 180) ensemble, ou aucune des deux (le centre "
+                               "de la commune est alors utilisé)."))
+    if data.external_ref is not None and len(data.external_ref) > 100:
+        errors["external_ref"] = str(_l("La référence est trop longue : 100 caractères au "
+                                        "plus."))
+    elif data.external_ref:
+        clash = db.session.scalar(select(Offer.id).where(
+            Offer.company_id == company.id, Offer.external_ref == data.external_ref,
+            Offer.id != (offer.id if offer is not None and offer.id else -1)))
+        if clash is not None:
+            errors["external_ref"] = str(_l("La référence « %(ref)s » est déjà celle d'une "
+                                            "autre de vos offres (n° %(id)s).",
+                                            ref=data.external_ref, id=clash))
+    if data.lat is None and db.session.get(Commune, data.commune_code or "") is None:
+        errors["commune"] = str(_l("Choisissez la commune du lieu de stage dans la liste."))
+    if not (data.for_3e or data.for_2de):
+        errors["levels"] = str(_l("Cochez au moins un niveau : 3e ou 2de."))
+    if not 13 <= data.min_age <= 18:
+        errors["min_age"] = str(_l("L'âge minimum doit être compris entre 13 et 18 ans."))
+    schedule = check_schedule(data.schedule, data.min_age)
+    if schedule.errors:
+        errors["schedule"] = " ".join(schedule.errors)
+    data.warnings = list(schedule.warnings)
+    safety = check_safety_attested(data.safety_attested)
+    if safety:
+        errors["safety_attested"] = safety
+    if data.tutor_id is not None:
+        tutor = db.session.get(Tutor, data.tutor_id)
+        if tutor is None or tutor.company_id != company.id:
+            errors["tutor"] = str(_l("Choisissez un tuteur de votre structure."))
+    elif data.new_tutor is not None:
+        t = data.new_tutor
+        if not (t.full_name.strip() and t.job_title.strip() and "@" in t.email) or max(
+                len(t.full_name), len(t.job_title)) > 200 or len(t.email) > 254:
+            errors["tutor"] = str(_l("Pour le tuteur, indiquez son nom, sa fonction (200 "
+                                     "caractères au plus) et son adresse e-mail."))
+    else:
+        errors["tutor"] = str(_l("Indiquez le tuteur qui accueillera l'élève."))
+    errors.update(_check_seats(data, offer))
+    return errors
+
+
+def _check_seats(data: OfferInput, offer: Offer | None) -> dict[str, str]:
+    errors: list[str] = []
+    campaigns = _week_campaigns(offer)
+    current = {w.week: w.seats for w in offer.weeks} if offer is not None else {}
+    for week, seats in sorted(data.seats.items()):
+        campaign = campaigns.get(week)
+        if campaign is None:
+            if seats:
+                errors.append(str(_l("La semaine %(week)s ne fait partie d'aucune campagne "
+                                     "ouverte : choisissez une des semaines proposées.",
+                                     week=week)))
+            continue
+        message = check_seats(seats)
+        if message:
+            errors.append(f"{week} : {message}")
+        if seats and campaign.level == Level.TROISIEME and not data.for_3e:
+            errors.append(str(_l("La semaine %(week)s est celle des élèves de 3e : cochez le "
+                                 "niveau 3e ou mettez 0 place.", week=week)))
+        if seats and campaign.level == Level.SECONDE and not data.for_2de:
+            errors.append(str(_l("La semaine %(week)s est celle des élèves de 2de : cochez le "
+                                 "niveau 2de ou mettez 0 place.", week=week)))
+        if offer is not None and campaign.state in AFTER_PUBLICATION \
+                and seats != current.get(week):
+            below = check_seats_not_below_assigned(week, seats, assigned_count(offer.id, week))
+            if below:
+                errors.append(below)
+    if data.publish and not any(data.seats.values()) and not errors:
+        errors.append(str(_l("Indiquez au moins une place sur une semaine pour publier "
+                             "l'offre (ou enregistrez-la comme brouillon).")))
+    return {"seats": " ".join(errors)} if errors else {}
+
+
+# Writes -----------------------------------------------------------------------------------
+
+def _snapshot(offer: Offer) -> dict[str, Any]:
+    return {
+        "title": offer.title, "sector": offer.sector_code, "description": offer.description,
+        "address": offer.address, "commune": offer.commune_code,
+        "lat": round(offer.lat, 6), "lon": round(offer.lon, 6),
+        "for_3e": offer.for_3e, "for_2de": offer.for_2de, "min_age": offer.min_age,
+        "accessible": offer.accessible, "schedule": offer.schedule,
+        "safety_attested": offer.safety_attested, "tutor": offer.tutor_id,
+        "state": offer.state.value, "weeks": {w.week: w.seats for w in offer.weeks},
+    }
+
+
+def _apply(company: Company, offer: Offer, data: OfferInput) -> None:
+    offer.title = data.title.strip()
+    offer.sector_code = data.sector_code
+    offer.description = data.description.strip()
+    offer.address = data.address.strip()
+    offer.commune_code = data.commune_code or None
+    commune = db.session.get(Commune, data.commune_code) if data.commune_code else None
+    if data.lat is not None and data.lon is not None:
+        offer.lat, offer.lon = data.lat, data.lon
+    elif commune is not None:
+        offer.lat, offer.lon = commune.lat, commune.lon
+    offer.for_3e, offer.for_2de = data.for_3e, data.for_2de
+    offer.min_age = data.min_age
+    offer.accessible = data.accessible
+    offer.schedule = [slot.as_dict() for slot in data.schedule]
+    offer.safety_attested = data.safety_attested
+    if data.tutor_id is not None:
+        offer.tutor_id = data.tutor_id
+    elif data.new_tutor is not None:
+        email = data.new_tutor.email.strip().lower()
+        tutor = db.session.scalar(select(Tutor).where(Tutor.company_id == company.id,
+                                                      Tutor.email == email))
+        if tutor is None:
+            tutor = Tutor(company=company, full_name=data.new_tutor.full_name.strip(),
+                          job_title=data.new_tutor.job_title.strip(), email=email)
+            db.session.add(tutor)
+        offer.tutor = tutor
+    if data.external_ref:
+        offer.external_ref = data.external_ref
+    campaigns = _week_campaigns(offer if offer.id else None)
+    existing = {w.week: w for w in offer.weeks}
+    for week, seats in data.seats.items():
+        if week in existing:
+            existing[week].seats = seats
+        elif seats and week in campaigns:
+            offer.weeks.append(OfferWeek(campaign=campaigns[week], week=week, seats=seats))
+    offer.state = OfferState.PUBLISHED if data.publish else OfferState.DRAFT
+
+
+def _after_publication(offer: Offer) -> bool:
+    return any(w.campaign.state in AFTER_PUBLICATION for w in offer.weeks)
+
+
+def save_offer(actor: User | None, company: Company, data: OfferInput,
+               offer: Offer | None = None, *, commit: bool = True, source: str = "form") -> Offer:
+    """Create (``offer`` None) or update an offer; raises OfferRefused with every reason."""
+    if offer is not None and offer.company_id != company.id:
+        raise ServiceError(_l("Cette offre n'appartient pas à votre structure."))
+    errors = check_offer(company, data, offer)
+    if errors:
+        raise OfferRefused(errors)
+    if offer is None:
+        offer = Offer(company=company, lat=0.0, lon=0.0)
+        db.session.add(offer)
+        _apply(company, offer, data)
+        db.session.flush()
+        journal.record(actor, "offer.created", offer, company_id=company.id, source=source)
+    else:
+        before = _snapshot(offer)
+        was_published = _after_publication(offer)
+        _apply(company, offer, data)
+        db.session.flush()
+        after = _snapshot(offer)
+        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        if changes:
+            journal.record(actor, "offer.updated", offer, company_id=company.id, source=source,
+                           after_publication=was_published, changes=changes)
+    if commit:
+        db.session.commit()
+    return offer
+
+
+def duplicate_offer(actor: User, offer: Offer) -> Offer:
+    """A draft copy without weeks nor external reference, to adapt and publish."""
+    copy = Offer(
+        company_id=offer.company_id, sector_code=offer.sector_code,
+        title=str(_l("%(title)s (copie)", title=offer.title))[:200],
+        description=offer.description, address=offer.address, commune_code=offer.commune_code,
+        lat=offer.lat, lon=offer.lon, for_3e=offer.for_3e, for_2de=offer.for_2de,
+        min_age=offer.min_age, accessible=offer.accessible, schedule=list(offer.schedule),
+        safety_attested=offer.safety_attested, tutor_id=offer.tutor_id, state=OfferState.DRAFT,
+    )
+    db.session.add(copy)
+    db.session.flush()
+    journal.record(actor, "offer.duplicated", copy, source_offer=offer.id)
+    db.session.commit()
+    return copy
+
+
+def withdraw_offer(actor: User | None, offer: Offer, *, commit: bool = True) -> None:
+    if offer.state == OfferState.WITHDRAWN:
+        raise ServiceError(_l("Cette offre est déjà retirée."))
+    held = int(db.session.scalar(
+        select(func.count()).select_from(Assignment)
+        .where(Assignment.offer_id == offer.id, Assignment.state.in_(
+            (AssignmentState.PUBLISHED, AssignmentState.CONFIRMED)))) or 0)
+    if held:
+        raise ServiceError(_l("%(n)s élève(s) sont affectés à cette offre : elle ne peut pas "
+                              "être retirée. Contactez le groupe de pilotage pour annuler ces "
+                              "accueils.", n=held))
+    offer.state = OfferState.WITHDRAWN
+    journal.record(actor, "offer.withdrawn", offer, company_id=offer.company_id,
+                   after_publication=_after_publication(offer))
+    if commit:
+        db.session.commit()
+
+
+def company_offers(company: Company) -> list[Offer]:
+    return list(db.session.scalars(
+        select(Offer).where(Offer.company_id == company.id).order_by(Offer.title, Offer.id)))
+
+
+# What the host may see of pupils (blind until publication) --------------------------------
+
+@dataclass
+class OfferAudience:
+    offer: Offer
+    wishes_for_offer: int
+
+
+@dataclass
+class AssignedPupil:
+    """Only what the host needs to welcome the pupil: nothing else leaves the database."""
+
+    first_name: str
+    level: str
+    school: str
+    week: str
+    offer_title: str
+
+
+@dataclass
+class CompanyAudience:
+    offers: list[OfferAudience]
+    wishes_for_sectors: dict[str, int]
+    assigned: list[AssignedPupil]
+
+
+def company_audience(company: Company) -> CompanyAudience:
+    live = (RequestState.DRAFT, RequestState.CONFIRMED)
+    offers = company_offers(company)
+    by_offer = dict(db.session.execute(
+        select(Wish.offer_id, func.count()).join(Request, Request.id == Wish.request_id)
+        .join(Offer, Offer.id == Wish.offer_id)
+        .where(Offer.company_id == company.id, Request.state.in_(live))
+        .group_by(Wish.offer_id)).all())
+    sectors = sorted({o.sector_code for o in offers})
+    by_sector = dict(db.session.execute(
+        select(Wish.sector_code, func.count()).join(Request, Request.id == Wish.request_id)
+        .where(Wish.sector_code.in_(sectors), Request.state.in_(live))
+        .group_by(Wish.sector_code)).all()) if sectors else {}
+    # Columns picked one by one: the host never receives a Pupil object.
+    from stagebourse.models import Pupil
+
+    rows = db.session.execute(
+        select(Pupil.first_name, Pupil.level, School.name, Assignment.week, Offer.title)
+        .join(Assignment, Assignment.pupil_id == Pupil.id)
+        .join(MatchingRun, MatchingRun.id == Assignment.run_id)
+        .join(Offer, Offer.id == Assignment.offer_id)
+        .join(School, School.id == Pupil.school_id)
+        .join(Campaign, Campaign.id == MatchingRun.campaign_id)
+        .where(Offer.company_id == company.id, Assignment.state.in_(HOLDING_STATES),
+               Campaign.state.in_(AFTER_PUBLICATION))
+        .order_by(Assignment.week, Offer.title, Pupil.first_name)).all()
+    sector_labels = {s.code: s.label for s in db.session.scalars(select(Sector))}
+    return CompanyAudience(
+        offers=[OfferAudience(o, int(by_offer.get(o.id, 0))) for o in offers],
+        wishes_for_sectors={sector_labels.get(k or "", k or ""): int(v)
+                            for k, v in by_sector.items()},
+        assigned=[AssignedPupil(first, level.value, school, week, title)
+                  for first, level, school, week, title in rows],
+    )
+
+
+# Steering: seats and supply vs demand -----------------------------------------------------
+
+def visible_offer_conditions() -> list[Any]:
+    """An offer reaches pupils only if published AND its structure is validated."""
+    return [Offer.state == OfferState.PUBLISHED, Company.state == CompanyState.VALIDATED]
+
+
+def seats_by_week(campaign: Campaign) -> dict[str, int]:
+    """Seats offered per ISO week of a campaign (visible offers only)."""
+    rows = db.session.execute(
+        select(OfferWeek.week, func.sum(OfferWeek.seats))
+        .join(Offer, Offer.id == OfferWeek.offer_id).join(Company, Company.id == Offer.company_id)
+        .where(OfferWeek.campaign_id == campaign.id, *visible_offer_conditions())
+        .group_by(OfferWeek.week).order_by(OfferWeek.week)).all()
+    return {week: int(total or 0) for week, total in rows}
+
+
+def seats_total(campaign: Campaign) -> int:
+    return sum(seats_by_week(campaign).values())
+
+
+@dataclass
+class Capacity:
+    """One (offer, week) that can receive pupils of a campaign: what the matching needs."""
+
+    offer_id: int
+    week: str
+    seats: int
+    assigned: int
+    sector_code: str
+    lat: float
+    lon: float
+    accessible: bool
+    min_age: int
+
+
+def campaign_capacities(campaign: Campaign) -> list[Capacity]:
+    """Seats per visible offer and week of a campaign, with the pupils already holding one."""
+    held = {(offer_id, week): int(count) for offer_id, week, count in db.session.execute(
+        select(Assignment.offer_id, Assignment.week, func.count())
+        .join(MatchingRun, MatchingRun.id == Assignment.run_id)
+        .where(MatchingRun.campaign_id == campaign.id, Assignment.state.in_(HOLDING_STATES))
+        .group_by(Assignment.offer_id, Assignment.week)).all()}
+    rows = db.session.execute(
+        select(Offer, OfferWeek.week, OfferWeek.seats)
+        .join(OfferWeek, OfferWeek.offer_id == Offer.id)
+        .join(Company, Company.id == Offer.company_id)
+        .where(OfferWeek.campaign_id == campaign.id, OfferWeek.seats > 0,
+               *visible_offer_conditions())
+        .order_by(Offer.id, OfferWeek.week)).all()
+    return [Capacity(o.id, week, seats, held.get((o.id, week), 0), o.sector_code,
+                     o.lat, o.lon, o.accessible, o.min_age) for o, week, seats in rows]
+
+
+@dataclass
+class SectorBalance:
+    code: str
+    label: str
+    seats: int
+    wishes: int
+    first_wishes: int
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.wishes - self.seats)
+
+
+def supply_and_demand(campaign: Campaign | None) -> list[SectorBalance]:
+    """Per sector: seats offered vs. wishes (a wish naming an offer counts for its sector)."""
+    seat_q = (select(Offer.sector_code, func.sum(OfferWeek.seats))
+              .join(OfferWeek, OfferWeek.offer_id == Offer.id)
+              .join(Company, Company.id == Offer.company_id)
+              .where(*visible_offer_conditions()).group_by(Offer.sector_code))
+    wish_sector = func.coalesce(Wish.sector_code, Offer.sector_code)
+    wish_q = (select(wish_sector, func.count(), func.sum(case((Wish.rank == 1, 1), else_=0)))
+              .join(Request, Request.id == Wish.request_id)
+              .outerjoin(Offer, Offer.id == Wish.offer_id)
+              .where(Request.state.in_((RequestState.DRAFT, RequestState.CONFIRMED)))
+              .group_by(wish_sector))
+    if campaign is not None:
+        seat_q = seat_q.where(OfferWeek.campaign_id == campaign.id)
+        wish_q = wish_q.where(Request.campaign_id == campaign.id)
+    seats = {code: int(n or 0) for code, n in db.session.execute(seat_q).all()}
+    wishes: dict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for code, count, first in db.session.execute(wish_q).all():
+        wishes[code] = (int(count or 0), int(first or 0))
+    result = []
+    for sector in db.session.scalars(select(Sector).order_by(Sector.position, Sector.label)):
+        count, first = wishes.get(sector.code, (0, 0))
+        result.append(SectorBalance(sector.code, sector.label, seats.get(sector.code, 0),
+                                    count, first))
+    return result
+
+
+def sectors() -> list[Sector]:
+    return list(db.session.scalars(select(Sector).order_by(Sector.position, Sector.label)))
+
+
+def communes() -> list[Commune]:
+    return list(db.session.scalars(select(Commune).order_by(Commune.name)))
+
+
+def active_campaigns() -> list[Campaign]:
+    return list(db.session.scalars(
+        select(Campaign).where(Campaign.state != CampaignState.FINISHED)
+        .order_by(Campaign.year.desc(), Campaign.level)))

@@ -1,0 +1,64 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
+
+from stagebourse.services.accounts import MIN_PASSWORD_LENGTH
+from stagebourse.web.forms import select_choices
+
+_EMAIL = [Email(_l("Cette adresse e-mail n'est pas valide (exemple : nom@exemple.fr).")),
+          Length(max=254)]
+
+
+def _password_fields() -> tuple[PasswordField, PasswordField]:
+    return (
+        PasswordField(_l("Mot de passe"), validators=[
+            DataRequired(_l("Choisissez un mot de passe.")),
+            Length(min=MIN_PASSWORD_LENGTH, max=200,
+                   message=_l("Entre %(min)d et %(max)d caractères."))]),
+        PasswordField(_l("Confirmez le mot de passe"), validators=[
+            DataRequired(_l("Recopiez le mot de passe.")),
+            EqualTo("password", _l("Les deux mots de passe sont différents."))]),
+    )
+
+
+class SignUpForm(FlaskForm):
+    siret = StringField(_l("SIRET de l'établissement"), validators=[
+        DataRequired(_l("Indiquez le SIRET (14 chiffres)."))])
+    name = StringField(_l("Nom de la structure"), validators=[
+        DataRequired(_l("Indiquez le nom de la structure.")), Length(max=200)])
+    kind = SelectField(_l("Type de structure"), choices=select_choices([
+        ("company", _l("Entreprise")), ("association", _l("Association")),
+        ("public_body", _l("Organisme public"))]))
+    address = StringField(_l("Adresse"), validators=[
+        DataRequired(_l("Indiquez l'adresse.")), Length(max=300)])
+    postcode = StringField(_l("Code postal"), validators=[
+        DataRequired(_l("Indiquez le code postal.")),
+        Regexp(r"^\d{5}$", message=_l("5 chiffres, ex. 59300."))])
+    commune_code = SelectField(_l("Commune"), validators=[
+        DataRequired(_l("Choisissez la commune dans la liste."))])
+    contact_name = StringField(_l("Personne à contacter"), validators=[
+        DataRequired(_l("Indiquez la personne à contacter.")), Length(max=200)])
+    contact_phone = StringField(_l("Téléphone (facultatif)"),
+                                validators=[Optional(), Length(max=30)])
+    display_name = StringField(_l("Votre nom"), validators=[
+        DataRequired(_l("Indiquez votre nom.")), Length(max=200)])
+    email = EmailField(_l("Votre adresse e-mail (identifiant)"), validators=[
+        DataRequired(_l("Indiquez votre adresse e-mail.")), *_EMAIL])
+    password, confirm = _password_fields()
+
+
+class JoinRequestForm(FlaskForm):
+    siret = HiddenField()
+    name = StringField(_l("Votre nom"), validators=[
+        DataRequired(_l("Indiquez votre nom.")), Length(max=200)])
+    email = EmailField(_l("Votre adresse e-mail"), validators=[
+        DataRequired(_l("Indiquez votre adresse e-mail.")), *_EMAIL])
+    message = TextAreaField(_l("Message aux membres (facultatif)"),
+                            validators=[Optional(), Length(max=1000)])
+
+
+class AcceptInvitationForm(FlaskForm):
+    display_name = StringField(_l("Votre nom"), validators=[
+        DataRequired(_l("Indiquez votre nom.")), Length(max=200)])
+    password, confirm = _password_fields()

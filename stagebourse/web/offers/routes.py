@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from stagebourse.identifiers import week_label
+from stagebourse.services import offers
+from stagebourse.services.offer_rules import DAYS, format_day_ranges
+from stagebourse.services.offer_search import (
+    OfferFilters,
+    distance_to,
+    search_offers,
+    visible_offer,
+)
+from stagebourse.web.exports import csv_response
+from stagebourse.web.offers import bp
+
+
+def _filters() -> OfferFilters:
+    args = request.args
+
+    def number(name: str) -> float | None:
+        try:
+            value = float(args.get(name, "").replace(",", "."))
+        except ValueError:
+            return None
+        return value if value > 0 else None
+
+    level = args.get("level")
+    if level is None:
+        from stagebourse.services.offer_search import default_level
+
+        level = default_level(current_user)
+    page = args.get("page", "1")
+    return OfferFilters(
+        sector=args.get("sector") or None, commune=args.get("commune") or None,
+        week=args.get("week") or None, level=level or None,
+        accessible=args.get("accessible") == "1", near=args.get("near") or None,
+        radius_km=number("radius"), page=int(page) if page.isdigit() else 1,
+    )
+
+
+@bp.route("/")
+def browse() -> str | Response:
+    filters = _filters()
+    if request.args.get("format") == "csv":
+        result = search_offers(current_user, filters, paginate=False)
+        return csv_response(
+            "offres.csv",
+            ["id", "titre", "secteur", "structure", "commune", "distance_km", "niveaux",
+             "accessible", "semaines"],
+            [[h.offer.id, h.offer.title, h.offer.sector.label, h.offer.company.name,
+              h.offer.commune.name if h.offer.commune else "",
+              round(h.distance_km, 1) if h.distance_km is not None else "",
+              " ".join(x for x, ok in (("3e", h.offer.for_3e), ("2de", h.offer.for_2de)) if ok),
+              "oui" if h.offer.accessible else "non",
+              " ".join(f"{w.week}:{w.seats}" for w in h.offer.weeks if w.seats)]
+             for h in result.hits])
+    result = search_offers(current_user, filters)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("offers/browse.html", result=result, filters=filters,
+                           sectors=offers.sectors(), communes=offers.communes(), args=args)
+
+
+@bp.route("/<int:offer_id>")
+def detail(offer_id: int) -> str:
+    offer = visible_offer(current_user, offer_id)
+    if offer is None:
+        abort(404)
+    return render_template("offers/detail.html", offer=offer,
+                           distance=distance_to(current_user, offer), days=DAYS,
+                           format_day_ranges=format_day_ranges, week_label=week_label)

@@ -1,0 +1,169 @@
+"""Steering: validating host structures, the Charter list, API tokens, supply vs demand."""
+
+from __future__ import annotations
+
+import io
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from stagebourse.extensions import db
+from stagebourse.models import ApiToken, Campaign, Company, CompanyState
+from stagebourse.services import ServiceError, companies, offers
+from stagebourse.web.exports import csv_response
+from stagebourse.web.forms import select_choices
+from stagebourse.web.steering import bp
+from stagebourse.web.steering.forms_companies import (
+    ActionForm,
+    RejectForm,
+    SignatoriesForm,
+    TokenForm,
+)
+
+STATES = {"pending": _l("en attente"), "validated": _l("validée"), "rejected": _l("refusée"),
+          "suspended": _l("suspendue")}
+CHARTER = {"none": _l("non déclarée"), "declared": _l("déclarée, à vérifier"),
+           "verified": _l("signataire vérifié")}
+KINDS = {"company": _l("Entreprise"), "association": _l("Association"),
+         "public_body": _l("Organisme public")}
+
+
+def load_company(company_id: int) -> Company:
+    company = db.session.get(Company, company_id)
+    if company is None:
+        abort(404)
+    return company
+
+
+@bp.route("/structures")
+def companies_list() -> str | Response:
+    state = request.args.get("state") or None
+    if state not in (None, *STATES):
+        state = None
+    q = request.args.get("q") or None
+    items = companies.list_companies(state, q)
+    if request.args.get("format") == "csv":
+        return csv_response("structures.csv", ["siret", "nom", "type", "commune", "etat",
+                                               "charte", "contact", "email"],
+                            [[c.siret, c.name, c.kind.value,
+                              c.commune.name if c.commune else "", c.state.value,
+                              c.charter_status.value, c.contact_name, c.contact_email]
+                             for c in items])
+    return render_template("steering/companies.html", companies=items, state=state, q=q or "",
+                           states=STATES, charter=CHARTER)
+
+
+@bp.route("/structures/<int:company_id>")
+def company_view(company_id: int) -> str:
+    company = load_company(company_id)
+    return render_template("steering/company.html", company=company, approve=ActionForm(),
+                           reject=RejectForm(), offers=offers.company_offers(company),
+                           states=STATES, charter=CHARTER, kinds=KINDS)
+
+
+@bp.route("/structures/<int:company_id>/valider", methods=["POST"])
+def company_approve(company_id: int) -> Response:
+    company = load_company(company_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        companies.approve_company(current_user, company)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("%(name)s est validée ; la structure est prévenue par e-mail.",
+                name=company.name), "success")
+    return redirect(url_for("steering.companies_list", state="pending"))
+
+
+@bp.route("/structures/<int:company_id>/refuser", methods=["POST"])
+def company_reject(company_id: int) -> str | Response:
+    company = load_company(company_id)
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            companies.reject_company(current_user, company, form.reason.data)
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Inscription refusée ; la structure reçoit la raison par e-mail."),
+                  "success")
+            return redirect(url_for("steering.companies_list", state="pending"))
+    return render_template("steering/company.html", company=company, approve=ActionForm(),
+                           reject=form, offers=offers.company_offers(company),
+                           states=STATES, charter=CHARTER, kinds=KINDS)
+
+
+@bp.route("/structures/<int:company_id>/justificatif")
+def company_evidence(company_id: int) -> Response:
+    path = companies.evidence_path(load_company(company_id))
+    if path is None:
+        abort(404)
+    return send_file(io.BytesIO(path.read_bytes()), as_attachment=True,
+                     download_name=f"charte-{company_id}{path.suffix}")
+
+
+@bp.route("/charte/import", methods=["GET", "POST"])
+def charter_import() -> str:
+    form = SignatoriesForm()
+    report = None
+    if form.validate_on_submit():
+        try:
+            report = companies.import_charter_signatories(current_user, form.file.data.read())
+        except ServiceError as error:
+            flash(str(error), "error")
+    return render_template("steering/charter_import.html", form=form, report=report)
+
+
+@bp.route("/jetons-api", methods=["GET", "POST"])
+def api_tokens() -> str:
+    form = TokenForm()
+    form.company.choices = select_choices([("", _("— choisir —"))] + [
+        (str(c.id), f"{c.name} ({c.siret})")
+        for c in companies.list_companies(CompanyState.VALIDATED.value)])
+    clear = None
+    if form.validate_on_submit():
+        try:
+            clear = companies.create_api_token(current_user, load_company(int(form.company.data)),
+                                               form.label.data, form.expires_on.data)
+        except ServiceError as error:
+            flash(str(error), "error")
+    return render_template("steering/api_tokens.html", form=form, clear=clear,
+                           tokens=companies.list_api_tokens(), revoke=ActionForm())
+
+
+@bp.route("/jetons-api/<int:token_id>/revoquer", methods=["POST"])
+def api_token_revoke(token_id: int) -> Response:
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        companies.revoke_api_token(current_user, token)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Jeton révoqué : il ne fonctionne plus."), "success")
+    return redirect(url_for("steering.api_tokens"))
+
+
+@bp.route("/offre-et-demande")
+def supply_demand() -> str | Response:
+    campaigns = offers.active_campaigns()
+    campaign = None
+    chosen = request.args.get("campaign", "")
+    if chosen.isdigit():
+        campaign = db.session.get(Campaign, int(chosen))
+    rows = offers.supply_and_demand(campaign)
+    if request.args.get("format") == "csv":
+        return csv_response("offre-et-demande.csv",
+                            ["secteur", "places", "voeux", "voeux_rang_1", "places_manquantes"],
+                            [[r.label, r.seats, r.wishes, r.first_wishes, r.missing]
+                             for r in rows])
+    weeks = offers.seats_by_week(campaign) if campaign is not None else {}
+    return render_template("steering/supply_demand.html", rows=rows, campaigns=campaigns,
+                           campaign=campaign, weeks=weeks)
