@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup
 
 from stagebourse.cli.demo import demo_command
 from stagebourse.cli.seed import seed_group
+from stagebourse.cli.worker import worker_command
 
 
 def _create_app() -> Flask:
@@ -27,3 +28,4 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request, session
+from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -60,7 +60,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    chosen = session.get("lang") if request else None
+    if not has_request_context():
+        # Mail rendered by the worker or a CLI command: French, the service's language.
+        return "fr"
+    chosen = session.get("lang")
     if chosen in ("fr", "en"):
         return str(chosen)
     return request.accept_languages.best_match(["fr", "en"], default="fr") or "fr"
