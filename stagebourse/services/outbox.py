@@ -36,7 +36,7 @@ from typing import Any
 
 from flask import current_app
 from flask_mail import Connection, Message
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from stagebourse.extensions import db
 from stagebourse.models import OutboxMessage, OutboxState, User, utcnow
@@ -355,3 +355,28 @@ def retry_failed(actor: User, message_ids: list[int] | None = None) -> int:
         row.claimed_at = None
     db.session.commit()
     return len(rows)
+
+
+def list_messages(state: OutboxState | None = None, search: str | None = None,
+                  limit: int | None = 500) -> list[OutboxMessage]:
+    """The outbox as the steering group sees it, newest first (read-only)."""
+    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
+                                           OutboxMessage.id.desc())
+    if state is not None:
+        query = query.where(OutboxMessage.state == state)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(or_(OutboxMessage.recipient.ilike(pattern),
+                                OutboxMessage.subject.ilike(pattern)))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query).all())
+
+
+def count_by_state() -> dict[OutboxState, int]:
+    rows = db.session.execute(
+        select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+    ).all()
+    counts = {state: 0 for state in OutboxState}
+    counts.update({state: count for state, count in rows})
+    return counts
