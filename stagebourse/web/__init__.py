@@ -82,6 +82,7 @@ def _configure_login() -> None:
 def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.auth.routes import bp as auth_bp
     from stagebourse.web.company import bp as company_bp
+    from stagebourse.web.preparation import bp as preparation_bp
     from stagebourse.web.public.routes import bp as public_bp
     from stagebourse.web.pupil import bp as pupil_bp
     from stagebourse.web.steering import bp as steering_bp
@@ -89,7 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.tutor import bp as tutor_bp
 
     for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
-                      steering_bp):
+                      steering_bp, preparation_bp):
         app.register_blueprint(blueprint)
 
 

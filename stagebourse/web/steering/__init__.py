@@ -9,5 +9,6 @@ bp = Blueprint("steering", __name__, url_prefix="/pilotage")
 guard_blueprint(bp, Role.STEERING)
 
 # Route modules register themselves on bp; add one import per module.
+from stagebourse.web.steering import materials  # noqa: E402, F401
 from stagebourse.web.steering import outbox  # noqa: E402, F401
 from stagebourse.web.steering import routes  # noqa: E402, F401

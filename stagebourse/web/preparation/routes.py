@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from stagebourse.models import Audience
+from stagebourse.services import ServiceError, preparation
+from stagebourse.services.materials import current_materials, render_markdown
+from stagebourse.web.preparation import bp
+from stagebourse.web.preparation.forms import AcknowledgeForm
+
+
+def _link_error(error: preparation.PreparationLinkError) -> tuple[str, int]:
+    title = _("Lien expiré") if error.status == 410 else _("Lien non valide")
+    return render_template("errors/error.html", status=error.status, title=title,
+                           message=str(error)), error.status
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+def read(token: str) -> str | Response | tuple[str, int]:
+    try:
+        tutor, campaign = preparation.read_token(token)
+    except preparation.PreparationLinkError as error:
+        return _link_error(error)
+    form = AcknowledgeForm()
+    if form.validate_on_submit():
+        try:
+            preparation.acknowledge(tutor, campaign)
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Merci ! Votre lecture est enregistrée."), "success")
+            return redirect(url_for("preparation.read", token=token))
+    materials = current_materials(Audience.TUTOR)
+    done = preparation.acknowledged_ids(tutor, campaign)
+    return render_template(
+        "preparation/read.html", tutor=tutor, campaign=campaign, form=form,
+        materials=[(m, render_markdown(m.body_md, heading_offset=1), done.get(m.id)) for m in materials],
+        all_done=bool(materials) and all(m.id in done for m in materials),
+    )
