@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from stagebourse.extensions import db
@@ -168,7 +169,7 @@ class PreparationSummary:
 
 def _materials_context(audience: Audience) -> list[dict[str, object]]:
     return [{"title": m.title, "version": m.version, "body_md": m.body_md,
-             "body_html": render_markdown(m.body_md)} for m in current_materials(audience)]
+             "body_html": render_markdown(m.body_md, heading_offset=1)} for m in current_materials(audience)]
 
 
 def queue_preparation(actor: User | None, run: MatchingRun) -> PreparationSummary:
@@ -257,6 +258,20 @@ def acknowledged_ids(tutor: Tutor, campaign: Campaign) -> dict[int, dt.datetime]
                MaterialAcknowledgement.campaign_id == campaign.id)
     ).all()
     return {material_id: at for material_id, at in rows}
+
+
+@dataclass
+class ReadingItem:
+    material: Material
+    html: Markup
+    acknowledged_at: dt.datetime | None
+
+
+def reading_list(tutor: Tutor, campaign: Campaign) -> list[ReadingItem]:
+    """The current tutor materials, rendered, with when this tutor acknowledged each."""
+    done = acknowledged_ids(tutor, campaign)
+    return [ReadingItem(m, render_markdown(m.body_md, heading_offset=1), done.get(m.id))
+            for m in current_materials(Audience.TUTOR)]
 
 
 def acknowledge(tutor: Tutor, campaign: Campaign) -> list[Material]:

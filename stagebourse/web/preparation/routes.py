@@ -4,9 +4,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from stagebourse.models import Audience
 from stagebourse.services import ServiceError, preparation
-from stagebourse.services.materials import current_materials, render_markdown
 from stagebourse.web.preparation import bp
 from stagebourse.web.preparation.forms import AcknowledgeForm
 
@@ -32,10 +30,9 @@ def read(token: str) -> str | Response | tuple[str, int]:
         else:
             flash(_("Merci ! Votre lecture est enregistrée."), "success")
             return redirect(url_for("preparation.read", token=token))
-    materials = current_materials(Audience.TUTOR)
-    done = preparation.acknowledged_ids(tutor, campaign)
+    items = preparation.reading_list(tutor, campaign)
     return render_template(
         "preparation/read.html", tutor=tutor, campaign=campaign, form=form,
-        materials=[(m, render_markdown(m.body_md, heading_offset=1), done.get(m.id)) for m in materials],
-        all_done=bool(materials) and all(m.id in done for m in materials),
+        materials=[(item.material, item.html, item.acknowledged_at) for item in items],
+        all_done=bool(items) and all(item.acknowledged_at for item in items),
     )

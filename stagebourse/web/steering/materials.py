@@ -12,9 +12,8 @@ from wtforms.fields.choices import SelectChoice
 
 from stagebourse.extensions import db
 from stagebourse.models import Audience, Campaign, Material
-from stagebourse.services import ServiceError
+from stagebourse.services import ServiceError, preparation
 from stagebourse.services import materials as materials_service
-from stagebourse.services import preparation
 from stagebourse.web.exports import csv_response
 from stagebourse.web.steering import bp
 from stagebourse.web.steering.forms_materials import (
