@@ -18,12 +18,14 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
+import re
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
+MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>]+>)", re.MULTILINE | re.IGNORECASE)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -115,15 +117,15 @@ def main() -> None:
                 state=OutboxState.PENDING, attempts=0, sent_at=None, next_attempt_at=utcnow(),
                 claimed_by=None, claimed_at=None, last_error=None))
             db.session.commit()
-            server.messages.clear()
+            server.clear()
             seconds = drain(url, server.port, workers)
             db.session.expire_all()
             sent = db.session.scalar(select(func.count()).where(
                 OutboxMessage.state == OutboxState.SENT))
-            ids = Counter(str(m["Message-ID"]) for m in server.messages)
+            ids = Counter(MESSAGE_ID.search(raw).group(1) for raw in server.raw)  # type: ignore[union-attr]
             duplicates = sum(n - 1 for n in ids.values() if n > 1)
             print(f"{workers} worker(s): {sent} sent in {seconds:.1f} s = "
-                  f"{sent / seconds:.0f} messages/s; received {len(server.messages)}, "
+                  f"{sent / seconds:.0f} messages/s; received {len(server.raw)}, "
                   f"distinct {len(ids)}, duplicates {duplicates}")
         db.session.execute(delete(OutboxMessage))
         db.session.commit()
