@@ -28,6 +28,7 @@ import logging
 import random
 import smtplib
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -236,6 +237,20 @@ def _record_failure(row: OutboxMessage, token: str, failure: Exception) -> str:
     return "retry"
 
 
+def _renew(token: str) -> set[int]:
+    """Extend the lease of every row we still hold; return their ids. A slow server must not
+    let another worker take back (and send again) messages still waiting in our batch."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.claimed_by == token, OutboxMessage.state == OutboxState.SENDING)
+        .values(claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return set(db.session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.claimed_by == token, OutboxMessage.state == OutboxState.SENDING)).all())
+
+
 def _release(row: OutboxMessage, token: str) -> None:
     """Give a claimed row back untouched: it was never tried (the connection broke before)."""
     _transition(row.id, token, state=OutboxState.PENDING, attempts=OutboxMessage.attempts - 1,
@@ -272,9 +287,17 @@ def deliver_batch(worker_id: str = "worker", limit: int | None = None) -> Delive
     if not rows:
         return report
     pending = list(rows)
+    renew_every = setting("MAIL_CLAIM_LEASE_SECONDS") / 3
+    renewed = time.monotonic()
     try:
         with SmtpConnection(current_app.extensions["mail"]) as connection:
             while pending:
+                if time.monotonic() - renewed > renew_every:
+                    held = _renew(token)
+                    renewed = time.monotonic()
+                    pending = [other for other in pending if other.id in held]
+                    if not pending:
+                        break
                 row = pending.pop(0)
                 try:
                     connection.send(build_message(row))

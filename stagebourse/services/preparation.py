@@ -169,7 +169,8 @@ class PreparationSummary:
 
 def _materials_context(audience: Audience) -> list[dict[str, object]]:
     return [{"title": m.title, "version": m.version, "body_md": m.body_md,
-             "body_html": render_markdown(m.body_md, heading_offset=1)} for m in current_materials(audience)]
+             "body_html": render_markdown(m.body_md, heading_offset=1)}
+            for m in current_materials(audience)]
 
 
 def queue_preparation(actor: User | None, run: MatchingRun) -> PreparationSummary:

@@ -257,3 +257,25 @@ def test_worker_once_command_sends_and_reports_in_french(app: Flask, smtp_server
     assert result.exit_code == 0, result.output
     assert "Envoyés : 2" in result.output
     assert len(smtp_server.messages) == 2
+
+
+def test_a_slow_batch_keeps_its_lease_so_no_other_worker_takes_it_back(
+        app: Flask, smtp_server: LoopbackSmtp, monkeypatch: pytest.MonkeyPatch):
+    """With a lease shorter than the batch takes, the worker renews it as it goes."""
+    from stagebourse.services import outbox
+
+    queue(6)
+    app.config.update(MAIL_CLAIM_LEASE_SECONDS=0)  # renew before every message
+    renewals: list[int] = []
+    original = outbox._renew
+
+    def spy(token: str) -> set[int]:
+        held = original(token)
+        renewals.append(len(held))
+        return held
+
+    monkeypatch.setattr(outbox, "_renew", spy)
+    report = outbox.deliver_batch("slow", limit=6)
+    assert report.sent == 6
+    assert renewals == [6, 5, 4, 3, 2, 1]
+    assert len(smtp_server.raw) == 6
