@@ -35,7 +35,9 @@ def test_tutor_opens_the_link_without_signing_in_and_acknowledges(
         client: FlaskClient, placed):
     tutor, campaign = placed
     url = f"/preparation/{make_token(tutor, campaign)}"
-    page = page_text(client.get(url))
+    response = client.get(url)
+    assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+    page = page_text(response)
     assert "Bonjour Théo Tuteur" in page
     assert "Accueillir un ou une stagiaire sans discriminer" in page
     assert "J'ai lu ces documents" in page
