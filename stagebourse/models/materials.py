@@ -28,6 +28,8 @@ class Material(Base):
     body_md: Mapped[str] = mapped_column(sa.Text)
     attachment_name: Mapped[str | None] = mapped_column(sa.String(300))
     is_current: Mapped[bool] = mapped_column(default=True)
+    # Reading order within an audience (smallest first).
+    position: Mapped[int] = mapped_column(default=100, server_default="100")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Who wrote this version: a steering user, or None for the files of seed/materials/.
     created_by_id: Mapped[int | None] = mapped_column(

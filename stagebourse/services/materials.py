@@ -54,7 +54,8 @@ def current_materials(audience: Audience | None = None) -> list[Material]:
     query = select(Material).where(Material.is_current.is_(True))
     if audience is not None:
         query = query.where(Material.audience == audience)
-    return list(db.session.scalars(query.order_by(Material.audience, Material.slug)).all())
+    return list(db.session.scalars(
+        query.order_by(Material.audience, Material.position, Material.slug)).all())
 
 
 def current_material(slug: str) -> Material | None:
@@ -85,13 +86,17 @@ def _check(slug: str, title: str, body_md: str) -> None:
 
 
 def _new_version(slug: str, title: str, audience: Audience, body_md: str,
-                 actor: User | None, minimum_version: int = 1) -> tuple[Material, bool]:
+                 actor: User | None, minimum_version: int = 1,
+                 position: int | None = None) -> tuple[Material, bool]:
     """Add a version if the text changed. Returns (current material, whether it is new)."""
     current = current_material(slug)
     body_md = body_md.strip() + "\n"
     title = title.strip()
+    if position is None:
+        position = current.position if current is not None else 100
     if current is not None and (current.title, current.audience, current.body_md) == (
             title, audience, body_md):
+        current.position = position  # reordering alone is not a new version of the text
         return current, False
     version = max(minimum_version, current.version + 1 if current is not None else 1)
     if current is not None:
@@ -99,7 +104,7 @@ def _new_version(slug: str, title: str, audience: Audience, body_md: str,
         # The partial unique index allows one current row per slug: retire the old one first.
         db.session.flush()
     material = Material(slug=slug, title=title, audience=audience, body_md=body_md,
-                        version=version, is_current=True,
+                        version=version, is_current=True, position=position,
                         created_by_id=actor.id if actor is not None else None)
     db.session.add(material)
     db.session.flush()
@@ -146,6 +151,7 @@ class MaterialFile:
     audience: Audience
     version: int
     body_md: str
+    position: int = 100
 
 
 @dataclass
@@ -162,7 +168,8 @@ class LoadReport:
 
 
 def parse_material_file(path: Path) -> MaterialFile:
-    """Read a Markdown file with a small front matter (slug, title, audience, version)."""
+    """Read a Markdown file with a small front matter (slug, title, audience, version, and an
+    optional position: the reading order within the audience)."""
     match = _FRONT_MATTER_RE.match(path.read_text(encoding="utf-8").replace("\r\n", "\n"))
     if match is None:
         raise ValueError("en-tête manquant : le fichier doit commencer par « --- » "
@@ -188,7 +195,11 @@ def parse_material_file(path: Path) -> MaterialFile:
         raise ValueError(f"version « {version} » invalide : un entier à partir de 1")
     if not SLUG_RE.match(meta["slug"]):
         raise ValueError(f"slug « {meta['slug']} » invalide (minuscules, chiffres, tirets)")
-    return MaterialFile(meta["slug"], meta["title"], audience, int(version), match.group(2))
+    position = meta.get("position", "100")
+    if not position.isdigit():
+        raise ValueError(f"position « {position} » invalide : un entier (ordre de lecture)")
+    return MaterialFile(meta["slug"], meta["title"], audience, int(version), match.group(2),
+                        int(position))
 
 
 def load_materials(directory: Path = MATERIALS_DIR) -> LoadReport:
@@ -204,7 +215,8 @@ def load_materials(directory: Path = MATERIALS_DIR) -> LoadReport:
             continue
         existed = current_material(item.slug) is not None
         material, created = _new_version(item.slug, item.title, item.audience, item.body_md,
-                                         None, minimum_version=item.version)
+                                         None, minimum_version=item.version,
+                                         position=item.position)
         if not created:
             report.unchanged.append(item.slug)
             continue
