@@ -208,7 +208,7 @@ def _transition(row_id: int, token: str, **values: Any) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    moved = result.rowcount == 1  # type: ignore[attr-defined]
+    moved: bool = getattr(result, "rowcount", 0) == 1
     if not moved:
         log.warning("outbox %s: claim %s lost before its outcome was recorded", row_id, token)
     return moved

@@ -111,7 +111,7 @@ def preparation_dashboard() -> str | Response:
     dashboard = preparation.preparation_dashboard(chosen) if chosen is not None else None
     if dashboard is not None and request.args.get("format") == "csv":
         return csv_response(
-            f"tuteurs-sans-confirmation-{chosen.id}.csv",
+            f"tuteurs-sans-confirmation-{dashboard.campaign.id}.csv",
             ["tuteur", "structure", "e-mail", "premier jour", "élèves", "confirmé le"],
             ([row.tutor.full_name, row.tutor.company.name, row.tutor.email,
               row.first_day.isoformat(), row.pupils,
