@@ -4,10 +4,12 @@ is a new version), and render their Markdown safely."""
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import select
@@ -85,17 +87,28 @@ def _check(slug: str, title: str, body_md: str) -> None:
         raise ServiceError("Le texte du support est vide : écrivez-le avant d'enregistrer.")
 
 
+_KEEP = "keep"
+
+
 def _new_version(slug: str, title: str, audience: Audience, body_md: str,
                  actor: User | None, minimum_version: int = 1,
-                 position: int | None = None) -> tuple[Material, bool]:
-    """Add a version if the text changed. Returns (current material, whether it is new)."""
+                 position: int | None = None,
+                 attachment_name: str | None = _KEEP) -> tuple[Material, bool]:
+    """Add a version if the text or the attachment changed.
+
+    Returns (current material, whether it is new). ``attachment_name`` defaults to keeping the
+    current version's attachment; None removes it.
+    """
     current = current_material(slug)
     body_md = body_md.strip() + "\n"
     title = title.strip()
     if position is None:
         position = current.position if current is not None else 100
-    if current is not None and (current.title, current.audience, current.body_md) == (
-            title, audience, body_md):
+    if attachment_name == _KEEP:
+        attachment_name = current.attachment_name if current is not None else None
+    if current is not None and (current.title, current.audience, current.body_md,
+                                current.attachment_name) == (
+            title, audience, body_md, attachment_name):
         current.position = position  # reordering alone is not a new version of the text
         return current, False
     version = max(minimum_version, current.version + 1 if current is not None else 1)
@@ -105,13 +118,46 @@ def _new_version(slug: str, title: str, audience: Audience, body_md: str,
         db.session.flush()
     material = Material(slug=slug, title=title, audience=audience, body_md=body_md,
                         version=version, is_current=True, position=position,
+                        attachment_name=attachment_name,
                         created_by_id=actor.id if actor is not None else None)
     db.session.add(material)
     db.session.flush()
     return material, True
 
 
-def create_material(actor: User, data: dict[str, Any]) -> Material:
+# Attachments: a PDF per version, stored outside the static folder and served only by routes
+# that check access (steering, or a tutor's valid link).
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def attachments_dir() -> Path:
+    configured = current_app.config.get("PRIVATE_FILES_DIR")
+    base = Path(configured) if configured else Path(current_app.instance_path)
+    return base / "materials"
+
+
+def attachment_path(material: Material) -> Path | None:
+    if not material.attachment_name:
+        return None
+    path = attachments_dir() / material.attachment_name
+    return path if path.is_file() else None
+
+
+def _store_attachment(slug: str, data: bytes) -> str:
+    if len(data) > ATTACHMENT_MAX_BYTES:
+        raise ServiceError("Le document joint dépasse 10 Mo : envoyez une version plus légère.")
+    if not data.startswith(b"%PDF-"):
+        raise ServiceError("Le document joint doit être un PDF. Enregistrez-le en PDF puis "
+                           "envoyez-le de nouveau.")
+    folder = attachments_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{slug}-{secrets.token_hex(8)}.pdf"
+    (folder / name).write_bytes(data)
+    return name
+
+
+def create_material(actor: User, data: dict[str, Any],
+                    attachment: bytes | None = None) -> Material:
     slug = (data.get("slug") or "").strip().lower()
     title, body = data.get("title") or "", data.get("body_md") or ""
     _check(slug, title, body)
@@ -120,21 +166,34 @@ def create_material(actor: User, data: dict[str, Any]) -> Material:
             f"Un support porte déjà l'identifiant « {slug} » : choisissez-en un autre, ou "
             "modifiez le support existant."
         )
-    material, _ = _new_version(slug, title, Audience(data["audience"]), body, actor)
+    stored = _store_attachment(slug, attachment) if attachment else None
+    material, _ = _new_version(slug, title, Audience(data["audience"]), body, actor,
+                               attachment_name=stored)
     journal.record(actor, "material.create", material, slug=slug, version=material.version)
     db.session.commit()
     return material
 
 
-def edit_material(actor: User, slug: str, data: dict[str, Any]) -> tuple[Material, bool]:
-    """Save an edit as a new version (the old one is kept, and so are acknowledgements of it)."""
+def edit_material(actor: User, slug: str, data: dict[str, Any],
+                  attachment: bytes | None = None) -> tuple[Material, bool]:
+    """Save an edit as a new version (the old one is kept, and so are acknowledgements of it).
+
+    A new PDF replaces the attachment; ``data["remove_attachment"]`` removes it; otherwise the
+    new version keeps the current one.
+    """
     current = current_material(slug)
     if current is None:
         raise ServiceError("Ce support n'existe plus. Rechargez la liste des supports.")
     title, body = data.get("title") or "", data.get("body_md") or ""
     _check(slug, title, body)
     audience = Audience(data.get("audience") or current.audience)
-    material, created = _new_version(slug, title, audience, body, actor)
+    stored: str | None = _KEEP
+    if attachment:
+        stored = _store_attachment(slug, attachment)
+    elif data.get("remove_attachment"):
+        stored = None
+    material, created = _new_version(slug, title, audience, body, actor,
+                                     attachment_name=stored)
     if created:
         journal.record(actor, "material.edit", material, slug=slug, version=material.version)
     db.session.commit()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -38,7 +39,12 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, journal
-from stagebourse.services.materials import current_materials, render_markdown
+from stagebourse.services.materials import (
+    attachment_path,
+    current_material,
+    current_materials,
+    render_markdown,
+)
 from stagebourse.services.notifications import public_url, queue_email
 
 # Assignments that still mean "a pupil will come" (a proposal of the run being published is
@@ -273,6 +279,14 @@ def reading_list(tutor: Tutor, campaign: Campaign) -> list[ReadingItem]:
     done = acknowledged_ids(tutor, campaign)
     return [ReadingItem(m, render_markdown(m.body_md, heading_offset=1), done.get(m.id))
             for m in current_materials(Audience.TUTOR)]
+
+
+def tutor_attachment(slug: str) -> Path | None:
+    """The PDF of a current tutor material, if it has one (served behind a valid link)."""
+    material = current_material(slug)
+    if material is None or material.audience != Audience.TUTOR:
+        return None
+    return attachment_path(material)
 
 
 def acknowledge(tutor: Tutor, campaign: Campaign) -> list[Material]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import itsdangerous.timed
@@ -143,3 +144,43 @@ def test_steering_creates_a_material_and_a_bad_slug_keeps_what_was_typed(
 def test_unknown_material_is_404(client: FlaskClient, personas, placed):
     login_as(client, personas["steering"])
     assert client.get("/pilotage/supports/inconnu").status_code == 404
+
+
+PDF = b"%PDF-1.4\n% document d'essai\n%%EOF\n"
+
+
+def test_steering_attaches_a_pdf_that_the_tutor_downloads_through_the_link(
+        app: Flask, client: FlaskClient, personas, placed, tmp_path):
+    app.config["PRIVATE_FILES_DIR"] = str(tmp_path)
+    tutor, campaign = placed
+    login_as(client, personas["steering"])
+    slug = "tuteur-regles-accueil-mineur"
+    response = client.post(f"/pilotage/supports/{slug}/modifier", data={
+        "title": "Accueillir un mineur", "audience": "tutor", "body_md": "Texte.",
+        "attachment": (io.BytesIO(PDF), "regles.pdf")}, follow_redirects=True)
+    assert "Nouvelle version enregistrée (version 2)" in page_text(response)
+    with client.get(f"/pilotage/supports/{slug}/document") as download:
+        assert download.data == PDF
+    client.post("/deconnexion")
+    token = make_token(tutor, campaign)
+    page = page_text(client.get(f"/preparation/{token}"))
+    assert "Télécharger le document joint (PDF)" in page
+    with client.get(f"/preparation/{token}/document/{slug}") as download:
+        assert download.status_code == 200 and download.data == PDF
+    assert client.get(f"/preparation/{token}x/document/{slug}").status_code == 400
+    # Pupil materials are not served through a tutor's link.
+    assert client.get(f"/preparation/{token}/document/eleve-preparer-son-stage").status_code \
+        == 404
+
+
+def test_an_attachment_that_is_not_a_pdf_is_refused_and_the_text_is_kept(
+        app: Flask, client: FlaskClient, personas, placed, tmp_path):
+    app.config["PRIVATE_FILES_DIR"] = str(tmp_path)
+    login_as(client, personas["steering"])
+    response = client.post("/pilotage/supports/eleve-preparer-son-stage/modifier", data={
+        "title": "Titre gardé", "audience": "pupil", "body_md": "Texte gardé",
+        "attachment": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "virus.pdf")})
+    page = page_text(response)
+    assert "Le document joint doit être un PDF" in page
+    assert 'value="Titre gardé"' in page and "Texte gardé" in page
+    assert list(tmp_path.rglob("*.pdf")) == []

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -36,3 +36,16 @@ def read(token: str) -> str | Response | tuple[str, int]:
         materials=[(item.material, item.html, item.acknowledged_at) for item in items],
         all_done=bool(items) and all(item.acknowledged_at for item in items),
     )
+
+
+@bp.route("/<token>/document/<slug>")
+def attachment(token: str, slug: str) -> Response | tuple[str, int]:
+    try:
+        preparation.read_token(token)
+    except preparation.PreparationLinkError as error:
+        return _link_error(error)
+    path = preparation.tutor_attachment(slug)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{slug}.pdf")

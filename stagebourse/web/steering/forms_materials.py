@@ -2,7 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -34,6 +35,11 @@ class MaterialForm(FlaskForm):
                            validators=[DataRequired()])
     body_md = TextAreaField(_l("Texte (Markdown)"), validators=[
         DataRequired(_l("Écrivez le texte du support.")), Length(max=100_000)])
+    attachment = FileField(_l("Document joint (PDF, facultatif)"))
+
+
+class EditMaterialForm(MaterialForm):
+    remove_attachment = BooleanField(_l("Retirer le document joint"))
 
 
 class NewMaterialForm(MaterialForm):

@@ -3,7 +3,7 @@ preparation dashboard of tutors."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,10 +19,15 @@ from stagebourse.web.steering import bp
 from stagebourse.web.steering.forms_materials import (
     AUDIENCE_LABELS,
     CampaignChoiceForm,
+    EditMaterialForm,
     MaterialFilterForm,
-    MaterialForm,
     NewMaterialForm,
 )
+
+
+def _uploaded(form: NewMaterialForm | EditMaterialForm) -> bytes | None:
+    upload = form.attachment.data
+    return upload.read() if upload else None
 
 
 def _material_or_404(slug: str) -> Material:
@@ -51,7 +56,8 @@ def material_new() -> str | Response:
     form = NewMaterialForm()
     if form.validate_on_submit():
         try:
-            material = materials_service.create_material(current_user, form.data)
+            material = materials_service.create_material(current_user, form.data,
+                                                         _uploaded(form))
         except ServiceError as error:
             flash(str(error), "error")
         else:
@@ -74,12 +80,13 @@ def material(slug: str) -> str:
 @bp.route("/supports/<slug>/modifier", methods=["GET", "POST"])
 def material_edit(slug: str) -> str | Response:
     current = _material_or_404(slug)
-    form = MaterialForm(obj=current if request.method == "GET" else None)
+    form = EditMaterialForm(obj=current if request.method == "GET" else None)
     if request.method == "GET":
         form.audience.data = current.audience.value
     if form.validate_on_submit():
         try:
-            saved, created = materials_service.edit_material(current_user, slug, form.data)
+            saved, created = materials_service.edit_material(current_user, slug, form.data,
+                                                             _uploaded(form))
         except ServiceError as error:
             flash(str(error), "error")
         else:
@@ -92,6 +99,15 @@ def material_edit(slug: str) -> str | Response:
     preview = materials_service.render_markdown(form.body_md.data or "", heading_offset=1)
     return render_template("steering/material_form.html", form=form, material=current,
                            preview=preview)
+
+
+@bp.route("/supports/<slug>/document")
+def material_attachment(slug: str) -> Response:
+    path = materials_service.attachment_path(_material_or_404(slug))
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{slug}.pdf")
 
 
 @bp.route("/preparation")
