@@ -40,3 +40,26 @@ def remind_tutors(today: dt.datetime | None) -> None:
 
     count = send_due_reminders(today.date() if today else None)
     click.echo(f"{count} rappel(s) mis en file d'envoi.")
+
+
+@click.command("prepare")
+@click.argument("run_id", type=int)
+@with_appcontext
+def prepare_command(run_id: int) -> None:
+    """Mettre en file les documents de préparation d'un tour publié (tuteurs, familles,
+    professeurs). Relançable : rien n'est envoyé deux fois."""
+    from stagebourse.extensions import db
+    from stagebourse.models import MatchingRun
+    from stagebourse.services import ServiceError
+    from stagebourse.services.preparation import prepare_tutors
+
+    run = db.session.get(MatchingRun, run_id)
+    if run is None:
+        raise click.ClickException(f"Aucun tour d'affectation n° {run_id}.")
+    try:
+        summary = prepare_tutors(None, run)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Tour {run_id} : {summary.tutors} tuteur(s), {summary.guardians} famille(s), "
+               f"{summary.teachers} professeur(s) concernés ; les messages déjà en file ne "
+               "sont pas dupliqués.")

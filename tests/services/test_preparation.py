@@ -196,3 +196,14 @@ def test_a_token_for_another_campaign_or_tutor_cannot_be_forged(app: Flask, roun
     token = make_token(round_["tutors"][0], round_["campaign"])
     with pytest.raises(ServiceError, match="n'est pas valide"):
         read_token(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+
+
+def test_prepare_command_queues_a_published_round_once(app: Flask, round_):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["prepare", str(round_["run"].id)])
+    assert result.exit_code == 0, result.output
+    assert "2 tuteur(s), 2 famille(s), 1 professeur(s)" in result.output
+    runner.invoke(args=["prepare", str(round_["run"].id)])
+    assert len(keys()) == 5
+    result = runner.invoke(args=["prepare", "999999"])
+    assert result.exit_code != 0 and "Aucun tour d'affectation n° 999999" in result.output
