@@ -30,6 +30,14 @@ class _Handler:
     def __init__(self, server: LoopbackSmtp) -> None:
         self.server = server
 
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          mail_options: list[str]) -> str:
+        if address.lower() in self.server.refused_senders:
+            return "553 5.7.1 Expéditeur non autorisé"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
         reply = self.server.refused.get(address.lower())
@@ -60,6 +68,7 @@ class LoopbackSmtp:
         self._parsed: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refused: dict[str, str] = {}
+        self.refused_senders: set[str] = set()
         # After this many accepted messages, answer 421 to every DATA (server going down).
         self.fail_after: int | None = None
         self.lock = threading.Lock()

@@ -72,7 +72,12 @@ def worker_command(once: bool, poll: float) -> None:
                 except Exception as error:  # noqa: BLE001 - one failing job must not stop mail
                     db.session.rollback()
                     click.echo(f"Tâche « {name} » en erreur : {error!r}", err=True)
-        report = deliver_due(worker_id, max_batches=20)
+        try:
+            report = deliver_due(worker_id, max_batches=20)
+        except Exception as error:  # noqa: BLE001 - e.g. the database restarting: wait, retry
+            db.session.rollback()
+            click.echo(f"Envoi interrompu : {error!r} ; nouvel essai dans {poll:g} s.", err=True)
+            report = DeliveryReport()
         _echo_report(report)
         db.session.remove()
         if report.sent == 0:

@@ -36,7 +36,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app
-from flask_mail import Connection, Message
+from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import and_, func, or_, select, update
 
 from stagebourse.extensions import db
@@ -127,7 +127,20 @@ class SmtpConnection(Connection):
 
 
 def _classify(error: BaseException) -> Exception:
-    """Map an SMTP or network error to temporary (retry) or permanent (give up)."""
+    """Map an SMTP or network error to temporary (retry) or permanent (give up).
+
+    Only what concerns this one message is permanent (its recipient refused for good, a
+    message that cannot be encoded). A refused sender or failed authentication is our
+    configuration: every message would fail the same way, so they wait and retry while the
+    operator fixes it.
+    """
+    if isinstance(error, BadHeaderError | UnicodeError):
+        return PermanentFailure(f"message impossible à envoyer tel quel : {error!r}")
+    if isinstance(error, smtplib.SMTPSenderRefused | smtplib.SMTPAuthenticationError):
+        return TemporaryFailure(
+            f"le serveur SMTP refuse l'expéditeur ou l'authentification (vérifiez "
+            f"MAIL_DEFAULT_SENDER, MAIL_USERNAME, MAIL_PASSWORD) : {error.smtp_code} "
+            f"{error.smtp_error!r}")
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         detail = "; ".join(f"{code} {msg!r}" for code, msg in error.recipients.values())
@@ -320,7 +333,8 @@ def deliver_batch(worker_id: str = "worker", limit: int | None = None) -> Delive
                                last_error=None, claimed_by=None, claimed_at=None):
                     report.sent += 1
     except Exception as error:  # noqa: BLE001 - cannot connect: every claimed row waits
-        failure = _classify(error)
+        # A failure to connect says nothing about the messages themselves: always retry.
+        failure = TemporaryFailure(str(_classify(error)))
         report.errors.append(str(failure))
         for row in pending:
             outcome = _record_failure(row, token, failure)

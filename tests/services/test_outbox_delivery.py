@@ -145,6 +145,20 @@ def test_temporarily_refused_recipient_is_retried_then_delivered(
     assert len(smtp_server.received_by(address)) == 1
 
 
+def test_a_refused_sender_is_our_configuration_so_messages_wait_instead_of_failing(
+        app: Flask, smtp_server: LoopbackSmtp):
+    queue(3)
+    smtp_server.refused_senders.add("ne-pas-repondre@stagebourse.fr")
+    report = deliver_due("test")
+    assert report.failed == 0 and report.sent == 0
+    assert states() == Counter({OutboxState.PENDING: 3})
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.last_error.is_not(None)))
+    assert "MAIL_DEFAULT_SENDER" in row.last_error
+    smtp_server.refused_senders.clear()
+    make_all_due()
+    assert deliver_due("test").sent == 3
+
+
 def test_gives_up_after_max_attempts_into_failed(app: Flask, smtp_server: LoopbackSmtp):
     app.config["MAIL_MAX_ATTEMPTS"] = 3
     queue(1)
