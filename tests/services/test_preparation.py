@@ -164,6 +164,11 @@ def test_reminders_go_to_tutors_who_have_not_acknowledged_once_per_step(app: Fla
     assert send_due_reminders(monday - dt.timedelta(days=21)) == 0
     # Ten days before: the 14-day reminder, once, and only to the tutor who did not read.
     assert send_due_reminders(monday - dt.timedelta(days=10)) == 1
+    reminder = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.idempotency_key.like("preparation:remind:%")))
+    assert reminder.recipient == first_tutor.email
+    assert reminder.subject == "Rappel : votre stagiaire arrive dans 10 jours"
+    assert "/preparation/" in reminder.body_text
     assert send_due_reminders(monday - dt.timedelta(days=9)) == 0
     # Two days before: the 3-day reminder.
     assert send_due_reminders(monday - dt.timedelta(days=2)) == 1
