@@ -92,6 +92,21 @@ def from_environment(instance_path: str) -> dict[str, object]:
         ),
         "MAIL_REPLY_TO": os.environ.get("MAIL_REPLY_TO", "pilotage@stagebourse.fr"),
         "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", "10")),
+        # Outbox delivery: attempts before "failed", backoff base and cap (seconds, doubled
+        # per attempt, with jitter), how long a claimed message may stay "sending" before
+        # another worker takes it back, and how many messages a worker claims at once.
+        # With the defaults a message survives a mail server down for about three hours.
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "10")),
+        "MAIL_RETRY_BASE_SECONDS": int(os.environ.get("MAIL_RETRY_BASE_SECONDS", "30")),
+        "MAIL_RETRY_MAX_SECONDS": int(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600")),
+        "MAIL_CLAIM_LEASE_SECONDS": int(os.environ.get("MAIL_CLAIM_LEASE_SECONDS", "300")),
+        "MAIL_BATCH_SIZE": int(os.environ.get("MAIL_BATCH_SIZE", "50")),
+        # Tutors' personal links (days of validity) and reminders (days before the first day).
+        "PREPARATION_LINK_DAYS": int(os.environ.get("PREPARATION_LINK_DAYS", "60")),
+        "PREPARATION_REMINDER_DAYS": [
+            int(d) for d in os.environ.get("PREPARATION_REMINDER_DAYS", "14,3").split(",")
+            if d.strip()
+        ],
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900")),
         # Partner API: requests allowed per token in each fixed window (kept in the database).

@@ -10,7 +10,9 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from stagebourse.cli.demo import demo_command
+from stagebourse.cli.materials import prepare_command, remind_group
 from stagebourse.cli.seed import seed_group
+from stagebourse.cli.worker import worker_command
 
 
 def _create_app() -> Flask:
@@ -27,3 +29,6 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(remind_group)
+    app.cli.add_command(prepare_command)

@@ -28,9 +28,21 @@ class Material(Base):
     body_md: Mapped[str] = mapped_column(sa.Text)
     attachment_name: Mapped[str | None] = mapped_column(sa.String(300))
     is_current: Mapped[bool] = mapped_column(default=True)
+    # Reading order within an audience (smallest first).
+    position: Mapped[int] = mapped_column(default=100, server_default="100")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who wrote this version: a steering user, or None for the files of seed/materials/.
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
-    __table_args__ = (sa.UniqueConstraint("slug", "version"),)
+    __table_args__ = (
+        sa.UniqueConstraint("slug", "version"),
+        sa.CheckConstraint("version >= 1", name="version"),
+        # Exactly one current version per slug, enforced by the database.
+        sa.Index("uq_materials_current_slug", "slug", unique=True,
+                 sqlite_where=sa.text("is_current"), postgresql_where=sa.text("is_current")),
+    )
 
     def __repr__(self) -> str:
         return f"<Material {self.slug} v{self.version}>"
@@ -47,4 +59,7 @@ class MaterialAcknowledgement(Base):
     material_id: Mapped[int] = mapped_column(sa.ForeignKey("materials.id"))
     acknowledged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (sa.UniqueConstraint("tutor_id", "campaign_id", "material_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("tutor_id", "campaign_id", "material_id"),
+        sa.Index("ix_material_acknowledgements_campaign_tutor", "campaign_id", "tutor_id"),
+    )

@@ -29,16 +29,29 @@ class OutboxMessage(Base):
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str | None] = mapped_column(sa.Text)
     reply_to: Mapped[str | None] = mapped_column(sa.String(254))
+    # Which template and why the person receives it: shown to the steering group.
+    template: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+    reason: Mapped[str | None] = mapped_column(sa.String(300))
     state: Mapped[OutboxState] = mapped_column(
         enum_type(OutboxState, "outbox_state"), default=OutboxState.PENDING, index=True
     )
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
-    claimed_by: Mapped[str | None] = mapped_column(sa.String(100))
+    # A fresh token per claim: only the worker holding it may move the row out of "sending".
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(100), index=True)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.CheckConstraint("attempts >= 0", name="attempts"),
+        sa.CheckConstraint(
+            "state != 'sending' OR (claimed_by IS NOT NULL AND claimed_at IS NOT NULL)",
+            name="sending_is_claimed",
+        ),
+        sa.CheckConstraint("state != 'sent' OR sent_at IS NOT NULL", name="sent_at"),
+    )
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.state.value}>"

@@ -32,6 +32,7 @@ from stagebourse.models import (
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import MIN_PASSWORD_LENGTH, hash_password
 from stagebourse.services.csv_input import normalise_name, read_csv
+from stagebourse.services.files import private_files_dir
 from stagebourse.services.notifications import public_url, queue_email
 
 INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
@@ -214,15 +215,9 @@ def accept_invitation(token: str, display_name: str, password: str) -> User:
 
 # Charter commitment -----------------------------------------------------------------------
 
-def private_files_dir() -> Path:
-    """Uploaded files that are never public: ``PRIVATE_FILES_DIR``, else the instance folder."""
-    configured = current_app.config.get("PRIVATE_FILES_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path)
-
-
 def evidence_dir() -> Path:
     """Outside the static folder: evidence is only served by routes that check access."""
-    return private_files_dir() / "charter_evidence"
+    return private_files_dir("charter_evidence")
 
 
 def _evidence_kind(data: bytes) -> str | None:

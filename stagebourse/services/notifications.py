@@ -42,6 +42,8 @@ def queue_email(
         body_text=render_template(f"mail/{template}.txt", **context),
         body_html=render_template(f"mail/{template}.html", **context),
         reply_to=current_app.config.get("MAIL_REPLY_TO"),
+        template=template,
+        reason=reason[:300],
     )
     db.session.add(message)
     return message

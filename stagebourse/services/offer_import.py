@@ -23,8 +23,8 @@ from sqlalchemy import select
 from stagebourse.extensions import db
 from stagebourse.models import Commune, Company, Offer, Sector, User
 from stagebourse.services import ServiceError, journal
-from stagebourse.services.companies import private_files_dir
 from stagebourse.services.csv_input import normalise_name, read_csv
+from stagebourse.services.files import private_files_dir
 from stagebourse.services.offer_rules import DAYS, Slot, format_day_ranges, parse_day_ranges
 from stagebourse.services.offers import (
     OfferInput,
@@ -126,7 +126,7 @@ def export_rows(offers: list[Offer]) -> tuple[list[str], list[list[object]]]:
 # Keeping the file between preview and confirmation ----------------------------------------
 
 def _folder(company: Company) -> Path:
-    return private_files_dir() / "offer_imports" / str(company.id)
+    return private_files_dir("offer_imports", str(company.id))
 
 
 UPLOAD_MAX_AGE_SECONDS = 24 * 3600

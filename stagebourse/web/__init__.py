@@ -60,7 +60,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    """The visitor's choice, else the browser's preference; French outside a request."""
+    """The visitor's choice, else the browser's preference; French outside a request
+    (mail rendered by the worker or a command is in the service's language)."""
     if not has_request_context():
         return "fr"
     chosen = session.get("lang")
@@ -85,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.company import bp as company_bp
     from stagebourse.web.hosts import bp as hosts_bp
     from stagebourse.web.offers import bp as offers_bp
+    from stagebourse.web.preparation import bp as preparation_bp
     from stagebourse.web.public.routes import bp as public_bp
     from stagebourse.web.pupil import bp as pupil_bp
     from stagebourse.web.steering import bp as steering_bp
@@ -92,7 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.tutor import bp as tutor_bp
 
     for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
-                      steering_bp, hosts_bp, offers_bp, api_bp):
+                      steering_bp, hosts_bp, offers_bp, preparation_bp, api_bp):
         app.register_blueprint(blueprint)
     # The token API authenticates each request with a bearer token, not a cookie: CSRF
     # cannot apply there. Every HTML form keeps it.

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bd9fac9e9ebf
+Revision ID: ad4c1b5efa31
 Revises:
-Create Date: 2026-11-28 13:57:15.465093
+Create Date: 2026-11-28 14:05:27.806736
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'bd9fac9e9ebf'
+revision = 'ad4c1b5efa31'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -53,19 +53,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_login_failures_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_failures_key'), ['key'], unique=False)
 
-    op.create_table('materials',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('slug', sa.String(length=100), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('audience', sa.Enum('tutor', 'pupil', 'teacher', name='audience', native_enum=False, create_constraint=True, length=24), nullable=False),
-    sa.Column('body_md', sa.Text(), nullable=False),
-    sa.Column('attachment_name', sa.String(length=300), nullable=True),
-    sa.Column('is_current', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_materials')),
-    sa.UniqueConstraint('slug', 'version', name=op.f('uq_materials_slug_version'))
-    )
     op.create_table('outbox_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('idempotency_key', sa.String(length=200), nullable=False),
@@ -74,6 +61,8 @@ def upgrade():
     sa.Column('body_text', sa.Text(), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=True),
     sa.Column('reply_to', sa.String(length=254), nullable=True),
+    sa.Column('template', sa.String(length=100), nullable=True),
+    sa.Column('reason', sa.String(length=300), nullable=True),
     sa.Column('state', sa.Enum('pending', 'sending', 'sent', 'failed', name='outbox_state', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
@@ -82,12 +71,17 @@ def upgrade():
     sa.Column('claimed_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("state != 'sending' OR (claimed_by IS NOT NULL AND claimed_at IS NOT NULL)", name=op.f('ck_outbox_messages_sending_is_claimed')),
+    sa.CheckConstraint("state != 'sent' OR sent_at IS NOT NULL", name=op.f('ck_outbox_messages_sent_at')),
+    sa.CheckConstraint('attempts >= 0', name=op.f('ck_outbox_messages_attempts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbox_messages_idempotency_key'))
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_messages_claimed_by'), ['claimed_by'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_messages_next_attempt_at'), ['next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_messages_state'), ['state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_messages_template'), ['template'], unique=False)
 
     op.create_table('sectors',
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -236,18 +230,6 @@ def upgrade():
     with op.batch_alter_table('tutors', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tutors_company_id'), ['company_id'], unique=False)
 
-    op.create_table('material_acknowledgements',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('tutor_id', sa.Integer(), nullable=False),
-    sa.Column('campaign_id', sa.Integer(), nullable=False),
-    sa.Column('material_id', sa.Integer(), nullable=False),
-    sa.Column('acknowledged_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_material_acknowledgements_campaign_id_campaigns')),
-    sa.ForeignKeyConstraint(['material_id'], ['materials.id'], name=op.f('fk_material_acknowledgements_material_id_materials')),
-    sa.ForeignKeyConstraint(['tutor_id'], ['tutors.id'], name=op.f('fk_material_acknowledgements_tutor_id_tutors'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_material_acknowledgements')),
-    sa.UniqueConstraint('tutor_id', 'campaign_id', 'material_id', name=op.f('uq_material_acknowledgements_tutor_id_campaign_id_material_id'))
-    )
     op.create_table('offers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('company_id', sa.Integer(), nullable=False),
@@ -391,6 +373,26 @@ def upgrade():
     with op.batch_alter_table('matching_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_matching_runs_campaign_id'), ['campaign_id'], unique=False)
 
+    op.create_table('materials',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=100), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('audience', sa.Enum('tutor', 'pupil', 'teacher', name='audience', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('body_md', sa.Text(), nullable=False),
+    sa.Column('attachment_name', sa.String(length=300), nullable=True),
+    sa.Column('is_current', sa.Boolean(), nullable=False),
+    sa.Column('position', sa.Integer(), server_default='100', nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('version >= 1', name=op.f('ck_materials_version')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_materials_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_materials')),
+    sa.UniqueConstraint('slug', 'version', name=op.f('uq_materials_slug_version'))
+    )
+    with op.batch_alter_table('materials', schema=None) as batch_op:
+        batch_op.create_index('uq_materials_current_slug', ['slug'], unique=True, sqlite_where=sa.text('is_current'), postgresql_where=sa.text('is_current'))
+
     op.create_table('offer_weeks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('offer_id', sa.Integer(), nullable=False),
@@ -449,6 +451,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_assignments_offer_id'), ['offer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_run_id'), ['run_id'], unique=False)
 
+    op.create_table('material_acknowledgements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tutor_id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('material_id', sa.Integer(), nullable=False),
+    sa.Column('acknowledged_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_material_acknowledgements_campaign_id_campaigns')),
+    sa.ForeignKeyConstraint(['material_id'], ['materials.id'], name=op.f('fk_material_acknowledgements_material_id_materials')),
+    sa.ForeignKeyConstraint(['tutor_id'], ['tutors.id'], name=op.f('fk_material_acknowledgements_tutor_id_tutors'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_material_acknowledgements')),
+    sa.UniqueConstraint('tutor_id', 'campaign_id', 'material_id', name=op.f('uq_material_acknowledgements_tutor_id_campaign_id_material_id'))
+    )
+    with op.batch_alter_table('material_acknowledgements', schema=None) as batch_op:
+        batch_op.create_index('ix_material_acknowledgements_campaign_tutor', ['campaign_id', 'tutor_id'], unique=False)
+
     op.create_table('wishes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -469,6 +486,10 @@ def upgrade():
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table('wishes')
+    with op.batch_alter_table('material_acknowledgements', schema=None) as batch_op:
+        batch_op.drop_index('ix_material_acknowledgements_campaign_tutor')
+
+    op.drop_table('material_acknowledgements')
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assignments_run_id'))
         batch_op.drop_index(batch_op.f('ix_assignments_offer_id'))
@@ -482,6 +503,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_offer_weeks_campaign_id'))
 
     op.drop_table('offer_weeks')
+    with op.batch_alter_table('materials', schema=None) as batch_op:
+        batch_op.drop_index('uq_materials_current_slug', sqlite_where=sa.text('is_current'), postgresql_where=sa.text('is_current'))
+
+    op.drop_table('materials')
     with op.batch_alter_table('matching_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_matching_runs_campaign_id'))
 
@@ -507,7 +532,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_offers_company_id'))
 
     op.drop_table('offers')
-    op.drop_table('material_acknowledgements')
     with op.batch_alter_table('tutors', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tutors_company_id'))
 
@@ -533,11 +557,12 @@ def downgrade():
     op.drop_table('companies')
     op.drop_table('sectors')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_template'))
         batch_op.drop_index(batch_op.f('ix_outbox_messages_state'))
         batch_op.drop_index(batch_op.f('ix_outbox_messages_next_attempt_at'))
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_claimed_by'))
 
     op.drop_table('outbox_messages')
-    op.drop_table('materials')
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_failures_key'))
         batch_op.drop_index(batch_op.f('ix_login_failures_at'))
