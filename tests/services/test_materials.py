@@ -40,8 +40,11 @@ def test_shipped_materials_cover_every_audience_and_topic(app: Flask):
     for name in ("39 28", "defenseurdesdroits.fr", "Pôle Anti-Discrimination du Parquet de "
                  "Valenciennes", "SOS Racisme", "CIDFF", "AJAR", "Fédération des Centres Sociaux"):
         assert name in reporting
-    rules = slugs["tuteur-regles-accueil-mineur"].body_md
+    rules = " ".join(slugs["tuteur-regles-accueil-mineur"].body_md.split())
     assert "D. 331-1 à D. 331-15" in rules and "L. 3162-1" in rules
+    # The same limits as the offer rules: 7 h a day, 35 h a week, nothing 20:00-06:00.
+    assert "pas plus de 7 heures de présence par jour ni 35 heures par semaine" in rules
+    assert "aucune présence avant 6 heures ni après 20 heures" in rules
     assert "à vérifier par l'établissement" in rules
 
 
