@@ -325,9 +325,9 @@ def build_problem(instance: Instance) -> Problem:
     for i, p in enumerate(pupils):
         for k, wish in enumerate(p.wishes, start=1):
             if wish.startswith("sector:"):
-                s = sector_index.get(wish[7:])
-                if s is not None and sector_rank[i, s] == 0:
-                    sector_rank[i, s] = k
+                code = sector_index.get(wish[7:])
+                if code is not None and sector_rank[i, code] == 0:
+                    sector_rank[i, code] = k
             else:
                 ow_pupil.append(i)
                 ow_offer.append(instance.offer_index(wish[6:]))
@@ -355,9 +355,9 @@ def build_problem(instance: Instance) -> Problem:
     parts_i: list[IntArray] = []
     parts_s: list[IntArray] = []
     parts_k: list[IntArray] = []
-    for w in range(n_weeks):
-        slot_w = slot_of[pair_j, w]
-        sel = np.flatnonzero(p_week[pair_i, w] & (slot_w >= 0))
+    for wk in range(n_weeks):
+        slot_w = slot_of[pair_j, wk]
+        sel = np.flatnonzero(p_week[pair_i, wk] & (slot_w >= 0))
         parts_i.append(pair_i[sel])
         parts_s.append(slot_w[sel])
         parts_k.append(sel)

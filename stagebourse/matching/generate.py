@@ -159,8 +159,9 @@ def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None
             o_loc.append((lat, lon))
             u = rng.random()
             levels = ("3e",) if u < 0.5 else ("2de",) if u < 0.65 else ("3e", "2de")
-            pool = [w for lv in levels for w in (WEEKS_3E if lv == "3e" else WEEKS_2DE)]
-            chosen = [w for w in pool if rng.random() < 0.55] or [pool[rng.integers(len(pool))]]
+            offered = [w for lv in levels for w in (WEEKS_3E if lv == "3e" else WEEKS_2DE)]
+            chosen = [w for w in offered if rng.random() < 0.55] or [
+                offered[int(rng.integers(len(offered)))]]
             seats = tuple((w, int(rng.choice([1, 1, 1, 2, 2, 3]))) for w in sorted(chosen))
             min_age = int(rng.choice([14, 14, 14, 14, 14, 14, 15, 16]))
             offers.append(Offer(id=f"o{len(offers) + 1}", sector=codes[o_sector[k]], lat=lat,
