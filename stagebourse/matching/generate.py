@@ -137,7 +137,7 @@ def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None
         qpv_spot = [_offset(t[0], t[1], *rng.normal(0, 1.2, size=2)) for t in towns]
 
         # schools
-        n_schools = max(1, int(size) // 160)
+        n_schools = max(3, int(size) // 160)
         s_town = rng.choice(n_towns, size=n_schools, p=town_w)
         s_rep = qpv_town[s_town] & (rng.random(n_schools) < 0.6)
         s_level = np.where(rng.random(n_schools) < 0.65, "3e", "2de")

@@ -123,15 +123,15 @@ def _jcs_number(value: float | int) -> str:
         raise ValueError("JCS cannot write a non-finite number")
     if x == 0:
         return "0"
-    if x.is_integer() and abs(x) < 1e21:
+    if x.is_integer() and abs(x) < 2**53:
         return str(int(x))
     text = repr(x)
     if "e" not in text:
-        return text
-    # ECMAScript Number::toString: decimal notation for 1e-7 <= |x| < 1e21
+        return text[:-2] if text.endswith(".0") else text
+    # ECMAScript Number::toString: decimal notation for 1e-6 <= |x| < 1e21
     digits, exponent = text.split("e")
     exp = int(exponent)
-    if -7 <= exp < 21:
+    if -6 <= exp < 21:
         return format(Decimal(text), "f")
     return f"{digits}e{'+' if exp > 0 else '-'}{abs(exp)}"
 
