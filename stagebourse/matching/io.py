@@ -186,6 +186,53 @@ def canonical_json(value: Any) -> str:
     return "".join(out)
 
 
+def _plain_float(x: float) -> bool:
+    """True when Python's float repr already is the RFC 8785 form (no exponent, no .0)."""
+    return x == 0 or 1e-4 <= abs(x) < 1e16
+
+
+def _jcs_ready(x: float) -> float | int:
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def canonical_instance_json(instance: Instance) -> str:
+    """RFC 8785 text of an instance, fast path through ``json.dumps``.
+
+    For the instance document, ``json.dumps(sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`` writes exactly the JCS text once integral floats are written as
+    integers, provided no float needs an exponent (then the generic writer is used): all
+    keys are ASCII and Python escapes strings as JCS does.
+
+    Parameters
+    ----------
+    instance : Instance
+
+    Returns
+    -------
+    str
+    """
+    doc = instance_to_dict(instance)
+    floats = [*doc["params"]["rank_costs"], doc["params"]["unranked_cost"],
+              doc["params"]["km_cost"], doc["params"]["unassigned_cost"]]
+    for p in doc["pupils"]:
+        floats += (p["lat"], p["lon"], p["max_km"])
+    for o in doc["offers"]:
+        floats += (o["lat"], o["lon"])
+    if not all(_plain_float(x) for x in floats) or not all(
+            k.isascii() for o in instance.offers for k, _ in o.seats):
+        return canonical_json(doc)
+    params = doc["params"]
+    params["rank_costs"] = [_jcs_ready(x) for x in params["rank_costs"]]
+    for key in ("unranked_cost", "km_cost", "unassigned_cost"):
+        params[key] = _jcs_ready(params[key])
+    for p in doc["pupils"]:
+        p["lat"], p["lon"], p["max_km"] = (_jcs_ready(p["lat"]), _jcs_ready(p["lon"]),
+                                           _jcs_ready(p["max_km"]))
+    for o in doc["offers"]:
+        o["lat"], o["lon"] = _jcs_ready(o["lat"]), _jcs_ready(o["lon"])
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def instance_sha256(instance: Instance) -> str:
     """SHA-256 (hex) of the canonical (RFC 8785) form of an instance.
 
@@ -197,7 +244,7 @@ def instance_sha256(instance: Instance) -> str:
     -------
     str
     """
-    text = canonical_json(instance_to_dict(instance))
+    text = canonical_instance_json(instance)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

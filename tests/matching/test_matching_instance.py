@@ -219,3 +219,16 @@ def test_instance_hash_is_the_sha256_of_the_canonical_text() -> None:
     text = canonical_json(instance_to_dict(inst))
     assert text.startswith('{"format":"stagebourse-instance/1","offers":[{"accessible":true,')
     assert instance_sha256(inst) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_fast_canonical_text_equals_the_generic_rfc_8785_writer() -> None:
+    from stagebourse.matching.generate import generate_instance
+    from stagebourse.matching.io import canonical_instance_json
+
+    inst = generate_instance(300, 8).instance
+    assert canonical_instance_json(inst) == canonical_json(instance_to_dict(inst))
+    odd = mutate("pupils/0/lon", 0.00001)  # needs the generic writer (no exponent in JCS)
+    odd["pupils"][0]["id"] = "élève\u2028\t1"
+    odd_inst = instance_from_dict(odd)
+    assert canonical_instance_json(odd_inst) == canonical_json(instance_to_dict(odd_inst))
+    assert '"lon":0.00001' in canonical_instance_json(odd_inst)
