@@ -34,7 +34,6 @@ I32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-_CHUNK = 16384
 
 
 def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> FloatArray:
@@ -233,26 +232,65 @@ def _chord(max_km: FloatArray) -> FloatArray:
 
 def _ball_pairs(tree: cKDTree, points: FloatArray, radii: FloatArray
                 ) -> tuple[IntArray, IntArray]:
-    """All (point, tree item) pairs within each point's radius, in chunks."""
+    """All (point, tree item) pairs whose chord is within the point's radius.
+
+    Points are grouped in bands of similar radius; each band is matched against the tree
+    in compiled code (``sparse_distance_matrix``) and filtered by each point's own radius.
+    """
     rows: list[IntArray] = []
     cols: list[IntArray] = []
-    for start in range(0, points.shape[0], _CHUNK):
-        found = tree.query_ball_point(points[start:start + _CHUNK],
-                                      r=radii[start:start + _CHUNK], return_sorted=False)
-        lengths = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
-        total = int(lengths.sum())
-        if total == 0:
-            continue
-        flat = np.fromiter((j for f in found for j in f), dtype=np.int64, count=total)
-        rows.append(np.repeat(np.arange(start, start + len(found), dtype=np.int64), lengths))
-        cols.append(flat)
+    if points.shape[0] == 0 or tree.n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy()
+    order = np.argsort(radii, kind="stable")
+    sorted_r = radii[order]
+    start = 0
+    while start < order.size:
+        stop = int(np.searchsorted(sorted_r, sorted_r[start] * 1.25, side="right"))
+        stop = max(stop, start + 1)
+        band = order[start:stop]
+        found = cKDTree(points[band]).sparse_distance_matrix(
+            tree, max_distance=float(sorted_r[stop - 1]), output_type="ndarray")
+        if found.shape[0]:
+            i = found["i"].astype(np.int64)
+            keep = found["v"] <= radii[band][i]
+            rows.append(band[i[keep]])
+            cols.append(found["j"][keep].astype(np.int64))
+        start = stop
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy()
     return np.concatenate(rows), np.concatenate(cols)
 
 
-def build_problem(instance: Instance) -> Problem:
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    p_lat: FloatArray
+    p_lon: FloatArray
+    p_max: FloatArray
+    p_level: IntArray
+    p_age: IntArray
+    p_acc: BoolArray
+    p_week: BoolArray
+    o_lat: FloatArray
+    o_lon: FloatArray
+    o_levels: IntArray
+    o_age: IntArray
+    o_acc: BoolArray
+    o_has_slot: BoolArray
+    o_sector: IntArray
+    sector_rank: npt.NDArray[np.int8]
+    ow_key: IntArray  # pupil * n_offers + offer, sorted
+    ow_rank: npt.NDArray[np.int8]
+    impr_key: IntArray  # offer wishes better than the pupil's wish for the offer's sector
+    impr_rank: npt.NDArray[np.int8]
+
+
+#: Pupils handled at once when building triples (bounds the memory of candidates).
+CHUNK_PUPILS = 20_000
+
+
+def build_problem(instance: Instance, chunk: int = CHUNK_PUPILS) -> Problem:
     """Build the feasible triples and their exact costs (vectorised).
 
     (i, j, w) is feasible iff w is a week of pupil i and offer j has seats > 0 in w, the
@@ -263,10 +301,13 @@ def build_problem(instance: Instance) -> Problem:
     Parameters
     ----------
     instance : Instance
+    chunk : int, optional
+        Number of pupils processed at once.
 
     Returns
     -------
     Problem
+        Arcs sorted by pupil, then slot.
     """
     params = instance.params
     scale = cost_scale(params)
@@ -278,46 +319,93 @@ def build_problem(instance: Instance) -> Problem:
     week_index = {w: k for k, w in enumerate(weeks)}
     n_weeks = len(weeks)
 
-    # slots
     slot_offer_l: list[int] = []
     slot_week_l: list[int] = []
     slot_seats_l: list[int] = []
     for j, o in enumerate(offers):
-        for w, s in o.seats:
-            if s > 0:
+        for w, count in o.seats:
+            if count > 0:
                 slot_offer_l.append(j)
                 slot_week_l.append(week_index[w])
-                slot_seats_l.append(s)
+                slot_seats_l.append(count)
     slot_offer = np.asarray(slot_offer_l, dtype=np.int32)
     slot_week = np.asarray(slot_week_l, dtype=np.int32)
     slot_seats = np.asarray(slot_seats_l, dtype=np.int64)
     slot_of = np.full((max(n_off, 1), max(n_weeks, 1)), -1, dtype=np.int64)
     slot_of[slot_offer, slot_week] = np.arange(slot_offer.shape[0], dtype=np.int64)
 
-    # pupil and offer columns
-    p_lat = np.fromiter((p.lat for p in pupils), dtype=np.float64, count=n)
-    p_lon = np.fromiter((p.lon for p in pupils), dtype=np.float64, count=n)
-    p_max = np.fromiter((p.max_km for p in pupils), dtype=np.float64, count=n)
-    p_level = np.fromiter((LEVELS.index(p.level) for p in pupils), dtype=np.int64, count=n)
-    p_age = np.fromiter((p.age for p in pupils), dtype=np.int64, count=n)
-    p_acc = np.fromiter((p.needs_accessible for p in pupils), dtype=np.bool_, count=n)
+    cols = _columns(instance, week_index, slot_offer)
+    rank_table = np.asarray((scale.unranked_units, *scale.rank_units), dtype=np.int64)
+    trees = _Trees(cols)
+
+    parts: list[tuple[IntArray, IntArray, npt.NDArray[np.int8], IntArray]] = []
+    for start in range(0, n, max(chunk, 1)):
+        rows = np.arange(start, min(n, start + chunk), dtype=np.int64)
+        pi, pj, rank = _candidates(params.allow_unranked, cols, trees, rows, n_off)
+        keep = ((cols.o_levels[pj] >> cols.p_level[pi]) & 1).astype(np.bool_)
+        keep &= cols.p_age[pi] >= cols.o_age[pj]
+        keep &= ~cols.p_acc[pi] | cols.o_acc[pj]
+        pi, pj, rank = pi[keep], pj[keep], rank[keep]
+        metres = distance_metres(cols.p_lat[pi], cols.p_lon[pi], cols.o_lat[pj], cols.o_lon[pj])
+        keep = metres / 1000.0 <= cols.p_max[pi]
+        pi, pj, rank, metres = pi[keep], pj[keep], rank[keep], metres[keep]
+        take_l: list[IntArray] = []
+        slot_l: list[IntArray] = []
+        for wk in range(n_weeks):
+            slot_w = slot_of[pj, wk]
+            sel = np.flatnonzero(cols.p_week[pi, wk] & (slot_w >= 0))
+            take_l.append(sel)
+            slot_l.append(slot_w[sel])
+        if not take_l:
+            continue
+        take = np.concatenate(take_l)
+        chunk_slot = np.concatenate(slot_l)
+        chunk_pupil = pi[take]
+        order = np.lexsort((chunk_slot, chunk_pupil))
+        take = take[order]
+        parts.append((chunk_pupil[order], chunk_slot[order], rank[take], metres[take]))
+
+    if parts:
+        arc_pupil = np.concatenate([p[0] for p in parts]).astype(np.int32)
+        arc_slot = np.concatenate([p[1] for p in parts]).astype(np.int32)
+        arc_rank = np.concatenate([p[2] for p in parts]).astype(np.int8)
+        arc_metres = np.concatenate([p[3] for p in parts]).astype(np.int64)
+    else:
+        arc_pupil = np.zeros(0, dtype=np.int32)
+        arc_slot = np.zeros(0, dtype=np.int32)
+        arc_rank = np.zeros(0, dtype=np.int8)
+        arc_metres = np.zeros(0, dtype=np.int64)
+    arc_cost = rank_table[arc_rank] + scale.km_units_per_metre * arc_metres
+    return Problem(
+        n_pupils=n,
+        n_offers=n_off,
+        weeks=weeks,
+        slot_offer=slot_offer,
+        slot_week=slot_week,
+        slot_seats=slot_seats,
+        arc_pupil=arc_pupil,
+        arc_slot=arc_slot,
+        arc_rank=arc_rank,
+        arc_metres=arc_metres,
+        arc_cost=arc_cost.astype(np.int64),
+        scale=scale,
+    )
+
+
+def _columns(instance: Instance, week_index: dict[str, int], slot_offer: I32Array) -> _Columns:
+    pupils, offers = instance.pupils, instance.offers
+    n, n_off = len(pupils), len(offers)
+    n_weeks = len(week_index)
     p_week = np.zeros((max(n, 1), max(n_weeks, 1)), dtype=np.bool_)
     for i, p in enumerate(pupils):
         for w in p.weeks:
             p_week[i, week_index[w]] = True
-    o_lat = np.fromiter((o.lat for o in offers), dtype=np.float64, count=n_off)
-    o_lon = np.fromiter((o.lon for o in offers), dtype=np.float64, count=n_off)
-    o_levels = np.fromiter((sum(1 << LEVELS.index(lv) for lv in o.levels) for o in offers),
-                           dtype=np.int64, count=n_off)
-    o_age = np.fromiter((o.min_age for o in offers), dtype=np.int64, count=n_off)
-    o_acc = np.fromiter((o.accessible for o in offers), dtype=np.bool_, count=n_off)
     o_has_slot = np.zeros(n_off, dtype=np.bool_)
     o_has_slot[slot_offer] = True
     sectors = sorted({o.sector for o in offers})
     sector_index = {s: k for k, s in enumerate(sectors)}
     o_sector = np.fromiter((sector_index[o.sector] for o in offers), dtype=np.int64, count=n_off)
 
-    # wishes: sector rank table and offer wishes
     sector_rank = np.zeros((max(n, 1), max(len(sectors), 1)), dtype=np.int8)
     ow_pupil: list[int] = []
     ow_offer: list[int] = []
@@ -335,134 +423,119 @@ def build_problem(instance: Instance) -> Problem:
     owp = np.asarray(ow_pupil, dtype=np.int64)
     owo = np.asarray(ow_offer, dtype=np.int64)
     owr = np.asarray(ow_rank, dtype=np.int8)
-
-    # candidate (pupil, offer) pairs with their rank
-    pair_i, pair_j, pair_rank = _candidates(
-        params.allow_unranked, p_lat, p_lon, p_max, o_lat, o_lon, o_has_slot, o_sector,
-        sector_rank, owp, owo, owr, n_off)
-
-    # level, age, accessibility
-    keep = ((o_levels[pair_j] >> p_level[pair_i]) & 1).astype(np.bool_)
-    keep &= p_age[pair_i] >= o_age[pair_j]
-    keep &= ~p_acc[pair_i] | o_acc[pair_j]
-    pair_i, pair_j, pair_rank = pair_i[keep], pair_j[keep], pair_rank[keep]
-    # exact distance
-    metres = distance_metres(p_lat[pair_i], p_lon[pair_i], o_lat[pair_j], o_lon[pair_j])
-    keep = metres / 1000.0 <= p_max[pair_i]
-    pair_i, pair_j, pair_rank, metres = pair_i[keep], pair_j[keep], pair_rank[keep], metres[keep]
-
-    # weeks
-    parts_i: list[IntArray] = []
-    parts_s: list[IntArray] = []
-    parts_k: list[IntArray] = []
-    for wk in range(n_weeks):
-        slot_w = slot_of[pair_j, wk]
-        sel = np.flatnonzero(p_week[pair_i, wk] & (slot_w >= 0))
-        parts_i.append(pair_i[sel])
-        parts_s.append(slot_w[sel])
-        parts_k.append(sel)
-    if parts_k:
-        take = np.concatenate(parts_k)
-        arc_pupil = np.concatenate(parts_i)
-        arc_slot = np.concatenate(parts_s)
-    else:
-        take = np.zeros(0, dtype=np.int64)
-        arc_pupil = take.copy()
-        arc_slot = take.copy()
-    order = np.lexsort((arc_slot, arc_pupil))
-    arc_pupil, arc_slot, take = arc_pupil[order], arc_slot[order], take[order]
-    arc_rank = pair_rank[take].astype(np.int8)
-    arc_metres = metres[take]
-
-    rank_table = np.asarray((scale.unranked_units, *scale.rank_units), dtype=np.int64)
-    arc_cost = rank_table[arc_rank] + scale.km_units_per_metre * arc_metres
-    return Problem(
-        n_pupils=n,
-        n_offers=n_off,
-        weeks=weeks,
-        slot_offer=slot_offer,
-        slot_week=slot_week,
-        slot_seats=slot_seats,
-        arc_pupil=arc_pupil.astype(np.int32),
-        arc_slot=arc_slot.astype(np.int32),
-        arc_rank=arc_rank,
-        arc_metres=arc_metres.astype(np.int64),
-        arc_cost=arc_cost.astype(np.int64),
-        scale=scale,
+    ow_key = owp * max(n_off, 1) + owo
+    order = np.argsort(ow_key, kind="stable")
+    ow_key, owr, owp, owo = ow_key[order], owr[order], owp[order], owo[order]
+    srank = sector_rank[owp, o_sector[owo]] if owp.size else np.zeros(0, dtype=np.int8)
+    better = (srank > 0) & (owr < srank)
+    return _Columns(
+        p_lat=np.fromiter((p.lat for p in pupils), dtype=np.float64, count=n),
+        p_lon=np.fromiter((p.lon for p in pupils), dtype=np.float64, count=n),
+        p_max=np.fromiter((p.max_km for p in pupils), dtype=np.float64, count=n),
+        p_level=np.fromiter((LEVELS.index(p.level) for p in pupils), dtype=np.int64, count=n),
+        p_age=np.fromiter((p.age for p in pupils), dtype=np.int64, count=n),
+        p_acc=np.fromiter((p.needs_accessible for p in pupils), dtype=np.bool_, count=n),
+        p_week=p_week,
+        o_lat=np.fromiter((o.lat for o in offers), dtype=np.float64, count=n_off),
+        o_lon=np.fromiter((o.lon for o in offers), dtype=np.float64, count=n_off),
+        o_levels=np.fromiter((sum(1 << LEVELS.index(lv) for lv in o.levels) for o in offers),
+                             dtype=np.int64, count=n_off),
+        o_age=np.fromiter((o.min_age for o in offers), dtype=np.int64, count=n_off),
+        o_acc=np.fromiter((o.accessible for o in offers), dtype=np.bool_, count=n_off),
+        o_has_slot=o_has_slot,
+        o_sector=o_sector,
+        sector_rank=sector_rank,
+        ow_key=ow_key,
+        ow_rank=owr,
+        impr_key=ow_key[better],
+        impr_rank=owr[better],
     )
 
 
-def _candidates(allow_unranked: bool, p_lat: FloatArray, p_lon: FloatArray, p_max: FloatArray,
-                o_lat: FloatArray, o_lon: FloatArray, o_has_slot: BoolArray,
-                o_sector: IntArray, sector_rank: npt.NDArray[np.int8], owp: IntArray,
-                owo: IntArray, owr: npt.NDArray[np.int8], n_off: int
-                ) -> tuple[IntArray, IntArray, npt.NDArray[np.int8]]:
-    """Unique (pupil, offer) pairs within the pupil's radius, with their wish rank."""
-    n = p_lat.shape[0]
+class _Trees:
+    """k-d trees of offers (unit vectors), by (sector or -1 for all, level), built lazily."""
+
+    def __init__(self, cols: _Columns) -> None:
+        self.cols = cols
+        self.o_xyz = _unit_xyz(cols.o_lat, cols.o_lon)
+        self.cache: dict[tuple[int, int], tuple[cKDTree, IntArray]] = {}
+
+    def get(self, sector: int, level: int) -> tuple[cKDTree, IntArray]:
+        key = (sector, level)
+        if key not in self.cache:
+            c = self.cols
+            ok = c.o_has_slot & (((c.o_levels >> level) & 1) == 1)
+            if sector >= 0:
+                ok &= c.o_sector == sector
+            members = np.flatnonzero(ok)
+            self.cache[key] = (cKDTree(self.o_xyz[members]), members)
+        return self.cache[key]
+
+
+def _lookup(keys: IntArray, values: npt.NDArray[np.int8], query: IntArray
+            ) -> npt.NDArray[np.int8]:
+    """values[k] where keys[k] == query, else 0 (keys sorted)."""
+    if keys.size == 0 or query.size == 0:
+        return np.zeros(query.size, dtype=np.int8)
+    pos = np.clip(np.searchsorted(keys, query), 0, keys.size - 1)
+    return np.where(keys[pos] == query, values[pos], 0).astype(np.int8)
+
+
+def _candidates(allow_unranked: bool, cols: _Columns, trees: _Trees, rows: IntArray,
+                n_off: int) -> tuple[IntArray, IntArray, npt.NDArray[np.int8]]:
+    """(pupil, offer) pairs of the pupils ``rows`` within their radius, with their rank."""
     empty_i = np.zeros(0, dtype=np.int64)
-    if n == 0 or n_off == 0:
+    if rows.size == 0 or n_off == 0:
         return empty_i, empty_i.copy(), np.zeros(0, dtype=np.int8)
-    p_xyz = _unit_xyz(p_lat, p_lon)
-    o_xyz = _unit_xyz(o_lat, o_lon)
-    radii = _chord(p_max)
-    impr_key = np.zeros(0, dtype=np.int64)
-    impr_rank = np.zeros(0, dtype=np.int8)
-    if owp.size:
-        srank = sector_rank[owp, o_sector[owo]]
-        better = (srank > 0) & (owr < srank)
-        impr_key = owp[better] * n_off + owo[better]
-        impr_rank = owr[better]
-        ordr = np.argsort(impr_key, kind="stable")
-        impr_key, impr_rank = impr_key[ordr], impr_rank[ordr]
-
-    if allow_unranked:
-        live = np.flatnonzero(o_has_slot)
-        tree = cKDTree(o_xyz[live])
-        pi, pj = _ball_pairs(tree, p_xyz, radii)
-        pj = live[pj]
-        rank = sector_rank[pi, o_sector[pj]]
-        if owp.size:
-            # every offer wish improves (or sets) the rank of its pair
-            keys = owp * n_off + owo
-            ordr = np.argsort(keys, kind="stable")
-            keys, kr = keys[ordr], owr[ordr]
-            pk = pi * n_off + pj
-            pos = np.clip(np.searchsorted(keys, pk), 0, keys.shape[0] - 1)
-            hit = keys[pos] == pk
-            r_off = np.where(hit, kr[pos], 0).astype(np.int8)
-            rank = np.where((r_off > 0) & ((rank == 0) | (r_off < rank)), r_off, rank)
-        return pi, pj, rank.astype(np.int8)
-
+    p_xyz = _unit_xyz(cols.p_lat[rows], cols.p_lon[rows])
+    radii = _chord(cols.p_max[rows])
     parts_i: list[IntArray] = []
     parts_j: list[IntArray] = []
     parts_r: list[npt.NDArray[np.int8]] = []
-    # (A) sector wishes: per sector, pupils naming it against its offers
-    for s in range(sector_rank.shape[1]):
-        who = np.flatnonzero(sector_rank[:, s])
-        members = np.flatnonzero((o_sector == s) & o_has_slot)
-        if who.size == 0 or members.size == 0:
-            continue
-        tree = cKDTree(o_xyz[members])
-        qi, qj = _ball_pairs(tree, p_xyz[who], radii[who])
-        pi, pj = who[qi], members[qj]
-        rank = sector_rank[pi, s].copy()
-        if impr_key.size:
-            pk = pi * n_off + pj
-            pos = np.clip(np.searchsorted(impr_key, pk), 0, impr_key.shape[0] - 1)
-            hit = impr_key[pos] == pk
-            rank[hit] = impr_rank[pos[hit]]
-        parts_i.append(pi)
-        parts_j.append(pj)
-        parts_r.append(rank)
-    # (B) offer wishes whose sector the pupil did not also name
-    if owp.size:
-        lone = (sector_rank[owp, o_sector[owo]] == 0) & o_has_slot[owo]
-        bi, bj = owp[lone], owo[lone]
-        d = haversine_km(p_lat[bi], p_lon[bi], o_lat[bj], o_lon[bj])
-        near = d <= p_max[bi] + 1e-3  # exact test follows on rounded metres
-        parts_i.append(bi[near])
-        parts_j.append(bj[near])
-        parts_r.append(owr[lone][near])
+
+    if allow_unranked:
+        for level in range(len(LEVELS)):
+            who = np.flatnonzero(cols.p_level[rows] == level)
+            tree, members = trees.get(-1, level)
+            if who.size == 0 or members.size == 0:
+                continue
+            qi, qj = _ball_pairs(tree, p_xyz[who], radii[who])
+            pi, pj = rows[who[qi]], members[qj]
+            rank = cols.sector_rank[pi, cols.o_sector[pj]]
+            r_off = _lookup(cols.ow_key, cols.ow_rank, pi * n_off + pj)
+            rank = np.where((r_off > 0) & ((rank == 0) | (r_off < rank)), r_off, rank)
+            parts_i.append(pi)
+            parts_j.append(pj)
+            parts_r.append(rank.astype(np.int8))
+    else:
+        # (A) sector wishes, against the offers of the sector accepting the pupil's level
+        chunk_rank = cols.sector_rank[rows]
+        for s in range(chunk_rank.shape[1]):
+            for level in range(len(LEVELS)):
+                who = np.flatnonzero((chunk_rank[:, s] > 0) & (cols.p_level[rows] == level))
+                if who.size == 0:
+                    continue
+                tree, members = trees.get(s, level)
+                if members.size == 0:
+                    continue
+                qi, qj = _ball_pairs(tree, p_xyz[who], radii[who])
+                pi, pj = rows[who[qi]], members[qj]
+                rank = cols.sector_rank[pi, s].copy()
+                better = _lookup(cols.impr_key, cols.impr_rank, pi * n_off + pj)
+                rank = np.where(better > 0, better, rank).astype(np.int8)
+                parts_i.append(pi)
+                parts_j.append(pj)
+                parts_r.append(rank)
+        # (B) offer wishes whose sector the pupil did not also name
+        lo, hi = rows[0] * n_off, (rows[-1] + 1) * n_off
+        a, b = np.searchsorted(cols.ow_key, [lo, hi])
+        keys = cols.ow_key[a:b]
+        if keys.size:
+            bi, bj = keys // n_off, keys % n_off
+            lone = (cols.sector_rank[bi, cols.o_sector[bj]] == 0) & cols.o_has_slot[bj]
+            parts_i.append(bi[lone])
+            parts_j.append(bj[lone])
+            parts_r.append(cols.ow_rank[a:b][lone])
     if not parts_i:
         return empty_i, empty_i.copy(), np.zeros(0, dtype=np.int8)
     return np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_r)

@@ -129,8 +129,10 @@ def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None
         town_w = 1.0 / np.arange(1, n_towns + 1) ** 1.1
         town_w /= town_w.sum()
         towns = [centre]
+        # larger areas spread further, at about the density of Valenciennes Métropole
+        spread = max(1.0, math.sqrt(float(size) / 1500.0))
         for _ in range(n_towns - 1):
-            r, a = rng.uniform(2.0, 9.0), rng.uniform(0, 2 * math.pi)
+            r, a = spread * rng.uniform(2.0, 9.0), rng.uniform(0, 2 * math.pi)
             towns.append(_offset(centre[0], centre[1], r * math.cos(a), r * math.sin(a)))
         qpv_town = rng.random(n_towns) < 0.5
         qpv_town[0] = True

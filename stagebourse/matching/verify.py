@@ -286,9 +286,9 @@ def verify_result(instance: Instance, result: ResultFile,
             for k, (p, s) in enumerate(zip(path.pupils, path.slots, strict=True)):
                 offer = instance.offers[int(problem.slot_offer[s])].id
                 week = problem.weeks[int(problem.slot_week[s])]
-                verb = "takes" if k == len(path.pupils) - 1 else "takes the seat of the next " \
-                                                                  "pupil in"
-                steps.append(f"{instance.pupils[p].id} {verb} {offer} {week}")
+                after = "" if k == len(path.pupils) - 1 else \
+                    f" from {instance.pupils[path.pupils[k + 1]].id}"
+                steps.append(f"{instance.pupils[p].id} takes {offer} {week}{after}")
             report.fail("not optimal: one more pupil can be placed: " + "; ".join(steps)
                         + " (free seat)")
             return report
