@@ -21,7 +21,7 @@ from stagebourse.matching.audit import audit as audit_tables
 from stagebourse.matching.audit import render_audit
 from stagebourse.matching.costs import build_problem
 from stagebourse.matching.generate import generate_instance
-from stagebourse.matching.instance import InstanceError, instance_to_dict
+from stagebourse.matching.instance import MAX_SEED, InstanceError, instance_to_dict
 from stagebourse.matching.io import (
     groups_to_csv,
     load_groups,
@@ -66,7 +66,7 @@ def matching() -> None:
               help="Where to write the result file (RESULT.json).")
 @click.option("--mechanism", type=click.Choice(MECHANISMS), default="optimal",
               show_default=True, help="optimal, or a counterfactual to compare with.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None,
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None,
               help="Lottery seed (default: params.seed of the instance).")
 @click.option("--groups", "groups_path", type=click.Path(dir_okay=False), default=None,
               help="GROUPS.csv: a pupil column, then labels; network-first reads 'network'.")
@@ -150,7 +150,7 @@ def audit(instance_path: str, result_path: str, groups_path: str | None, as_json
 @matching.command()
 @click.option("--pupils", "n_pupils", type=click.IntRange(0, 10_000_000), required=True,
               help="Number of pupils.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), required=True,
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), required=True,
               help="Seed of the generator (also the instance's lottery seed).")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="Where to write INSTANCE.json.")

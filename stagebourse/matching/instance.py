@@ -43,6 +43,8 @@ MAX_COST_PARAM = 1e9
 #: Largest ``max_km`` accepted: half the circumference of the sphere.
 MAX_KM = 20015.0
 MAX_AGE = 99
+#: Largest seed: integers above 2**53 are not exact in JSON (RFC 7493).
+MAX_SEED = 2**53 - 1
 
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 _PARAM_FIELDS = ("rank_costs", "allow_unranked", "unranked_cost", "km_cost", "unassigned_cost",
@@ -373,7 +375,7 @@ def _params(raw: Any) -> Params:
         km_cost=_nonneg("params.km_cost", obj["km_cost"], MAX_COST_PARAM),
         unassigned_cost=_nonneg("params.unassigned_cost", obj["unassigned_cost"],
                                 MAX_COST_PARAM),
-        seed=_integer("params.seed", obj["seed"], 0, 2**63 - 1),
+        seed=_integer("params.seed", obj["seed"], 0, MAX_SEED),
     )
     _check_decimals(params)
     return params

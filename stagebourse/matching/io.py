@@ -27,7 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from .instance import Instance, InstanceError, instance_from_dict, instance_to_dict
+from .instance import (
+    INSTANCE_FORMAT,
+    Instance,
+    InstanceError,
+    instance_from_dict,
+)
 from .mechanisms import MatchResult
 
 __all__ = [
@@ -44,6 +49,7 @@ __all__ = [
 ]
 
 RESULT_FORMAT = "stagebourse-result/1"
+_encode_string = json.encoder.encode_basestring  # the C escaper: same escapes as RFC 8785
 
 
 def load_json(path: str | Path, what: str) -> Any:
@@ -186,22 +192,11 @@ def canonical_json(value: Any) -> str:
     return "".join(out)
 
 
-def _plain_float(x: float) -> bool:
-    """True when Python's float repr already is the RFC 8785 form (no exponent, no .0)."""
-    return x == 0 or 1e-4 <= abs(x) < 1e16
-
-
-def _jcs_ready(x: float) -> float | int:
-    return int(x) if x.is_integer() and abs(x) < 2**53 else x
-
-
 def canonical_instance_json(instance: Instance) -> str:
-    """RFC 8785 text of an instance, fast path through ``json.dumps``.
+    """RFC 8785 text of an instance, written directly from its fields.
 
-    For the instance document, ``json.dumps(sort_keys=True, separators=(",", ":"),
-    ensure_ascii=False)`` writes exactly the JCS text once integral floats are written as
-    integers, provided no float needs an exponent (then the generic writer is used): all
-    keys are ASCII and Python escapes strings as JCS does.
+    Equal to ``canonical_json(instance_to_dict(instance))`` (a test checks it) but several
+    times faster: the keys of the format are known and already in canonical order.
 
     Parameters
     ----------
@@ -211,26 +206,36 @@ def canonical_instance_json(instance: Instance) -> str:
     -------
     str
     """
-    doc = instance_to_dict(instance)
-    floats = [*doc["params"]["rank_costs"], doc["params"]["unranked_cost"],
-              doc["params"]["km_cost"], doc["params"]["unassigned_cost"]]
-    for p in doc["pupils"]:
-        floats += (p["lat"], p["lon"], p["max_km"])
-    for o in doc["offers"]:
-        floats += (o["lat"], o["lon"])
-    if not all(_plain_float(x) for x in floats) or not all(
-            k.isascii() for o in instance.offers for k, _ in o.seats):
-        return canonical_json(doc)
-    params = doc["params"]
-    params["rank_costs"] = [_jcs_ready(x) for x in params["rank_costs"]]
-    for key in ("unranked_cost", "km_cost", "unassigned_cost"):
-        params[key] = _jcs_ready(params[key])
-    for p in doc["pupils"]:
-        p["lat"], p["lon"], p["max_km"] = (_jcs_ready(p["lat"]), _jcs_ready(p["lon"]),
-                                           _jcs_ready(p["max_km"]))
-    for o in doc["offers"]:
-        o["lat"], o["lon"] = _jcs_ready(o["lat"]), _jcs_ready(o["lon"])
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    enc = _encode_string
+    num = _jcs_number
+    prm = instance.params
+    parts = ['{"format":', enc(INSTANCE_FORMAT), ',"offers":[']
+    offers = []
+    for o in instance.offers:
+        seats = ",".join(f"{enc(w)}:{c}" for w, c in o.seats)
+        offers.append(
+            f'{{"accessible":{"true" if o.accessible else "false"},"id":{enc(o.id)},'
+            f'"lat":{num(o.lat)},"levels":[{",".join(map(enc, o.levels))}],'
+            f'"lon":{num(o.lon)},"min_age":{o.min_age},"seats":{{{seats}}},'
+            f'"sector":{enc(o.sector)}}}')
+    parts.append(",".join(offers))
+    parts.append(
+        f'],"params":{{"allow_unranked":{"true" if prm.allow_unranked else "false"},'
+        f'"km_cost":{num(prm.km_cost)},'
+        f'"rank_costs":[{",".join(num(c) for c in prm.rank_costs)}],"seed":{num(prm.seed)},'
+        f'"unassigned_cost":{num(prm.unassigned_cost)},'
+        f'"unranked_cost":{num(prm.unranked_cost)}}},"pupils":[')
+    pupils = []
+    for p in instance.pupils:
+        pupils.append(
+            f'{{"age":{p.age},"id":{enc(p.id)},"lat":{num(p.lat)},"level":{enc(p.level)},'
+            f'"lon":{num(p.lon)},"max_km":{num(p.max_km)},'
+            f'"needs_accessible":{"true" if p.needs_accessible else "false"},'
+            f'"weeks":[{",".join(map(enc, p.weeks))}],'
+            f'"wishes":[{",".join(map(enc, p.wishes))}]}}')
+    parts.append(",".join(pupils))
+    parts.append("]}")
+    return "".join(parts)
 
 
 def instance_sha256(instance: Instance) -> str:

@@ -89,7 +89,9 @@ BAD: list[tuple[dict[str, Any] | Any, str]] = [
                                           "places (costs are computed exactly on a decimal grid)"),
     (mutate("params/allow_unranked", 0), "params.allow_unranked: must be true or false, got 0"),
     (mutate("params/seed", -1), "params.seed: must be an integer between 0 and "
-                                "9223372036854775807, got -1"),
+                                "9007199254740991, got -1"),
+    (mutate("params/seed", 2**53), "params.seed: must be an integer between 0 and "
+                                   "9007199254740991, got 9007199254740992"),
     (mutate("params/seed", 1.5), "params.seed: must be an integer, got 1.5"),
     (mutate("params/unassigned_cost", 640),
      "params.unassigned_cost: 640 must exceed every pair cost, and a pair can cost up to 640 "
@@ -232,3 +234,7 @@ def test_fast_canonical_text_equals_the_generic_rfc_8785_writer() -> None:
     odd_inst = instance_from_dict(odd)
     assert canonical_instance_json(odd_inst) == canonical_json(instance_to_dict(odd_inst))
     assert '"lon":0.00001' in canonical_instance_json(odd_inst)
+    for doc in (mutate("offers/0/seats", {}), mutate("offers/0/seats", {"2027-W06": 0}),
+                mutate("pupils", []), mutate("params/km_cost", 2.5)):
+        inst = instance_from_dict(doc)
+        assert canonical_instance_json(inst) == canonical_json(instance_to_dict(inst))

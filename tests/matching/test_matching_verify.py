@@ -213,3 +213,31 @@ def test_result_assignment_missing_a_field_is_bad_input(case: Any) -> None:
     with pytest.raises(InstanceError) as info:
         result_from_dict(bad)
     assert str(info.value) == 'result.assignments[2]: missing field "week"'
+
+
+def test_augmenting_path_through_a_placed_pupil_is_spelled_out() -> None:
+    """p0 can only take X, held by p1, who could move to the free Y."""
+    from stagebourse.matching.instance import instance_from_dict
+
+    def pupil(pid: str, wishes: list[str]) -> dict[str, Any]:
+        return {"id": pid, "level": "3e", "age": 14, "weeks": ["2027-W05"], "lat": 50.0,
+                "lon": 3.0, "max_km": 5, "needs_accessible": False, "wishes": wishes}
+
+    doc = {"format": "stagebourse-instance/1",
+           "params": {"rank_costs": [0, 100, 220, 360, 520], "allow_unranked": False,
+                      "unranked_cost": 1000, "km_cost": 0, "unassigned_cost": 10000, "seed": 1},
+           "pupils": [pupil("p0", ["offer:X"]), pupil("p1", ["offer:X", "offer:Y"])],
+           "offers": [{"id": x, "sector": "s", "lat": 50.0, "lon": 3.0, "levels": ["3e"],
+                       "min_age": 14, "accessible": True, "seats": {"2027-W05": 1}}
+                      for x in ("X", "Y")]}
+    inst = instance_from_dict(doc)
+    result = {"format": "stagebourse-result/1", "instance_sha256": instance_sha256(inst),
+              "mechanism": "optimal", "seed": 1, "solver": "hand", "solve_seconds": 0,
+              "objective": 10000,
+              "assignments": [{"pupil": "p1", "offer": "X", "week": "2027-W05", "rank": 1,
+                               "distance_km": 0.0, "cost": 0}],
+              "unassigned": ["p0"]}
+    ok, problems = _verify(inst, result)
+    assert not ok
+    assert problems == ["not optimal: one more pupil can be placed: p0 takes X 2027-W05 from "
+                        "p1; p1 takes Y 2027-W05 (free seat)"]
