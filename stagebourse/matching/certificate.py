@@ -27,6 +27,7 @@ seat by an alternating path (König's theorem for this transportation problem).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -66,8 +67,9 @@ class ResidualGraph:
     ----------
     n_nodes : int
         ``n_pupils + n_slots + 2``; node ``n_pupils + t`` is slot t, then U, then Z.
-    tail, head, cost : ndarray of int64
+    tail, head : ndarray of int32
         Arcs, sorted by tail.
+    cost : ndarray of int64
     kind : ndarray of int8
         One of the ``ARC_*`` constants.
     ref : ndarray of int64
@@ -77,8 +79,8 @@ class ResidualGraph:
     """
 
     n_nodes: int
-    tail: IntArray
-    head: IntArray
+    tail: npt.NDArray[np.int32]
+    head: npt.NDArray[np.int32]
     cost: IntArray
     kind: npt.NDArray[np.int8]
     ref: IntArray
@@ -86,7 +88,7 @@ class ResidualGraph:
 
 
 def residual_graph(problem: Problem, choice: IntArray, unassigned_units: int) -> ResidualGraph:
-    """Build the residual graph of an assignment.
+    """Build the residual graph of an assignment, directly in tail order (CSR).
 
     Parameters
     ----------
@@ -100,50 +102,66 @@ def residual_graph(problem: Problem, choice: IntArray, unassigned_units: int) ->
     -------
     ResidualGraph
     """
-    n, m = problem.n_pupils, problem.n_slots
+    n, m, e = problem.n_pupils, problem.n_slots, problem.n_arcs
     node_u, node_z = n + m, n + m + 1
-    chosen = np.zeros(problem.n_arcs, dtype=np.bool_)
-    chosen[choice[choice >= 0]] = True
-    ap = problem.arc_pupil.astype(np.int64)
-    asl = problem.arc_slot.astype(np.int64) + n
-    ac = problem.arc_cost
-    arcs_idx = np.arange(problem.n_arcs, dtype=np.int64)
+    n_nodes = n + m + 2
+    ap = problem.arc_pupil
     placed = np.flatnonzero(choice >= 0)
+    chosen_arcs = choice[placed]
     has_arc = np.zeros(n, dtype=np.bool_)
     has_arc[ap] = True
     unplaced = np.flatnonzero((choice < 0) & has_arc)
     any_unplaced = bool(np.any(choice < 0))
-    load = np.bincount(problem.arc_slot[choice[choice >= 0]].astype(np.int64), minlength=m)
-    free = np.flatnonzero(load < problem.slot_seats)
-    used = np.flatnonzero(load > 0)
-    nc = ~chosen
-    parts = [
-        (ap[nc], asl[nc], ac[nc], ARC_PLACE, arcs_idx[nc]),
-        (asl[chosen], ap[chosen], -ac[chosen], ARC_REMOVE, arcs_idx[chosen]),
-        (placed, np.full(placed.size, node_u), np.full(placed.size, unassigned_units),
-         ARC_TO_UNASSIGNED, placed),
-        (np.full(unplaced.size, node_u), unplaced, np.full(unplaced.size, -unassigned_units),
-         ARC_FROM_UNASSIGNED, unplaced),
-        (free + n, np.full(free.size, node_z), np.zeros(free.size, dtype=np.int64),
-         ARC_SLOT_FREE, free),
-        (np.full(used.size, node_z), used + n, np.zeros(used.size, dtype=np.int64),
-         ARC_SLOT_USED, used),
-        (np.array([node_u]), np.array([node_z]), np.zeros(1, dtype=np.int64), ARC_U_Z,
-         np.array([-1])),
-    ]
-    if any_unplaced:
-        parts.append((np.array([node_z]), np.array([node_u]), np.zeros(1, dtype=np.int64),
-                      ARC_Z_U, np.array([-1])))
-    tail = np.concatenate([p[0] for p in parts]).astype(np.int64)
-    head = np.concatenate([p[1] for p in parts]).astype(np.int64)
-    cost = np.concatenate([p[2] for p in parts]).astype(np.int64)
-    kind = np.concatenate([np.full(len(p[0]), p[3], dtype=np.int8) for p in parts])
-    ref = np.concatenate([p[4] for p in parts]).astype(np.int64)
-    order = np.argsort(tail, kind="stable")
-    tail, head, cost, kind, ref = tail[order], head[order], cost[order], kind[order], ref[order]
-    n_nodes = n + m + 2
+    load = np.bincount(problem.arc_slot[chosen_arcs].astype(np.int64), minlength=m)
+    free = load < problem.slot_seats
+
+    # out-degrees: a pupil keeps one arc per feasible pair (the chosen one becomes -> U)
+    counts = np.zeros(n_nodes, dtype=np.int64)
+    counts[:n] = np.bincount(ap, minlength=n)
+    counts[n:n + m] = load + free
+    counts[node_u] = unplaced.size + 1
+    counts[node_z] = int(np.count_nonzero(load)) + int(any_unplaced)
     indptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tail, minlength=n_nodes), out=indptr[1:])
+    np.cumsum(counts, out=indptr[1:])
+    total = int(indptr[-1])
+    tail = np.empty(total, dtype=np.int32)
+    head = np.empty(total, dtype=np.int32)
+    cost = np.empty(total, dtype=np.int64)
+    kind = np.empty(total, dtype=np.int8)
+    ref = np.empty(total, dtype=np.int64)
+
+    def put(pos: IntArray, t: Any, h: Any, c: Any, k: int, r: Any) -> None:
+        tail[pos], head[pos], cost[pos], kind[pos], ref[pos] = t, h, c, k, r
+
+    # pupils: unchosen pairs in arc order (arcs are sorted by pupil), then the arc to U
+    idx = np.arange(e, dtype=np.int64)
+    mine = choice[ap]
+    pos = idx - ((mine >= 0) & (mine < idx))
+    keep = mine != idx
+    put(pos[keep], ap[keep], n + problem.arc_slot[keep], problem.arc_cost[keep], ARC_PLACE,
+        idx[keep])
+    put(indptr[placed + 1] - 1, placed, node_u, unassigned_units, ARC_TO_UNASSIGNED, placed)
+    # slots: chosen pairs (slot -> pupil), then the arc to Z when a seat is free
+    slot_of = problem.arc_slot[chosen_arcs].astype(np.int64)
+    order = np.argsort(slot_of, kind="stable")
+    slot_sorted = slot_of[order]
+    rank = np.arange(order.size, dtype=np.int64) - np.searchsorted(slot_sorted, slot_sorted)
+    arcs_sorted = chosen_arcs[order]
+    put(indptr[n + slot_sorted] + rank, n + slot_sorted, ap[arcs_sorted],
+        -problem.arc_cost[arcs_sorted], ARC_REMOVE, arcs_sorted)
+    free_slots = np.flatnonzero(free)
+    put(indptr[n + free_slots + 1] - 1, n + free_slots, node_z, 0, ARC_SLOT_FREE, free_slots)
+    # U: to every unplaced pupil, then to Z
+    base = int(indptr[node_u])
+    put(base + np.arange(unplaced.size), node_u, unplaced, -unassigned_units,
+        ARC_FROM_UNASSIGNED, unplaced)
+    put(np.array([base + unplaced.size]), node_u, node_z, 0, ARC_U_Z, -1)
+    # Z: to every slot with an occupied seat, then to U if some pupil is unplaced
+    used = np.flatnonzero(load)
+    base = int(indptr[node_z])
+    put(base + np.arange(used.size), node_z, n + used, 0, ARC_SLOT_USED, used)
+    if any_unplaced:
+        put(np.array([base + used.size]), node_z, node_u, 0, ARC_Z_U, -1)
     return ResidualGraph(n_nodes=n_nodes, tail=tail, head=head, cost=cost, kind=kind, ref=ref,
                          indptr=indptr)
 
@@ -227,7 +245,7 @@ def potentials(graph: ResidualGraph, check_every: int = 16) -> Potentials:
     pred = np.full(graph.n_nodes, -1, dtype=np.int64)
     mark = np.zeros(graph.n_nodes, dtype=np.bool_)
     # first round: only arcs of negative cost improve on the initial zeros
-    active = np.unique(graph.tail[graph.cost < 0])
+    active: IntArray = np.unique(graph.tail[graph.cost < 0]).astype(np.int64)
     rounds = 0
     while active.size:
         rounds += 1

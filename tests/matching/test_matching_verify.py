@@ -241,3 +241,41 @@ def test_augmenting_path_through_a_placed_pupil_is_spelled_out() -> None:
     assert not ok
     assert problems == ["not optimal: one more pupil can be placed: p0 takes X 2027-W05 from "
                         "p1; p1 takes Y 2027-W05 (free seat)"]
+
+
+def test_residual_graph_has_exactly_the_arcs_of_its_definition() -> None:
+    from stagebourse.matching.certificate import residual_graph
+    from stagebourse.matching.costs import build_problem
+
+    inst = generate_instance(300, 51).instance
+    result = run_mechanism(inst, "optimal")
+    pb, choice = build_problem(inst), result.choice.copy()
+    choice[int(next(i for i in range(len(choice)) if choice[i] >= 0))] = -1  # one unplaced more
+    n, m, big = pb.n_pupils, pb.n_slots, pb.scale.unassigned_units
+    u, z = n + m, n + m + 1
+    expected = set()
+    chosen = set(choice[choice >= 0].tolist())
+    load = [0] * m
+    for a in chosen:
+        load[int(pb.arc_slot[a])] += 1
+    for a in range(pb.n_arcs):
+        i, t, c = int(pb.arc_pupil[a]), n + int(pb.arc_slot[a]), int(pb.arc_cost[a])
+        expected.add((t, i, -c) if a in chosen else (i, t, c))
+    has_arc = set(pb.arc_pupil.tolist())
+    for i in range(n):
+        if choice[i] >= 0:
+            expected.add((i, u, big))
+        elif i in has_arc:
+            expected.add((u, i, -big))
+    for t in range(m):
+        if load[t] < pb.slot_seats[t]:
+            expected.add((n + t, z, 0))
+        if load[t] > 0:
+            expected.add((z, n + t, 0))
+    expected |= {(u, z, 0), (z, u, 0)}
+    graph = residual_graph(pb, choice, big)
+    got = list(zip(graph.tail.tolist(), graph.head.tolist(), graph.cost.tolist(), strict=True))
+    assert len(got) == len(set(got)) == len(expected)
+    assert set(got) == expected
+    assert graph.tail.tolist() == sorted(graph.tail.tolist())
+    assert graph.indptr[-1] == len(got)
