@@ -110,7 +110,7 @@ def _lexicographic(problem: Problem) -> IntArray:
         return np.full(problem.n_pupils, -1, dtype=np.int64)
     order = np.argsort(comp.arc_batch, kind="stable")
     bounds = np.searchsorted(comp.arc_batch[order], np.arange(comp.n_batches + 1))
-    chosen = [max_flow_min_cost(problem, order[bounds[b]:bounds[b + 1]])
+    chosen = [max_flow_min_cost(problem, order[bounds[b]:bounds[b + 1]], comp, b)
               for b in range(comp.n_batches)]
     return choice_from_arcs(problem, np.concatenate(chosen))
 

@@ -53,11 +53,31 @@ class Components:
     n_batches : int
     n_components : int
         Components that contain at least one arc.
+    pupil_local, slot_local : ndarray of int64
+        Index of every pupil (slot) among the pupils (slots) of its batch, in increasing
+        order of global index; -1 for a pupil (slot) without arcs.
+    batch_pupils, batch_slots : ndarray of int64
+        Number of pupils (slots) in each batch.
     """
 
     arc_batch: IntArray
     n_batches: int
     n_components: int
+    pupil_local: IntArray
+    slot_local: IntArray
+    batch_pupils: IntArray
+    batch_slots: IntArray
+
+
+def _local(batch_of_node: IntArray, n_batches: int) -> tuple[IntArray, IntArray]:
+    """Rank of every node within its batch (-1 if none) and the size of every batch."""
+    local = np.full(batch_of_node.size, -1, dtype=np.int64)
+    live = np.flatnonzero(batch_of_node >= 0)
+    order = live[np.argsort(batch_of_node[live], kind="stable")]
+    sizes = np.bincount(batch_of_node[live], minlength=n_batches).astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    local[order] = np.arange(order.size, dtype=np.int64) - np.repeat(starts, sizes)
+    return local, sizes
 
 
 def components(problem: Problem, batch_arcs: int = BATCH_ARCS) -> Components:
@@ -74,7 +94,11 @@ def components(problem: Problem, batch_arcs: int = BATCH_ARCS) -> Components:
     """
     n, m, e = problem.n_pupils, problem.n_slots, problem.n_arcs
     if e == 0:
-        return Components(arc_batch=np.zeros(0, dtype=np.int64), n_batches=0, n_components=0)
+        none = np.zeros(0, dtype=np.int64)
+        return Components(arc_batch=none, n_batches=0, n_components=0,
+                          pupil_local=np.full(n, -1, dtype=np.int64),
+                          slot_local=np.full(m, -1, dtype=np.int64), batch_pupils=none,
+                          batch_slots=none)
     ap = problem.arc_pupil.astype(np.int64)
     g = coo_matrix((np.ones(e, dtype=np.int8), (ap, problem.arc_slot.astype(np.int64) + n)),
                    shape=(n + m, n + m))
@@ -90,12 +114,20 @@ def components(problem: Problem, batch_arcs: int = BATCH_ARCS) -> Components:
             batch, filled = batch + 1, 0
         batch_of[k] = batch
         filled += int(sizes[k])
-    return Components(arc_batch=batch_of[inverse].astype(np.int64), n_batches=batch + 1,
-                      n_components=int(comps.size))
+    n_batches = batch + 1
+    arc_batch = batch_of[inverse].astype(np.int64)
+    node_batch = np.full(n + m, -1, dtype=np.int64)
+    node_batch[ap] = arc_batch
+    node_batch[n + problem.arc_slot.astype(np.int64)] = arc_batch
+    pupil_local, batch_pupils = _local(node_batch[:n], n_batches)
+    slot_local, batch_slots = _local(node_batch[n:], n_batches)
+    return Components(arc_batch=arc_batch, n_batches=n_batches, n_components=int(comps.size),
+                      pupil_local=pupil_local, slot_local=slot_local,
+                      batch_pupils=batch_pupils, batch_slots=batch_slots)
 
 
-def max_flow_min_cost(problem: Problem, arcs: IntArray, costs: IntArray | None = None
-                      ) -> IntArray:
+def max_flow_min_cost(problem: Problem, arcs: IntArray, comp: Components | None = None,
+                      batch: int = 0) -> IntArray:
     """Solve one batch exactly: maximum number placed, then minimum total cost.
 
     Parameters
@@ -103,8 +135,10 @@ def max_flow_min_cost(problem: Problem, arcs: IntArray, costs: IntArray | None =
     problem : Problem
     arcs : ndarray of int64
         Indices of the arcs of the batch (a union of components).
-    costs : ndarray of int64, optional
-        Costs to use instead of ``problem.arc_cost[arcs]``.
+    comp : Components, optional
+        Gives the local numbering of the batch; computed from ``arcs`` when omitted.
+    batch : int, optional
+        The batch number in ``comp``.
 
     Returns
     -------
@@ -113,20 +147,27 @@ def max_flow_min_cost(problem: Problem, arcs: IntArray, costs: IntArray | None =
     """
     if arcs.size == 0:
         return np.zeros(0, dtype=np.int64)
-    gp = problem.arc_pupil[arcs].astype(np.int64)
-    gs = problem.arc_slot[arcs].astype(np.int64)
-    pupils, lp = np.unique(gp, return_inverse=True)
-    slots, ls = np.unique(gs, return_inverse=True)
-    n, m = pupils.size, slots.size
+    if comp is None:
+        gp = problem.arc_pupil[arcs].astype(np.int64)
+        gs = problem.arc_slot[arcs].astype(np.int64)
+        pupils, lp = np.unique(gp, return_inverse=True)
+        slots, ls = np.unique(gs, return_inverse=True)
+        n, m = pupils.size, slots.size
+        seats = problem.slot_seats[slots]
+    else:
+        lp = comp.pupil_local[problem.arc_pupil[arcs]]
+        ls = comp.slot_local[problem.arc_slot[arcs]]
+        n, m = int(comp.batch_pupils[batch]), int(comp.batch_slots[batch])
+        seats = np.zeros(m, dtype=np.int64)
+        seats[ls] = problem.slot_seats[problem.arc_slot[arcs]]
     source, sink = n + m, n + m + 1
     flow = min_cost_flow.SimpleMinCostFlow()
-    pair_cost = problem.arc_cost[arcs] if costs is None else costs
     tails = np.concatenate([np.full(n, source, dtype=np.int64), lp.astype(np.int64),
                             n + np.arange(m, dtype=np.int64)])
     heads = np.concatenate([np.arange(n, dtype=np.int64), n + ls.astype(np.int64),
                             np.full(m, sink, dtype=np.int64)])
-    caps = np.concatenate([np.ones(n + arcs.size, dtype=np.int64), problem.slot_seats[slots]])
-    unit = np.concatenate([np.zeros(n, dtype=np.int64), pair_cost.astype(np.int64),
+    caps = np.concatenate([np.ones(n + arcs.size, dtype=np.int64), seats])
+    unit = np.concatenate([np.zeros(n, dtype=np.int64), problem.arc_cost[arcs],
                            np.zeros(m, dtype=np.int64)])
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, unit)
     supplies = np.zeros(n + m + 2, dtype=np.int64)

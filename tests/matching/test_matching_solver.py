@@ -208,3 +208,16 @@ def test_every_seed_gives_an_exact_optimum() -> None:
         choices.add(tuple(result.choice.tolist()))
     assert len(objectives) == 1
     assert len(choices) > 1  # the lottery does choose between optima
+
+
+def test_batches_with_global_numbering_solve_like_a_standalone_call() -> None:
+    from stagebourse.matching.solver import components, max_flow_min_cost
+
+    pb = build_problem(generate_instance(900, 14).instance)
+    comp = components(pb, batch_arcs=200)
+    assert comp.n_batches >= 2
+    for b in range(comp.n_batches):
+        arcs = np.flatnonzero(comp.arc_batch == b)
+        a = max_flow_min_cost(pb, arcs, comp, b)
+        c = max_flow_min_cost(pb, arcs)
+        assert a.size == c.size and pb.arc_cost[a].sum() == pb.arc_cost[c].sum()
