@@ -149,24 +149,31 @@ def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None
             k = 1 if rng.random() < 0.6 else 2
             s_weeks.append(tuple(sorted(rng.choice(pool, size=k, replace=False).tolist())))
 
-        # offers first (pupils may name offers near them)
-        n_offer = int(math.ceil(size / 3.6))
-        o_town = rng.choice(n_towns, size=n_offer, p=town_w ** 0.7 / (town_w ** 0.7).sum())
-        o_sector = rng.choice(len(codes), size=n_offer, p=offer_share)
+        area_weeks: dict[str, set[str]] = {"3e": set(), "2de": set()}
+        for lv, wks in zip(s_level, s_weeks, strict=True):
+            area_weeks[str(lv)].update(wks)
+
+        # offers first (pupils may name offers near them), until seats match pupils
+        town_p = town_w ** 0.7 / (town_w ** 0.7).sum()
         first_offer = len(offers)
         o_loc = []
-        for k in range(n_offer):
-            t = towns[o_town[k]]
+        total_seats = 0
+        while total_seats < size:
+            t = towns[int(rng.choice(n_towns, p=town_p))]
             lat, lon = _offset(t[0], t[1], *rng.normal(0, 2.0, size=2))
             o_loc.append((lat, lon))
             u = rng.random()
             levels = ("3e",) if u < 0.5 else ("2de",) if u < 0.65 else ("3e", "2de")
-            offered = [w for lv in levels for w in (WEEKS_3E if lv == "3e" else WEEKS_2DE)]
+            # companies are asked for seats in the weeks the area's schools chose
+            offered = sorted({w for lv in levels for w in area_weeks[lv]}) or [
+                w for lv in levels for w in (WEEKS_3E if lv == "3e" else WEEKS_2DE)]
             chosen = [w for w in offered if rng.random() < 0.55] or [
                 offered[int(rng.integers(len(offered)))]]
             seats = tuple((w, int(rng.choice([1, 1, 1, 2, 2, 3]))) for w in sorted(chosen))
+            total_seats += sum(c for _, c in seats)
             min_age = int(rng.choice([14, 14, 14, 14, 14, 14, 15, 16]))
-            offers.append(Offer(id=f"o{len(offers) + 1}", sector=codes[o_sector[k]], lat=lat,
+            sector = codes[int(rng.choice(len(codes), p=offer_share))]
+            offers.append(Offer(id=f"o{len(offers) + 1}", sector=sector, lat=lat,
                                 lon=lon, levels=levels, min_age=min_age,
                                 accessible=bool(rng.random() < 0.55), seats=seats))
         o_lat = np.array([x[0] for x in o_loc])

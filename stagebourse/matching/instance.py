@@ -179,6 +179,11 @@ class Instance:
     offers: tuple[Offer, ...]
     _offer_index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if len(self._offer_index) != len(self.offers):
+            object.__setattr__(self, "_offer_index",
+                               {o.id: k for k, o in enumerate(self.offers)})
+
     def offer_index(self, offer_id: str) -> int:
         """Return the position of the offer with this id.
 
