@@ -73,8 +73,8 @@ def _offset(lat: float, lon: float, dx_km: float, dy_km: float) -> tuple[float, 
             lon + dx_km / (KM_PER_DEG_LAT * math.cos(math.radians(lat))))
 
 
-def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None
-                      ) -> GeneratedInstance:
+def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None,
+                      density: float = 1.0) -> GeneratedInstance:
     """Generate a realistic synthetic instance.
 
     Parameters
@@ -85,6 +85,9 @@ def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None
         Seed of the generator; the instance's lottery seed is ``params.seed``.
     params : Params, optional
         Cost parameters; by default those of the public example with ``seed``.
+    density : float, optional
+        Towns are drawn ``1 / sqrt(density)`` times as far apart: the number of feasible
+        triples per pupil grows roughly in proportion (about 35 at density 1).
 
     Returns
     -------
@@ -92,6 +95,8 @@ def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None
     """
     if n_pupils < 0:
         raise ValueError(f"n_pupils: must be non-negative, got {n_pupils}")
+    if not density > 0:
+        raise ValueError(f"density: must be positive, got {density}")
     rng = np.random.default_rng(seed)
     if params is None:
         params = Params(seed=seed)
@@ -130,7 +135,7 @@ def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None
         town_w /= town_w.sum()
         towns = [centre]
         # larger areas spread further, at about the density of Valenciennes Métropole
-        spread = max(1.0, math.sqrt(float(size) / 1500.0))
+        spread = max(1.0, math.sqrt(float(size) / 1500.0)) / math.sqrt(density)
         for _ in range(n_towns - 1):
             r, a = spread * rng.uniform(2.0, 9.0), rng.uniform(0, 2 * math.pi)
             towns.append(_offset(centre[0], centre[1], r * math.cos(a), r * math.sin(a)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 WEEKS = ("2027-W05", "2027-W06", "2027-W07")
@@ -75,7 +76,6 @@ def instance_st(draw: st.DrawFn, max_pupils: int = 8, max_offers: int = 5,
             "offers": offers}
 
 
-from hypothesis import HealthCheck, settings  # noqa: E402
-
 #: settings of the property tests (no deadline: the machine is shared and noisy)
-PROPERTY = settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(deadline=None, max_examples=150,
+                    suppress_health_check=[HealthCheck.too_slow])
