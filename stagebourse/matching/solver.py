@@ -102,20 +102,21 @@ def components(problem: Problem, batch_arcs: int = BATCH_ARCS) -> Components:
     ap = problem.arc_pupil.astype(np.int64)
     g = coo_matrix((np.ones(e, dtype=np.int8), (ap, problem.arc_slot.astype(np.int64) + n)),
                    shape=(n + m, n + m))
-    _, labels = connected_components(g, directed=False)
+    n_labels, labels = connected_components(g, directed=False)
     arc_comp = labels[ap].astype(np.int64)
-    comps, inverse, sizes = np.unique(arc_comp, return_inverse=True, return_counts=True)
+    sizes = np.bincount(arc_comp, minlength=n_labels)
+    comps = np.flatnonzero(sizes)
     # largest first; a component of batch_arcs arcs or more is alone in its batch
-    order = np.argsort(-sizes, kind="stable")
-    batch_of = np.empty(comps.size, dtype=np.int64)
+    order = comps[np.argsort(-sizes[comps], kind="stable")]
+    batch_of = np.full(n_labels, -1, dtype=np.int64)
     batch, filled = 0, 0
-    for k in order:
+    for k in order.tolist():
         if filled >= batch_arcs:
             batch, filled = batch + 1, 0
         batch_of[k] = batch
         filled += int(sizes[k])
     n_batches = batch + 1
-    arc_batch = batch_of[inverse].astype(np.int64)
+    arc_batch = batch_of[arc_comp]
     node_batch = np.full(n + m, -1, dtype=np.int64)
     node_batch[ap] = arc_batch
     node_batch[n + problem.arc_slot.astype(np.int64)] = arc_batch
