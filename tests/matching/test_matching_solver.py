@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from matching_reference import (
     check_result,
     feasible_triples,
@@ -221,3 +222,14 @@ def test_batches_with_global_numbering_solve_like_a_standalone_call() -> None:
         a = max_flow_min_cost(pb, arcs, comp, b)
         c = max_flow_min_cost(pb, arcs)
         assert a.size == c.size and pb.arc_cost[a].sum() == pb.arc_cost[c].sum()
+
+
+@settings(deadline=None, max_examples=8, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(40, 260), seed=st.integers(0, 10**6), allow=st.booleans(),
+       km_cost=st.sampled_from([0, 2.5, 10, 35]))
+def test_medium_generated_instances_with_random_parameters_match_highs(
+        n: int, seed: int, allow: bool, km_cost: float) -> None:
+    doc = instance_to_dict(generate_instance(n, seed).instance)
+    doc["params"].update(allow_unranked=allow, unranked_cost=600, km_cost=km_cost,
+                         unassigned_cost=10**6, seed=seed)
+    assert_optimal(doc, solve_doc(doc))
