@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup
 
 from stagebourse.cli.demo import demo_command
 from stagebourse.cli.materials import prepare_command, remind_group
+from stagebourse.cli.matching import matching
 from stagebourse.cli.seed import seed_group
 from stagebourse.cli.worker import worker_command
 
@@ -29,6 +30,7 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(matching)
     app.cli.add_command(worker_command)
     app.cli.add_command(remind_group)
     app.cli.add_command(prepare_command)
