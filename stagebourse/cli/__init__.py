@@ -9,12 +9,6 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from stagebourse.cli.demo import demo_command
-from stagebourse.cli.materials import prepare_command, remind_group
-from stagebourse.cli.matching import matching
-from stagebourse.cli.seed import seed_group
-from stagebourse.cli.worker import worker_command
-
 
 def _create_app() -> Flask:
     from stagebourse.web import create_app
@@ -28,9 +22,14 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    app.cli.add_command(seed_group)
-    app.cli.add_command(demo_command)
-    app.cli.add_command(matching)
-    app.cli.add_command(worker_command)
-    app.cli.add_command(remind_group)
-    app.cli.add_command(prepare_command)
+    # Imported here so that ``python -m stagebourse.cli.matching`` (the engine's stand-alone
+    # command for outside auditors) does not import itself twice.
+    from stagebourse.cli.demo import demo_command
+    from stagebourse.cli.matching import matching
+    from stagebourse.cli.materials import prepare_command, remind_group
+    from stagebourse.cli.seed import seed_group
+    from stagebourse.cli.worker import worker_command
+
+    for command in (seed_group, demo_command, matching, worker_command, remind_group,
+                    prepare_command):
+        app.cli.add_command(command)
