@@ -1,5 +1,5 @@
 """``python -m stagebourse …`` is the same as the ``stagebourse`` command."""
 
-from stagebourse.cli import main
+from stagebourse.cli.app import main
 
 main()

@@ -51,7 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     app.after_request(_security_headers)
 
-    from stagebourse.cli import register_commands
+    from stagebourse.cli.app import register_commands
 
     register_commands(app)
     if not app.debug and not app.testing:
