@@ -1,0 +1,206 @@
+"""Every route of the app, requested by every kind of visitor.
+
+The routes come from the URL map, so a new route cannot escape: it needs a value for each of
+its URL arguments below, and it is then checked for every persona — anonymous visitors are sent
+to sign in, other roles get 403, another school's teacher and another company get 404 on objects
+that are not theirs, nobody ever gets a 500, every response carries the security headers, and
+every form refuses a POST without its CSRF token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from flask import Flask, url_for
+from werkzeug.routing import Rule
+
+from stagebourse.extensions import db
+from stagebourse.models import Material, OutboxMessage, Role
+from stagebourse.services.companies import create_api_token
+from stagebourse.services.materials import load_materials
+from tests.conftest import TEST_PASSWORD, first_school, login_as, make_company, make_user
+from tests.offer_factories import make_campaign, make_offer
+
+# Which personas a blueprint serves. Blueprints not listed are public (or token-authenticated).
+SERVED_BY = {
+    "pupil": {"pupil"},
+    "teacher": {"teacher", "other_teacher"},
+    "company": {"company", "other_company"},
+    "tutor": {"tutor"},
+    "steering": {"steering"},
+    "offers": {"pupil", "teacher", "other_teacher", "steering"},
+}
+PUBLIC = {"public", "auth", "hosts", "preparation", "static", "questionnaire"}
+TOKEN_API = {"api"}
+PERSONAS = ["anonymous", "pupil", "tutor", "company", "other_company", "other_teacher",
+            "steering", "teacher"]
+# URL arguments naming an object that belongs to the first school / first company: the other
+# school's teacher and the other company must get 404 (not 403: nothing may confirm it exists).
+OWNED_BY_SCHOOL = {"pupil_id", "class_name"}
+OWNED_BY_COMPANY = {"offer_id"}
+# Files that exist only once uploaded: 404 is their honest answer when there is none.
+OPTIONAL_FILES = {"company.charter_evidence", "steering.company_evidence",
+                  "steering.material_attachment", "preparation.attachment"}
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")
+
+
+@pytest.fixture
+def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
+    """Everything a URL can point to, plus a second school's teacher and a second company."""
+    other_company = make_company(siret="35600000049837", name="Autre Structure")
+    now = dt.datetime.now(dt.UTC)
+    extra = {
+        "other_teacher": make_user(Role.TEACHER, "prof@autre-college.fr",
+                                   school=first_school(index=1), validated_at=now),
+        "other_company": make_user(Role.COMPANY, "membre@autre-structure.fr",
+                                   company=other_company),
+    }
+    pending = make_user(Role.TEACHER, "nouveau@college-test.fr", school=first_school())
+    campaign = make_campaign(first_school())
+    offer = make_offer(personas["company"].company)
+    load_materials()
+    material = db.session.scalar(db.select(Material).limit(1))
+    message = OutboxMessage(idempotency_key="matrix", recipient="x@exemple.fr", subject="s",
+                            body_text="t")
+    db.session.add(message)
+    db.session.commit()
+    token = create_api_token(personas["steering"], personas["company"].company, "matrice", None)
+    token_id = db.session.scalar(db.select(db.text("max(id)")).select_from(db.text("api_tokens")))
+    values = {
+        "offer_id": offer.id, "pupil_id": personas["pupil"].pupil_id, "class_name": "3A",
+        "campaign_id": campaign.id, "company_id": personas["company"].company_id,
+        "token_id": token_id, "message_id": message.id, "teacher_id": pending.id,
+        "slug": material.slug, "token": "lien-invalide", "lang": "fr", "filename": "style.css",
+        "rank": 1,
+    }
+    return {"users": {**personas, **extra}, "values": values, "api_token": token}
+
+
+# Values for arguments whose rule restricts them (any(...)) or whose name is shared.
+ACTION_VALUES = {"steering.campaign_transition": "open", "pupil.request_action": "confirm",
+                 "teacher.pupil_request_action": "confirm"}
+
+
+def rules(app: Flask) -> list[tuple[Rule, str]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule, method))
+    # Signing out last: it ends the persona's session for every later request.
+    return sorted(found, key=lambda item: (item[0].endpoint == "auth.sign_out", item[0].rule))
+
+
+def build_url(rule: Rule, values: dict[str, Any]) -> str:
+    arguments = {}
+    for name in rule.arguments:
+        if name == "action":
+            arguments[name] = ACTION_VALUES[rule.endpoint]
+        else:
+            assert name in values, f"{rule.endpoint}: add a value for <{name}> in the matrix"
+            arguments[name] = values[name]
+    return url_for(rule.endpoint, **arguments)
+
+
+def sign_in(client: Any, user: Any) -> None:
+    if user.role == Role.PUPIL:
+        login_as(client, user)
+    else:
+        response = client.post("/connexion", data={"email": user.email,
+                                                   "password": TEST_PASSWORD})
+        assert response.status_code == 302
+
+
+def expectation(blueprint: str, persona: str, arguments: set[str]) -> str:
+    if blueprint in PUBLIC:
+        return "public"
+    if blueprint in TOKEN_API:
+        return "token"
+    if persona == "anonymous":
+        return "sign-in"
+    if persona not in SERVED_BY[blueprint]:
+        return "forbidden"
+    if persona == "other_teacher" and arguments & OWNED_BY_SCHOOL:
+        return "not-found"
+    if persona == "other_company" and arguments & OWNED_BY_COMPANY:
+        return "not-found"
+    return "allowed"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_route_answers_every_persona_as_expected(app: Flask, world, persona: str):
+    client = app.test_client()
+    user = world["users"].get(persona)
+    if user is not None:
+        sign_in(client, user)
+    problems = []
+    for rule, method in rules(app):
+        blueprint = rule.endpoint.split(".")[0]
+        url = build_url(rule, world["values"])
+        response = client.open(url, method=method)
+        status = response.status_code
+        expected = expectation(blueprint, persona, set(rule.arguments))
+        where = f"{persona} {method} {url} ({rule.endpoint}) → {status}"
+        if status >= 500:
+            problems.append(f"{where}: server error")
+        elif expected == "sign-in" and not (status == 302
+                                           and "/connexion" in response.headers["Location"]):
+            problems.append(f"{where}: expected a redirect to sign in")
+        elif expected == "forbidden" and status != 403:
+            problems.append(f"{where}: expected 403")
+        elif expected == "not-found" and status != 404:
+            problems.append(f"{where}: expected 404")
+        elif expected == "allowed" and status in (401, 403, 405) or (
+                expected == "allowed" and status == 404 and rule.endpoint not in OPTIONAL_FILES):
+            problems.append(f"{where}: expected access")
+        elif expected == "allowed" and status == 302 and "/connexion" in response.headers[
+                "Location"] and rule.endpoint != "auth.sign_out":
+            problems.append(f"{where}: signed-in persona sent back to sign in")
+        elif expected == "token" and rule.endpoint != "api.openapi" and status != 401:
+            problems.append(f"{where}: expected 401 without a token")
+        missing = [h for h in SECURITY_HEADERS if h not in response.headers]
+        if missing:
+            problems.append(f"{where}: missing {missing}")
+        response.close()
+    assert problems == []
+
+
+def test_another_school_never_sees_a_pupil_of_this_school(app: Flask, world):
+    client = app.test_client()
+    sign_in(client, world["users"]["other_teacher"])
+    pupil = world["users"]["pupil"].pupil
+    for rule, method in rules(app):
+        if rule.endpoint.startswith("teacher.") and method == "GET":
+            response = client.get(build_url(rule, world["values"]))
+            assert pupil.last_name not in response.get_data(as_text=True), rule.endpoint
+            response.close()
+
+
+def test_every_form_refuses_a_post_without_its_csrf_token(app: Flask, world):
+    owners = {"pupil": "pupil", "teacher": "teacher", "company": "company", "tutor": "tutor",
+              "steering": "steering", "offers": "steering"}
+    clients: dict[str, Any] = {}
+    app.config["WTF_CSRF_ENABLED"] = False
+    for persona in set(owners.values()):
+        clients[persona] = app.test_client()
+        sign_in(clients[persona], world["users"][persona])
+    clients["anonymous"] = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = True
+    accepted = []
+    for rule, method in rules(app):
+        blueprint = rule.endpoint.split(".")[0]
+        if method not in ("POST", "PUT") or blueprint in TOKEN_API:
+            continue
+        client = clients[owners.get(blueprint, "anonymous")]
+        response = client.open(build_url(rule, world["values"]), method=method, data={})
+        if response.status_code != 400 or "Formulaire expiré" not in response.get_data(
+                as_text=True):
+            accepted.append(f"{rule.endpoint} → {response.status_code}")
+    assert accepted == []
+
+
+def test_the_token_api_answers_with_a_token(app: Flask, world):
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {world['api_token']}"}
+    assert client.get("/api/v1/offers", headers=headers).status_code == 200
