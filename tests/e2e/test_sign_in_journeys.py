@@ -62,3 +62,10 @@ def test_wrong_password_keeps_the_email_and_says_why(page, live_server, demo):
     page.get_by_role("button", name="Se connecter").click()
     assert "mot de passe incorrect" in page.get_by_role("alert").first.inner_text()
     assert email.input_value().startswith("pilotage@")
+
+
+def test_accessibility_statement_is_itself_accessible(page, live_server):
+    page.goto(live_server + "/")
+    page.get_by_role("link", name="Accessibilité : partiellement conforme").click()
+    assert "Déclaration d'accessibilité" in page.get_by_role("heading", level=1).inner_text()
+    assert_accessible(page)

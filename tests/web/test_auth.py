@@ -204,3 +204,11 @@ def test_security_headers_on_every_page(client: FlaskClient):
     assert "'unsafe-inline'" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_accessibility_statement_is_linked_from_every_page(client: FlaskClient):
+    page = page_text(client.get("/"))
+    assert 'href="/accessibilite"' in page
+    statement = page_text(client.get("/accessibilite"))
+    assert "RGAA" in statement and "partiellement conforme" in statement
+    assert "axe-core" in statement  # says honestly what was checked

@@ -22,3 +22,9 @@ def set_language(lang: str) -> Response:
     # Only a display preference: safe as a plain link, no CSRF stake.
     session["lang"] = lang
     return redirect(safe_next(request.args.get("next")) or url_for("public.index"))
+
+
+@bp.route("/accessibilite")
+def accessibility() -> str:
+    """The accessibility statement a collectivité must publish (RGAA 4.1)."""
+    return render_template("public/accessibility.html")
