@@ -1,7 +1,8 @@
 """Every route of the app, requested by every kind of visitor.
 
 The routes come from the URL map, so a new route cannot escape: it needs a value for each of
-its URL arguments below, and it is then checked for every persona — anonymous visitors are sent
+its URL arguments (tests/web/conftest.py, route_map.py) and is then checked for every persona:
+anonymous visitors are sent
 to sign in, other roles get 403, another school's teacher and another company get 404 on objects
 that are not theirs, nobody ever gets a 500, every response carries the security headers, and
 every form refuses a POST without its CSRF token.
@@ -9,19 +10,12 @@ every form refuses a POST without its CSRF token.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
-from flask import Flask, url_for
-from werkzeug.routing import Rule
+from flask import Flask
 
-from stagebourse.extensions import db
-from stagebourse.models import Material, OutboxMessage, Role
-from stagebourse.services.companies import create_api_token
-from stagebourse.services.materials import load_materials
-from tests.conftest import TEST_PASSWORD, first_school, login_as, make_company, make_user
-from tests.offer_factories import make_campaign, make_offer
+from tests.web.route_map import build_url, rules, sign_in
 
 # Which personas a blueprint serves. Blueprints not listed are public (or token-authenticated).
 SERVED_BY = {
@@ -44,72 +38,6 @@ OWNED_BY_COMPANY = {"offer_id"}
 OPTIONAL_FILES = {"company.charter_evidence", "steering.company_evidence",
                   "steering.material_attachment", "preparation.attachment"}
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")
-
-
-@pytest.fixture
-def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
-    """Everything a URL can point to, plus a second school's teacher and a second company."""
-    other_company = make_company(siret="35600000049837", name="Autre Structure")
-    now = dt.datetime.now(dt.UTC)
-    extra = {
-        "other_teacher": make_user(Role.TEACHER, "prof@autre-college.fr",
-                                   school=first_school(index=1), validated_at=now),
-        "other_company": make_user(Role.COMPANY, "membre@autre-structure.fr",
-                                   company=other_company),
-    }
-    pending = make_user(Role.TEACHER, "nouveau@college-test.fr", school=first_school())
-    campaign = make_campaign(first_school())
-    offer = make_offer(personas["company"].company)
-    load_materials()
-    material = db.session.scalar(db.select(Material).limit(1))
-    message = OutboxMessage(idempotency_key="matrix", recipient="x@exemple.fr", subject="s",
-                            body_text="t")
-    db.session.add(message)
-    db.session.commit()
-    token = create_api_token(personas["steering"], personas["company"].company, "matrice", None)
-    token_id = db.session.scalar(db.select(db.text("max(id)")).select_from(db.text("api_tokens")))
-    values = {
-        "offer_id": offer.id, "pupil_id": personas["pupil"].pupil_id, "class_name": "3A",
-        "campaign_id": campaign.id, "company_id": personas["company"].company_id,
-        "token_id": token_id, "message_id": message.id, "teacher_id": pending.id,
-        "slug": material.slug, "token": "lien-invalide", "lang": "fr", "filename": "style.css",
-        "rank": 1,
-    }
-    return {"users": {**personas, **extra}, "values": values, "api_token": token}
-
-
-# Values for arguments whose rule restricts them (any(...)) or whose name is shared.
-ACTION_VALUES = {"steering.campaign_transition": "open", "pupil.request_action": "confirm",
-                 "teacher.pupil_request_action": "confirm"}
-
-
-def rules(app: Flask) -> list[tuple[Rule, str]]:
-    found = []
-    for rule in app.url_map.iter_rules():
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            found.append((rule, method))
-    # Signing out last: it ends the persona's session for every later request.
-    return sorted(found, key=lambda item: (item[0].endpoint == "auth.sign_out", item[0].rule))
-
-
-def build_url(rule: Rule, values: dict[str, Any]) -> str:
-    arguments = {}
-    for name in rule.arguments:
-        if name == "action":
-            arguments[name] = ACTION_VALUES[rule.endpoint]
-        else:
-            assert name in values, f"{rule.endpoint}: add a value for <{name}> in the matrix"
-            arguments[name] = values[name]
-    return url_for(rule.endpoint, **arguments)
-
-
-def sign_in(client: Any, user: Any) -> None:
-    if user.role == Role.PUPIL:
-        login_as(client, user)
-    else:
-        response = client.post("/connexion", data={"email": user.email,
-                                                   "password": TEST_PASSWORD})
-        assert response.status_code == 302
 
 
 def expectation(blueprint: str, persona: str, arguments: set[str]) -> str:

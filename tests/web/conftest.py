@@ -1,0 +1,50 @@
+"""Fixtures for the web tests that walk every route."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from stagebourse.extensions import db
+from stagebourse.models import Material, OutboxMessage, Role
+from stagebourse.services.companies import create_api_token
+from stagebourse.services.materials import load_materials
+from tests.conftest import first_school, make_company, make_user
+from tests.offer_factories import make_campaign, make_offer
+
+
+@pytest.fixture
+def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
+    """Everything a URL can point to, plus a second school's teacher and a second company."""
+    other_company = make_company(siret="35600000049837", name="Autre Structure")
+    now = dt.datetime.now(dt.UTC)
+    extra = {
+        "other_teacher": make_user(Role.TEACHER, "prof@autre-college.fr",
+                                   school=first_school(index=1), validated_at=now),
+        "other_company": make_user(Role.COMPANY, "membre@autre-structure.fr",
+                                   company=other_company),
+    }
+    pending = make_user(Role.TEACHER, "nouveau@college-test.fr", school=first_school())
+    campaign = make_campaign(first_school())
+    offer = make_offer(personas["company"].company)
+    load_materials()
+    material = db.session.scalar(db.select(Material).limit(1))
+    message = OutboxMessage(idempotency_key="matrix", recipient="x@exemple.fr", subject="s",
+                            body_text="t")
+    db.session.add(message)
+    db.session.commit()
+    token = create_api_token(personas["steering"], personas["company"].company, "matrice", None)
+    token_id = db.session.scalar(db.select(db.text("max(id)")).select_from(db.text("api_tokens")))
+    values = {
+        "offer_id": offer.id, "pupil_id": personas["pupil"].pupil_id, "class_name": "3A",
+        "campaign_id": campaign.id, "company_id": personas["company"].company_id,
+        "token_id": token_id, "message_id": message.id, "teacher_id": pending.id,
+        "slug": material.slug, "token": "lien-invalide", "lang": "fr", "filename": "style.css",
+        "rank": 1,
+    }
+    return {"users": {**personas, **extra}, "values": values, "api_token": token}
+
+
