@@ -1,0 +1,221 @@
+"""Keeping minors' data only as long as needed (MISSION.md, rule 6).
+
+- Pupils: anonymised 12 months after the last campaign they took part in closed (the later of
+  its request deadline and the last day of its internship weeks). What stays is what the
+  statistics need and nothing that identifies: level, school, class, year of birth, and their
+  requests, wishes and assignments (which feed the audits and the observatory). Their account
+  and access code are deleted.
+- Staff accounts (teachers, host members, tutors, steering) unused for 24 months: deactivated
+  and stripped of name, e-mail and password.
+- Sent e-mail older than 12 months (it holds names and addresses) and expired sign-in failures
+  are deleted.
+
+``purge`` computes a plan and applies it only when asked; the journal records what was done.
+A pupil's or guardian's request to see or erase the data is served by ``subject_export`` and
+``erase_pupil``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from stagebourse.extensions import db
+from stagebourse.identifiers import week_monday
+from stagebourse.models import (
+    Assignment,
+    Campaign,
+    CampaignSchoolWeek,
+    JournalEntry,
+    LoginFailure,
+    OutboxMessage,
+    OutboxState,
+    Pupil,
+    Request,
+    Role,
+    User,
+    Wish,
+    utcnow,
+)
+from stagebourse.services import ServiceError, journal
+
+PUPIL_RETENTION = dt.timedelta(days=365)
+ACCOUNT_RETENTION = dt.timedelta(days=2 * 365)
+MAIL_RETENTION = dt.timedelta(days=365)
+ANONYMOUS_NAME = "—"
+
+
+@dataclass
+class PurgePlan:
+    today: dt.date
+    pupil_ids: list[int] = field(default_factory=list)
+    account_ids: list[int] = field(default_factory=list)
+    old_mail: int = 0
+
+    def lines(self) -> list[str]:
+        return [
+            f"Élèves à anonymiser (campagne close depuis plus de 12 mois) : {len(self.pupil_ids)}",
+            f"Comptes inactifs depuis plus de 24 mois à anonymiser : {len(self.account_ids)}",
+            f"E-mails envoyés depuis plus de 12 mois à supprimer : {self.old_mail}",
+        ]
+
+
+def campaign_closing_dates() -> dict[int, dt.date]:
+    """Per campaign: the later of the request deadline and the Friday of its last week."""
+    closing = {c.id: c.requests_deadline for c in db.session.scalars(select(Campaign))}
+    for campaign_id, week in db.session.execute(
+            select(CampaignSchoolWeek.campaign_id, func.max(CampaignSchoolWeek.week))
+            .group_by(CampaignSchoolWeek.campaign_id)):
+        friday = week_monday(week) + dt.timedelta(days=4)
+        closing[campaign_id] = max(closing[campaign_id], friday)
+    return closing
+
+
+def _pupils_due(today: dt.date) -> list[int]:
+    limit = today - PUPIL_RETENTION
+    closing = campaign_closing_dates()
+    campaigns_of: dict[int, list[int]] = {}
+    for pupil_id, campaign_id in db.session.execute(select(Request.pupil_id,
+                                                           Request.campaign_id)):
+        campaigns_of.setdefault(pupil_id, []).append(campaign_id)
+    due = []
+    for pupil_id, created_at, last_name in db.session.execute(
+            select(Pupil.id, Pupil.created_at, Pupil.last_name)):
+        if last_name == ANONYMOUS_NAME:
+            continue  # already anonymised
+        ends = [closing[c] for c in campaigns_of.get(pupil_id, [])]
+        last = max(ends) if ends else created_at.date()
+        if last < limit:
+            due.append(pupil_id)
+    return due
+
+
+def _accounts_due(today: dt.date) -> list[int]:
+    limit = dt.datetime.combine(today - ACCOUNT_RETENTION, dt.time(), tzinfo=dt.UTC)
+    last_seen = func.coalesce(User.last_login_at, User.created_at)
+    return list(db.session.scalars(
+        select(User.id).where(User.role != Role.PUPIL, User.is_active.is_(True),
+                              last_seen < limit).order_by(User.id)))
+
+
+def _old_mail_filter(today: dt.date) -> Any:
+    limit = dt.datetime.combine(today - MAIL_RETENTION, dt.time(), tzinfo=dt.UTC)
+    return (OutboxMessage.state == OutboxState.SENT) & (OutboxMessage.sent_at < limit)
+
+
+def plan_purge(today: dt.date | None = None) -> PurgePlan:
+    today = today or dt.date.today()
+    return PurgePlan(
+        today=today, pupil_ids=_pupils_due(today), account_ids=_accounts_due(today),
+        old_mail=int(db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                       .where(_old_mail_filter(today))) or 0),
+    )
+
+
+def _anonymise_pupil(pupil: Pupil) -> None:
+    pupil.first_name = ANONYMOUS_NAME
+    pupil.last_name = ANONYMOUS_NAME
+    pupil.birth_date = dt.date(pupil.birth_date.year, 1, 1)
+    pupil.gender = None
+    pupil.qpv_resident = None
+    pupil.home_commune_code = None
+    pupil.guardian_email = None
+    pupil.consent_recorded_by = None
+    if pupil.user is not None:
+        db.session.delete(pupil.user)
+
+
+def _anonymise_account(user: User) -> None:
+    user.email = f"compte-supprime-{user.id}@invalid.invalid"
+    user.display_name = "Compte supprimé"
+    user.password_hash = None
+    user.is_active = False
+    user.session_version += 1
+
+
+def purge(plan: PurgePlan, *, apply: bool) -> PurgePlan:
+    """Carry out ``plan`` if ``apply``; always returns it (a dry run changes nothing)."""
+    if not apply:
+        return plan
+    for pupil in db.session.scalars(select(Pupil).where(Pupil.id.in_(plan.pupil_ids))):
+        _anonymise_pupil(pupil)
+    for user in db.session.scalars(select(User).where(User.id.in_(plan.account_ids))):
+        _anonymise_account(user)
+    db.session.execute(delete(OutboxMessage).where(_old_mail_filter(plan.today)))
+    window = utcnow() - dt.timedelta(days=1)
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at < window))
+    journal.record(None, "retention.purged", None, day=plan.today.isoformat(),
+                   pupils=len(plan.pupil_ids), accounts=len(plan.account_ids),
+                   mail=plan.old_mail)
+    db.session.commit()
+    return plan
+
+
+# A pupil's or guardian's rights: see, then erase -----------------------------------------
+
+def find_pupils(query: str, limit: int = 50) -> list[Pupil]:
+    words = [w for w in query.split() if w]
+    if not words:
+        return []
+    statement = select(Pupil).where(Pupil.last_name != ANONYMOUS_NAME)
+    for word in words:
+        pattern = f"%{word}%"
+        statement = statement.where(Pupil.last_name.ilike(pattern)
+                                    | Pupil.first_name.ilike(pattern)
+                                    | Pupil.class_name.ilike(pattern))
+    return list(db.session.scalars(statement.order_by(Pupil.last_name, Pupil.first_name)
+                                   .limit(limit)))
+
+
+def subject_export(actor: User, pupil: Pupil) -> dict[str, Any]:
+    """Everything held about one pupil, as plain data (for a JSON or CSV download)."""
+    requests = db.session.scalars(select(Request).where(Request.pupil_id == pupil.id)).all()
+    wishes = db.session.scalars(select(Wish).join(Request).where(Request.pupil_id == pupil.id)
+                                .order_by(Wish.request_id, Wish.rank)).all()
+    assignments = db.session.scalars(select(Assignment).where(Assignment.pupil_id == pupil.id)
+                                     ).all()
+    entries = db.session.scalars(select(JournalEntry).where(
+        JournalEntry.subject_type == "Pupil", JournalEntry.subject_id == str(pupil.id))
+        .order_by(JournalEntry.at)).all()
+    journal.record(actor, "retention.subject_export", pupil)
+    db.session.commit()
+    return {
+        "pupil": {
+            "id": pupil.id, "first_name": pupil.first_name, "last_name": pupil.last_name,
+            "birth_date": pupil.birth_date.isoformat(), "school": pupil.school.name,
+            "school_uai": pupil.school.uai, "class": pupil.class_name,
+            "level": pupil.level.value,
+            "gender": pupil.gender.value if pupil.gender else None,
+            "qpv_resident": pupil.qpv_resident, "home_commune": pupil.home_commune_code,
+            "max_travel_km": pupil.max_travel_km, "needs_accessible": pupil.needs_accessible,
+            "guardian_email": pupil.guardian_email,
+            "consent_on": pupil.consent_on.isoformat() if pupil.consent_on else None,
+            "consent_method": pupil.consent_method.value if pupil.consent_method else None,
+            "consent_recorded_by": pupil.consent_recorded_by,
+            "has_access_code": bool(pupil.user and pupil.user.access_code_hash),
+        },
+        "requests": [{"campaign": r.campaign.name, "state": r.state.value,
+                      "has_network": r.has_network} for r in requests],
+        "wishes": [{"request": w.request_id, "rank": w.rank, "sector": w.sector_code,
+                    "offer": w.offer_id} for w in wishes],
+        "assignments": [{"offer": a.offer.title, "host": a.offer.company.name,
+                         "week": a.week, "state": a.state.value} for a in assignments],
+        "journal": [{"at": e.at.isoformat(), "who": e.actor_label, "action": e.action}
+                    for e in entries],
+    }
+
+
+def erase_pupil(actor: User, pupil: Pupil, reason: str) -> None:
+    """Anonymise now, at the pupil's or guardian's request (the statistics stay anonymous)."""
+    if not reason.strip():
+        raise ServiceError(_l("Indiquez le motif de l'effacement (par exemple : demande du "
+                              "responsable légal reçue le …)."))
+    if pupil.last_name == ANONYMOUS_NAME:
+        raise ServiceError(_l("Les données de cet élève sont déjà effacées."))
+    _anonymise_pupil(pupil)
+    journal.record(actor, "retention.pupil_erased", pupil, reason=reason.strip())
+    db.session.commit()

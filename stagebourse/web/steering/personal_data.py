@@ -1,0 +1,67 @@
+"""Steering group: a pupil's or guardian's request to see or erase the pupil's data."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from stagebourse.extensions import db
+from stagebourse.models import Pupil
+from stagebourse.services import ServiceError, retention
+from stagebourse.web.exports import csv_response
+from stagebourse.web.steering import bp
+from stagebourse.web.steering.forms_campaigns import ActionForm
+
+
+def load_pupil(pupil_id: int) -> Pupil:
+    pupil = db.session.get(Pupil, pupil_id)
+    if pupil is None:
+        abort(404)
+    return pupil
+
+
+@bp.route("/donnees-personnelles")
+def personal_data() -> str:
+    query = request.args.get("q", "").strip()[:100]
+    return render_template("steering/personal_data.html", query=query,
+                           pupils=retention.find_pupils(query) if query else [])
+
+
+@bp.route("/donnees-personnelles/<int:pupil_id>")
+def personal_data_pupil(pupil_id: int) -> str | BaseResponse:
+    pupil = load_pupil(pupil_id)
+    fmt = request.args.get("format")
+    if fmt == "json":
+        data = retention.subject_export(current_user, pupil)
+        return Response(json.dumps(data, ensure_ascii=False, indent=2),
+                        mimetype="application/json",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="eleve-{pupil.id}.json"'})
+    if fmt == "csv":
+        data = retention.subject_export(current_user, pupil)
+        rows = [("élève", key, value) for key, value in data["pupil"].items()]
+        for section in ("requests", "wishes", "assignments", "journal"):
+            rows += [(section, str(index), json.dumps(item, ensure_ascii=False))
+                     for index, item in enumerate(data[section], start=1)]
+        return csv_response(f"eleve-{pupil.id}.csv", [_("Rubrique"), _("Champ"), _("Valeur")],
+                            rows)
+    return render_template("steering/personal_data_pupil.html", pupil=pupil, form=ActionForm(),
+                           anonymised=pupil.last_name == retention.ANONYMOUS_NAME)
+
+
+@bp.route("/donnees-personnelles/<int:pupil_id>/effacer", methods=["POST"])
+def personal_data_erase(pupil_id: int) -> BaseResponse:
+    pupil = load_pupil(pupil_id)
+    if ActionForm().validate_on_submit():
+        try:
+            retention.erase_pupil(current_user, pupil, request.form.get("reason", "")[:500])
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Les données de l'élève ont été effacées ; les statistiques anonymes "
+                    "restent."), "success")
+    return redirect(url_for("steering.personal_data_pupil", pupil_id=pupil.id))
