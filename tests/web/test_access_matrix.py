@@ -2,9 +2,9 @@
 
 The routes come from the URL map, so a new route cannot escape: it needs a value for each of
 its URL arguments (tests/web/conftest.py, route_map.py) and is then checked for every persona:
-anonymous visitors are sent to sign in, other roles get 403, another school's teacher and another company get 404 on objects
-that are not theirs, nobody ever gets a 500, every response carries the security headers, and
-every form refuses a POST without its CSRF token.
+anonymous visitors are sent to sign in, other roles get 403, another school's teacher and
+another company get 404 on objects that are not theirs, nobody ever gets a 500, every response
+carries the security headers, and every form refuses a POST without its CSRF token.
 """
 
 from __future__ import annotations
