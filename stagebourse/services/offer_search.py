@@ -14,6 +14,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from stagebourse.extensions import db
+from stagebourse.geo import bounding_box, haversine_km
 from stagebourse.identifiers import week_label
 from stagebourse.models import (
     Campaign,
@@ -26,7 +27,6 @@ from stagebourse.models import (
     Role,
     User,
 )
-from stagebourse.services.offer_rules import bounding_box, haversine_km
 from stagebourse.services.offers import visible_offer_conditions
 
 PER_PAGE = 20
