@@ -29,8 +29,8 @@ from stagebourse.services.offer_rules import DAYS, Slot, format_day_ranges, pars
 from stagebourse.services.offers import (
     OfferInput,
     TutorInput,
-    campaign_weeks,
     check_offer,
+    offerable_weeks,
     save_offer,
 )
 
@@ -79,7 +79,7 @@ class ImportResult:
 
 
 def template_rows() -> tuple[list[str], list[list[str]]]:
-    weeks = [w for group in campaign_weeks() for w, _label in group.weeks][:2]
+    weeks = [w for group in offerable_weeks() for w, _label in group.weeks][:2]
     sector = db.session.scalar(select(Sector.code).order_by(Sector.position).limit(1)) or ""
     example = {
         "reference": "SITE-001", "titre": "Découverte d'un atelier de maintenance",

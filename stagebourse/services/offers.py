@@ -17,7 +17,6 @@ from stagebourse.models import (
     Assignment,
     AssignmentState,
     Campaign,
-    CampaignSchoolWeek,
     CampaignState,
     Commune,
     Company,
@@ -36,6 +35,7 @@ from stagebourse.models import (
     Wish,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.campaigns import campaign_weeks
 from stagebourse.services.offer_rules import (
     Slot,
     check_safety_attested,
@@ -98,9 +98,10 @@ class CampaignWeeks:
     published: bool
 
 
-def campaign_weeks(offer: Offer | None = None) -> list[CampaignWeeks]:
-    """Weeks of every OPEN campaign (union of its schools' weeks), plus, when editing, the
-    weeks the offer already has in other campaigns that are not finished."""
+def offerable_weeks(offer: Offer | None = None) -> list[CampaignWeeks]:
+    """Weeks of every OPEN campaign (``campaigns.campaign_weeks``: the union of its schools'
+    weeks), plus, when editing, the weeks the offer already has in other campaigns that are
+    not finished."""
     campaigns = list(db.session.scalars(
         select(Campaign).where(Campaign.state == CampaignState.OPEN)
         .order_by(Campaign.year, Campaign.level)))
@@ -113,8 +114,7 @@ def campaign_weeks(offer: Offer | None = None) -> list[CampaignWeeks]:
     result = []
     taken: set[str] = set()
     for campaign in campaigns:
-        weeks = set(db.session.scalars(
-            select(CampaignSchoolWeek.week).where(CampaignSchoolWeek.campaign_id == campaign.id)))
+        weeks = set(campaign_weeks(campaign))
         if offer is not None:
             weeks |= {w.week for w in offer.weeks if w.campaign_id == campaign.id}
         # A seat of a week belongs to one campaign (OfferWeek is unique per offer and week):
@@ -128,7 +128,7 @@ def campaign_weeks(offer: Offer | None = None) -> list[CampaignWeeks]:
 
 def _week_campaigns(offer: Offer | None) -> dict[str, Campaign]:
     mapping: dict[str, Campaign] = {}
-    for group in campaign_weeks(offer):
+    for group in offerable_weeks(offer):
         for week, _label in group.weeks:
             mapping.setdefault(week, group.campaign)
     return mapping

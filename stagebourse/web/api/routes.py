@@ -81,7 +81,7 @@ def weeks() -> Response:
     return jsonify([
         {"campaign": group.campaign.name, "level": group.campaign.level.value,
          "weeks": [{"week": w, "label": label} for w, label in group.weeks]}
-        for group in offers.campaign_weeks()])
+        for group in offers.offerable_weeks()])
 
 
 @bp.route("/offers", methods=["GET"])

@@ -42,7 +42,7 @@ def load_offer(offer_id: int) -> Offer:
 
 
 def _build_form(offer: Offer | None) -> tuple[Any, list[offers.CampaignWeeks]]:
-    groups = offers.campaign_weeks(offer)
+    groups = offers.offerable_weeks(offer)
     form_class = offer_form_class(groups)
     form = form_class(obj=None) if request.method == "POST" else form_class()
     form.sector.choices = select_choices(
