@@ -430,8 +430,14 @@ def company_audience(company: Company) -> CompanyAudience:
 # Steering: seats and supply vs demand -----------------------------------------------------
 
 def visible_offer_conditions() -> list[Any]:
-    """An offer reaches pupils only if published AND its structure is validated."""
+    """An offer reaches pupils only if published AND its structure is validated (SQL form of
+    ``is_visible``; the query must join Company)."""
     return [Offer.state == OfferState.PUBLISHED, Company.state == CompanyState.VALIDATED]
+
+
+def is_visible(offer: Offer) -> bool:
+    """The same rule as ``visible_offer_conditions``, for an offer already loaded."""
+    return offer.state == OfferState.PUBLISHED and offer.company.state == CompanyState.VALIDATED
 
 
 def seats_by_week(campaign: Campaign) -> dict[str, int]:
