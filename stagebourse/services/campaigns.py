@@ -145,6 +145,13 @@ def campaign_weeks(campaign: Campaign) -> list[str]:
     return sorted({w.week for w in campaign.school_weeks})
 
 
+def school_weeks(campaign: Campaign, school_id: int) -> set[str]:
+    """The internship weeks of one school in this campaign."""
+    return set(db.session.scalars(select(CampaignSchoolWeek.week).where(
+        CampaignSchoolWeek.campaign_id == campaign.id,
+        CampaignSchoolWeek.school_id == school_id)))
+
+
 def weeks_by_school(campaign: Campaign) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {}
     for row in campaign.school_weeks:

@@ -18,7 +18,6 @@ from stagebourse.models import (
     Assignment,
     AssignmentState,
     Campaign,
-    CampaignSchoolWeek,
     CampaignState,
     ConsentMethod,
     Level,
@@ -30,6 +29,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import set_access_code
+from stagebourse.services.campaigns import school_weeks
 from stagebourse.services.rosters import person_key, teacher_school
 
 CONSENT_AGE = 15  # under this age on the first internship day, no assignment without consent
@@ -200,9 +200,7 @@ def withdraw_consent(actor: User, pupil: Pupil, reason: str = "") -> int:
 
 def first_internship_day(pupil: Pupil, campaign: Campaign) -> dt.date | None:
     """Monday of the school's first internship week in this campaign (None if it has none)."""
-    weeks = db.session.scalars(select(CampaignSchoolWeek.week).where(
-        CampaignSchoolWeek.campaign_id == campaign.id,
-        CampaignSchoolWeek.school_id == pupil.school_id)).all()
+    weeks = school_weeks(campaign, pupil.school_id)
     return week_monday(min(weeks)) if weeks else None
 
 

@@ -19,7 +19,6 @@ from stagebourse.identifiers import age_on
 from stagebourse.models import (
     MAX_WISHES,
     Campaign,
-    CampaignSchoolWeek,
     CampaignState,
     Company,
     Level,
@@ -35,6 +34,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.campaigns import school_weeks
 from stagebourse.services.dashboards import current_campaign
 from stagebourse.services.offer_search import distance_from, pupil_origin
 from stagebourse.services.offers import is_visible, visible_offer_conditions
@@ -54,12 +54,6 @@ def distance_km(pupil: Pupil, offer: Offer) -> float:
     """From where the pupil travels (``offer_search.pupil_origin``), to 100 m: what the wish
     page shows and sorts by."""
     return round(distance_from(pupil_origin(pupil), offer), 1)
-
-
-def school_weeks(campaign: Campaign, school_id: int) -> set[str]:
-    return set(db.session.scalars(select(CampaignSchoolWeek.week).where(
-        CampaignSchoolWeek.campaign_id == campaign.id,
-        CampaignSchoolWeek.school_id == school_id)))
 
 
 # Campaign rules -----------------------------------------------------------------------------
