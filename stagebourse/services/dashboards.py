@@ -25,6 +25,7 @@ from stagebourse.models import (
     School,
     User,
 )
+from stagebourse.services.campaigns import list_campaigns
 
 
 @dataclass
@@ -142,8 +143,7 @@ def steering_home() -> SteeringHome:
     mail = dict(db.session.execute(
         select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
     return SteeringHome(
-        campaigns=list(db.session.scalars(
-            select(Campaign).order_by(Campaign.year.desc(), Campaign.level))),
+        campaigns=list_campaigns(),
         schools=count(select(func.count()).select_from(School)),
         pupils=count(select(func.count()).select_from(Pupil)),
         companies_pending=companies.get(CompanyState.PENDING, 0),

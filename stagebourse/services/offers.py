@@ -520,7 +520,7 @@ def supply_and_demand(campaign: Campaign | None) -> list[SectorBalance]:
     for code, count, first in db.session.execute(wish_q).all():
         wishes[code] = (int(count or 0), int(first or 0))
     result = []
-    for sector in db.session.scalars(select(Sector).order_by(Sector.position, Sector.label)):
+    for sector in sectors():
         count, first = wishes.get(sector.code, (0, 0))
         result.append(SectorBalance(sector.code, sector.label, seats.get(sector.code, 0),
                                     count, first))

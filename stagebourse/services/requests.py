@@ -37,7 +37,7 @@ from stagebourse.services import ServiceError, journal
 from stagebourse.services.campaigns import school_weeks
 from stagebourse.services.dashboards import current_campaign
 from stagebourse.services.offer_search import distance_from, pupil_origin
-from stagebourse.services.offers import is_visible, visible_offer_conditions
+from stagebourse.services.offers import is_visible, sectors, visible_offer_conditions
 
 MIN_TRAVEL_KM = 1
 MAX_TRAVEL_KM = 100
@@ -316,11 +316,10 @@ def sector_choices(pupil: Pupil, campaign: Campaign) -> list[SectorChoice]:
     by_sector: dict[str, list[OfferChoice]] = {}
     for choice in offer_choices(pupil, campaign):
         by_sector.setdefault(choice.offer.sector_code, []).append(choice)
-    sectors = db.session.scalars(select(Sector).order_by(Sector.position, Sector.label))
     return [SectorChoice(s, len(by_sector.get(s.code, [])),
                          sum(1 for c in by_sector.get(s.code, [])
                              if c.within_reach and c.accessible_ok))
-            for s in sectors]
+            for s in sectors()]
 
 
 # The summary, with wishes that can never be met flagged --------------------------------------
