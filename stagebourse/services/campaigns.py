@@ -212,5 +212,15 @@ def list_campaigns() -> list[Campaign]:
         select(Campaign).order_by(Campaign.year.desc(), Campaign.level)))
 
 
+def current_campaign(level: Level) -> Campaign | None:
+    """The most recent campaign of that level that is not finished."""
+    return db.session.scalar(
+        select(Campaign)
+        .where(Campaign.level == level, Campaign.state != CampaignState.FINISHED)
+        .order_by(Campaign.year.desc())
+        .limit(1)
+    )
+
+
 def get_campaign(campaign_id: int) -> Campaign | None:
     return db.session.get(Campaign, campaign_id)

@@ -34,8 +34,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, journal
-from stagebourse.services.campaigns import school_weeks
-from stagebourse.services.dashboards import current_campaign
+from stagebourse.services.campaigns import current_campaign, school_weeks
 from stagebourse.services.offer_search import distance_from, pupil_origin
 from stagebourse.services.offers import is_visible, sectors, visible_offer_conditions
 
