@@ -37,14 +37,16 @@ CONSENT_AGE = 15  # under this age on the first internship day, no assignment wi
 
 # Loading with object-level checks ---------------------------------------------------------
 
+def is_teacher_of(actor: User, pupil: Pupil) -> bool:
+    """A validated teacher of the pupil's school: may see the pupil and act on their behalf."""
+    return (actor.role == Role.TEACHER and actor.validated_at is not None
+            and actor.school_id is not None and actor.school_id == pupil.school_id)
+
+
 def pupil_for_teacher(actor: User, pupil_id: int) -> Pupil | None:
     """The pupil if this teacher may see them (same school), else None (the view 404s)."""
-    if actor.role != Role.TEACHER or actor.school_id is None or actor.validated_at is None:
-        return None
     pupil = db.session.get(Pupil, pupil_id)
-    if pupil is None or pupil.school_id != actor.school_id:
-        return None
-    return pupil
+    return pupil if pupil is not None and is_teacher_of(actor, pupil) else None
 
 
 def class_pupils(actor: User, class_name: str) -> list[Pupil]:

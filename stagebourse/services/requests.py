@@ -37,6 +37,11 @@ from stagebourse.services import ServiceError, journal
 from stagebourse.services.campaigns import current_campaign, school_weeks
 from stagebourse.services.offer_search import distance_from, pupil_origin
 from stagebourse.services.offers import is_visible, sectors, visible_offer_conditions
+from stagebourse.services.pupils import (
+    eligible_for_matching,
+    first_internship_day,
+    is_teacher_of,
+)
 
 MIN_TRAVEL_KM = 1
 MAX_TRAVEL_KM = 100
@@ -84,8 +89,7 @@ def _check_actor(actor: User, pupil: Pupil) -> None:
     """The pupil themself, or a validated teacher of the pupil's school."""
     if actor.role == Role.PUPIL and actor.pupil_id == pupil.id:
         return
-    if (actor.role == Role.TEACHER and actor.validated_at is not None
-            and actor.school_id == pupil.school_id):
+    if is_teacher_of(actor, pupil):
         return
     raise ServiceError(_l("Vous ne pouvez pas modifier la demande de cet élève."))
 
@@ -372,7 +376,7 @@ def _flag_offer(view: WishView, offer: Offer, pupil: Pupil, campaign: Campaign,
             distance=format_decimal(view.distance_km), limit=format_decimal(limit))))
     if pupil.needs_accessible and not offer.accessible:
         view.problems.append(str(_l("Ce lieu n'est pas indiqué comme accessible.")))
-    first_day = _first_day(pupil, campaign)
+    first_day = first_internship_day(pupil, campaign)
     if first_day is not None and age_on(pupil.birth_date, first_day) < offer.min_age:
         view.problems.append(str(_l("Cette offre demande d'avoir au moins %(age)s ans.",
                                     age=offer.min_age)))
@@ -399,12 +403,6 @@ def _flag_sector(view: WishView, pupil: Pupil, campaign: Campaign, limit: float)
             "ou choisis un autre secteur.", distance=format_decimal(nearest)))
 
 
-def _first_day(pupil: Pupil, campaign: Campaign) -> dt.date | None:
-    from stagebourse.services.pupils import first_internship_day
-
-    return first_internship_day(pupil, campaign)
-
-
 # What the assignment needs ----------------------------------------------------------------
 
 @dataclass
@@ -424,8 +422,6 @@ class MatchingCandidate:
 
 def matching_candidates(campaign: Campaign) -> list[MatchingCandidate]:
     """Confirmed requests of eligible pupils (consent checked), in pupil id order."""
-    from stagebourse.services.pupils import eligible_for_matching, first_internship_day
-
     requests = db.session.scalars(
         select(Request).where(Request.campaign_id == campaign.id,
                               Request.state == RequestState.CONFIRMED)
