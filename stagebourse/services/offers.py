@@ -360,6 +360,15 @@ def withdraw_offer(actor: User | None, offer: Offer, *, commit: bool = True) -> 
         db.session.commit()
 
 
+def company_offer(company_id: int | None, offer_id: int) -> Offer | None:
+    """One of this structure's offers, else None: the object-level check of the structure's
+    pages and of the partner API."""
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.company_id != company_id:
+        return None
+    return offer
+
+
 def company_offers(company: Company) -> list[Offer]:
     return list(db.session.scalars(
         select(Offer).where(Offer.company_id == company.id).order_by(Offer.title, Offer.id)))
