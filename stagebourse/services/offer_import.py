@@ -30,6 +30,7 @@ from stagebourse.services.offers import (
     OfferInput,
     TutorInput,
     check_offer,
+    offer_levels,
     offerable_weeks,
     save_offer,
 )
@@ -107,8 +108,7 @@ def export_rows(offers: list[Offer]) -> tuple[list[str], list[list[object]]]:
             "reference": offer.external_ref or "", "titre": offer.title,
             "secteur": offer.sector_code, "description": offer.description,
             "adresse": offer.address, "commune": offer.commune_code or "",
-            "niveaux": ",".join(lv for lv, ok in (("3e", offer.for_3e), ("2de", offer.for_2de))
-                                if ok),
+            "niveaux": ",".join(offer_levels(offer)),
             "age_min": offer.min_age, "accessible": "oui" if offer.accessible else "non",
             "attestation_securite": "oui" if offer.safety_attested else "non",
             "tuteur_nom": offer.tutor.full_name if offer.tutor else "",

@@ -360,6 +360,11 @@ def withdraw_offer(actor: User | None, offer: Offer, *, commit: bool = True) -> 
         db.session.commit()
 
 
+def offer_levels(offer: Offer) -> list[str]:
+    """``["3e", "2de"]``: the levels as written in the CSV files, exports and the API."""
+    return [level for level, ok in (("3e", offer.for_3e), ("2de", offer.for_2de)) if ok]
+
+
 def company_offer(company_id: int | None, offer_id: int) -> Offer | None:
     """One of this structure's offers, else None: the object-level check of the structure's
     pages and of the partner API."""
