@@ -99,6 +99,7 @@ class RawTable:
     # Records after the header with at least one non-blank cell: (record number counting the
     # header as 1, physical line where the record ends, cells).
     rows: list[tuple[int, int, list[str]]]
+    empty: bool = False  # no record at all, not even a header
 
 
 def read_table(text: str, delimiter: str) -> RawTable:
@@ -111,7 +112,7 @@ def read_table(text: str, delimiter: str) -> RawTable:
     except csv.Error as error:
         raise CsvSyntaxError(reader.line_num, str(error)) from None
     if not records:
-        return RawTable(delimiter, [], [])
+        return RawTable(delimiter, [], [], empty=True)
     rows = [(number, line, cells)
             for number, (line, cells) in enumerate(records[1:], start=2)
             if any(cell.strip() for cell in cells)]
@@ -180,7 +181,7 @@ def read_csv(
     except CsvSyntaxError as error:
         raise ServiceError(_("Le fichier CSV est mal formé (%(error)s). Vérifiez les "
                              "guillemets.", error=error.error)) from None
-    if not table.header:
+    if table.empty:
         raise ServiceError(_("Le fichier est vide. Choisissez le fichier CSV rempli."))
     header = [normalise_header(name) for name in table.header]
     missing = [name for name in required if name not in header]
