@@ -17,6 +17,8 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
-def origin_of(home: tuple[float, float] | None, school: tuple[float, float]) -> tuple[float, float]:
-    """Where a pupil's journeys start: the home commune's centre if known, else the school."""
-    return home if home is not None else school
+def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:
+    """A box that contains the circle of radius ``km``: cheap prefilter in SQL."""
+    dlat = km / 111.0
+    dlon = km / (111.0 * max(0.01, math.cos(math.radians(lat))))
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon

@@ -50,6 +50,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def check_password_length(password: str | None) -> None:
+    """The one password rule of every sign-up and reset form."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ServiceError(
+            _l("Le mot de passe doit contenir au moins %(n)s caractères.", n=MIN_PASSWORD_LENGTH)
+        )
+
+
+def email_taken(email: str) -> bool:
+    """An account (of any role) already uses this address; ``email`` already lower-cased."""
+    return db.session.scalar(select(User.id).where(User.email == email)) is not None
+
+
 def password_matches(user: User, password: str) -> bool:
     if not user.password_hash:
         return False
@@ -223,10 +236,7 @@ def reset_password(token: str, new_password: str) -> User:
     user = db.session.get(User, data.get("u"))
     if user is None or data.get("f") != _password_fingerprint(user):
         raise bad_link
-    if len(new_password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(
-            _l("Le mot de passe doit contenir au moins %(n)s caractères.", n=MIN_PASSWORD_LENGTH)
-        )
+    check_password_length(new_password)
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     journal.record(user, "auth.password_reset")

@@ -145,6 +145,13 @@ def campaign_weeks(campaign: Campaign) -> list[str]:
     return sorted({w.week for w in campaign.school_weeks})
 
 
+def school_weeks(campaign: Campaign, school_id: int) -> set[str]:
+    """The internship weeks of one school in this campaign."""
+    return set(db.session.scalars(select(CampaignSchoolWeek.week).where(
+        CampaignSchoolWeek.campaign_id == campaign.id,
+        CampaignSchoolWeek.school_id == school_id)))
+
+
 def weeks_by_school(campaign: Campaign) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {}
     for row in campaign.school_weeks:
@@ -203,6 +210,16 @@ def campaign_journal(campaign: Campaign, limit: int = 100) -> list[JournalEntry]
 def list_campaigns() -> list[Campaign]:
     return list(db.session.scalars(
         select(Campaign).order_by(Campaign.year.desc(), Campaign.level)))
+
+
+def current_campaign(level: Level) -> Campaign | None:
+    """The most recent campaign of that level that is not finished."""
+    return db.session.scalar(
+        select(Campaign)
+        .where(Campaign.level == level, Campaign.state != CampaignState.FINISHED)
+        .order_by(Campaign.year.desc())
+        .limit(1)
+    )
 
 
 def get_campaign(campaign_id: int) -> Campaign | None:

@@ -30,7 +30,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, journal
-from stagebourse.services.accounts import MIN_PASSWORD_LENGTH, hash_password
+from stagebourse.services.accounts import check_password_length, email_taken, hash_password
 from stagebourse.services.csv_input import normalise_name, read_csv
 from stagebourse.services.files import private_files_dir
 from stagebourse.services.notifications import public_url, queue_email
@@ -72,22 +72,11 @@ def siret_error(value: str) -> str | None:
     return None
 
 
-def _email_taken(email: str) -> bool:
-    return db.session.scalar(select(User.id).where(User.email == email)) is not None
-
-
 def _commune(code: str | None) -> Commune:
     commune = db.session.get(Commune, code) if code else None
     if commune is None:
         raise ServiceError(_l("Choisissez la commune dans la liste."))
     return commune
-
-
-def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ServiceError(
-            _l("Le mot de passe doit contenir au moins %(n)s caractères.", n=MIN_PASSWORD_LENGTH)
-        )
 
 
 def sign_up_company(data: dict[str, Any]) -> User:
@@ -100,10 +89,10 @@ def sign_up_company(data: dict[str, Any]) -> User:
     if existing is not None:
         raise DuplicateSiret(existing)
     email = data["email"].strip().lower()
-    if _email_taken(email):
+    if email_taken(email):
         raise ServiceError(_l("Un compte existe déjà avec cette adresse e-mail. Connectez-vous, "
                               "ou utilisez « Mot de passe oublié »."))
-    _check_password(data["password"])
+    check_password_length(data["password"])
     commune = _commune(data.get("commune_code"))
     company = Company(
         siret=siret, name=data["name"].strip(), kind=CompanyKind(data["kind"]),
@@ -165,7 +154,7 @@ def invite_member(actor: User, email: str) -> str:
     company = actor.company
     assert company is not None
     email = email.strip().lower()
-    if _email_taken(email):
+    if email_taken(email):
         raise ServiceError(_l("Un compte existe déjà avec cette adresse : une personne ne peut "
                               "être membre que d'une structure. Choisissez une autre adresse."))
     token = _invitation_serializer().dumps({"c": company.id, "e": email})
@@ -196,14 +185,14 @@ def read_invitation(token: str) -> Invitation:
         raise bad from None
     company = db.session.get(Company, data.get("c"))
     email = str(data.get("e") or "")
-    if company is None or not email or _email_taken(email):
+    if company is None or not email or email_taken(email):
         raise bad
     return Invitation(company, email)
 
 
 def accept_invitation(token: str, display_name: str, password: str) -> User:
     invitation = read_invitation(token)
-    _check_password(password)
+    check_password_length(password)
     user = User(role=Role.COMPANY, email=invitation.email, display_name=display_name.strip(),
                 password_hash=hash_password(password), company=invitation.company)
     db.session.add(user)

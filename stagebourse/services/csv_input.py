@@ -1,4 +1,13 @@
-"""Reading CSV files that people upload: encoding, separator, header, size, clear refusals."""
+"""Reading CSV files that people upload, for every import (offers, Charter signatories, class
+rosters): encoding, separator, header names, size. One implementation of the file-level steps;
+each importer keeps its own policy (is a Windows-1252 file accepted?), its own wording and its
+own row checks.
+
+The building blocks (``decode``, ``sniff_delimiter``, ``read_table``, ``check_row_limit``,
+``normalise_header``) report problems the callers word themselves (``LegacyEncoding`` aside,
+the refusals of unreadable files are the same for every import); ``read_csv`` is the complete
+reader of the offer and signatories imports.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +18,120 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from stagebourse.services import ServiceError
 
+DELIMITERS = (";", ",", "\t")  # in order of preference when a header line has as many of each
+_SNIFF_BYTES = 4096
+
+
+# Encoding ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DecodedText:
+    text: str
+    legacy: bool  # True: not UTF-8, read as Windows-1252 (Excel's "CSV" on Windows) or Latin-1
+
+
+def decode(data: bytes) -> DecodedText:
+    """UTF-8 with or without BOM as is; any other 8-bit file read as Windows-1252 (else
+    Latin-1) with ``legacy`` set, so that each import decides whether to accept it. A
+    spreadsheet (.xlsx/.ods) or a UTF-16 file is refused with what to do."""
+    if data.startswith(b"PK\x03\x04"):
+        raise ServiceError(_l(
+            "Ce fichier est un classeur Excel ou LibreOffice (.xlsx/.ods), pas un CSV. Dans "
+            "votre tableur, choisissez « Enregistrer sous » puis « CSV UTF-8 »."))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:_SNIFF_BYTES]:
+        raise ServiceError(_l(
+            "Ce fichier n'est pas un CSV lisible (encodage UTF-16 ou fichier tableur). Dans "
+            "votre tableur, choisissez « Enregistrer sous » puis « CSV UTF-8 (délimité par des "
+            "virgules) » ou « Texte CSV » avec le jeu de caractères « Unicode (UTF-8) »."))
+    if b"\x00" in data:
+        raise ServiceError(_l(
+            "Ce fichier n'est pas un fichier CSV texte (il contient des octets nuls). "
+            "Enregistrez le fichier en UTF-8, au format CSV."))
+    try:
+        return DecodedText(data.decode("utf-8-sig"), legacy=False)
+    except UnicodeDecodeError:
+        pass
+    try:
+        return DecodedText(data.decode("cp1252"), legacy=True)
+    except UnicodeDecodeError:
+        return DecodedText(data.decode("latin-1"), legacy=True)
+
+
+def decode_utf8_only(data: bytes) -> str:
+    """The offer and signatories imports' policy: a non-UTF-8 file is refused with advice."""
+    decoded = decode(data)
+    if decoded.legacy:
+        raise ServiceError(_(
+            "Ce fichier n'est pas encodé en UTF-8 (il vient sans doute d'Excel en « CSV » "
+            "simple). Enregistrez le fichier en UTF-8 : dans Excel, « Enregistrer sous » puis "
+            "« CSV UTF-8 (délimité par des virgules) » ; dans LibreOffice, cochez « Éditer les "
+            "paramètres du filtre » et choisissez « Unicode (UTF-8) »."
+        ))
+    return decoded.text
+
+
+# Separator, records, size --------------------------------------------------------------------
+
+def sniff_delimiter(header_line: str) -> str | None:
+    """The most frequent of ';', ',' and tab on the header line (';' first on a tie); None
+    when there is none (a one-column file, or an unknown separator)."""
+    counts = {sep: header_line.count(sep) for sep in DELIMITERS}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else None
+
+
+class CsvSyntaxError(Exception):
+    """A record the csv module cannot read (an unclosed quote...)."""
+
+    def __init__(self, line: int, error: str) -> None:
+        self.line, self.error = line, error
+        super().__init__(f"line {line}: {error}")
+
 
 @dataclass
-class CsvTable:
-    header: list[str]  # normalised column names
-    rows: list[tuple[int, dict[str, str]]]  # (line number in the file, values by column)
+class RawTable:
     delimiter: str
+    header: list[str]  # the first record, as written
+    # Records after the header with at least one non-blank cell: (record number counting the
+    # header as 1, physical line where the record ends, cells).
+    rows: list[tuple[int, int, list[str]]]
+    empty: bool = False  # no record at all, not even a header
 
+
+def read_table(text: str, delimiter: str) -> RawTable:
+    """Split decoded text into records; CsvSyntaxError names the line."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        for cells in reader:
+            records.append((reader.line_num, cells))
+    except csv.Error as error:
+        raise CsvSyntaxError(reader.line_num, str(error)) from None
+    if not records:
+        return RawTable(delimiter, [], [], empty=True)
+    rows = [(number, line, cells)
+            for number, (line, cells) in enumerate(records[1:], start=2)
+            if any(cell.strip() for cell in cells)]
+    return RawTable(delimiter, records[0][1], rows)
+
+
+class TooManyRows(Exception):
+    def __init__(self, count: int, limit: int) -> None:
+        self.count, self.limit = count, limit
+        super().__init__(f"{count} rows > {limit}")
+
+
+def check_row_limit(count: int, limit: int) -> None:
+    """Refuse a file at once rather than build a preview nobody can read."""
+    if count > limit:
+        raise TooManyRows(count, limit)
+
+
+# Header names ------------------------------------------------------------------------------
 
 def normalise_header(name: str) -> str:
     """« Tuteur e-mail » → ``tuteur_e_mail``: accents, case and spaces do not matter."""
@@ -26,23 +139,26 @@ def normalise_header(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) only; anything else is refused with what to do."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ServiceError(_(
-            "Ce fichier n'est pas encodé en UTF-8 (il vient sans doute d'Excel en « CSV » "
-            "simple). Enregistrez le fichier en UTF-8 : dans Excel, « Enregistrer sous » puis "
-            "« CSV UTF-8 (délimité par des virgules) » ; dans LibreOffice, cochez « Éditer les "
-            "paramètres du filtre » et choisissez « Unicode (UTF-8) »."
-        )) from None
-    if "\x00" in text:
-        raise ServiceError(_(
-            "Ce fichier n'est pas un fichier CSV texte (il contient des octets nuls). "
-            "Enregistrez le fichier en UTF-8, au format CSV."
-        ))
-    return text
+def compact_key(text: str) -> str:
+    """« Date de naissance » → ``datedenaissance``: letters and digits only, no accents."""
+    return normalise_header(text).replace("_", "")
+
+
+def normalise_name(name: str) -> str:
+    """For matching structures by name: no accents, case, punctuation or legal form."""
+    text = normalise_header(name).replace("_", " ")
+    words = [w for w in text.split() if w not in {"sa", "sas", "sasu", "sarl", "eurl", "sci",
+                                                    "snc", "scop", "la", "le", "les", "l"}]
+    return " ".join(words)
+
+
+# The reader of the offer and signatories imports ---------------------------------------------
+
+@dataclass
+class CsvTable:
+    header: list[str]  # normalised column names
+    rows: list[tuple[int, dict[str, str]]]  # (line number in the file, values by column)
+    delimiter: str
 
 
 def read_csv(
@@ -52,47 +168,40 @@ def read_csv(
     optional: list[str] = (),  # type: ignore[assignment]
     max_rows: int,
 ) -> CsvTable:
-    """Decode, detect ';' or ',' and check the columns; ServiceError says what is wrong."""
+    """Decode (UTF-8 only), detect the separator and check the columns; ServiceError says
+    what is wrong."""
     if not data.strip():
         raise ServiceError(_("Le fichier est vide. Choisissez le fichier CSV rempli."))
-    text = decode(data)
+    text = decode_utf8_only(data)
     first_line = text.splitlines()[0] if text else ""
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # One column (a signatories list with names only) is read as such.
+    delimiter = sniff_delimiter(first_line) or ";"
     try:
-        lines = list(reader)
-    except csv.Error as error:
+        table = read_table(text, delimiter)
+    except CsvSyntaxError as error:
         raise ServiceError(_("Le fichier CSV est mal formé (%(error)s). Vérifiez les "
-                             "guillemets.", error=error)) from None
-    if not lines:
+                             "guillemets.", error=error.error)) from None
+    if table.empty:
         raise ServiceError(_("Le fichier est vide. Choisissez le fichier CSV rempli."))
-    header = [normalise_header(name) for name in lines[0]]
+    header = [normalise_header(name) for name in table.header]
     missing = [name for name in required if name not in header]
     if missing:
         raise ServiceError(_(
             "Colonnes manquantes : %(columns)s. La première ligne doit contenir les noms de "
             "colonnes du modèle, séparés par « ; » ou « , » (téléchargez le modèle pour les "
             "voir).", columns=", ".join(missing)))
-    body = [(number, line) for number, line in enumerate(lines[1:], start=2)
-            if any(cell.strip() for cell in line)]
-    if len(body) > max_rows:
+    try:
+        check_row_limit(len(table.rows), max_rows)
+    except TooManyRows as error:
         raise ServiceError(_(
             "Le fichier contient %(n)s lignes : le maximum est %(max)s par import. "
-            "Découpez-le en plusieurs fichiers.", n=len(body), max=max_rows))
-    if not body:
+            "Découpez-le en plusieurs fichiers.", n=error.count, max=error.limit)) from None
+    if not table.rows:
         raise ServiceError(_("Le fichier ne contient aucune ligne après les noms de colonnes."))
     known = set(required) | set(optional)
     rows = []
-    for number, line in body:
-        values = {name: (line[i].strip() if i < len(line) else "")
+    for number, _line, cells in table.rows:
+        values = {name: (cells[i].strip() if i < len(cells) else "")
                   for i, name in enumerate(header) if name in known}
         rows.append((number, values))
     return CsvTable(header, rows, delimiter)
-
-
-def normalise_name(name: str) -> str:
-    """For matching structures by name: no accents, case, punctuation or legal form."""
-    text = normalise_header(name).replace("_", " ")
-    words = [w for w in text.split() if w not in {"sa", "sas", "sasu", "sarl", "eurl", "sci",
-                                                    "snc", "scop", "la", "le", "les", "l"}]
-    return " ".join(words)

@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, Select, case, func, select
 from stagebourse.extensions import db
 from stagebourse.models import (
     Campaign,
-    CampaignState,
     Company,
     CompanyState,
     Offer,
@@ -25,6 +24,8 @@ from stagebourse.models import (
     School,
     User,
 )
+from stagebourse.services.campaigns import list_campaigns
+from stagebourse.services.requests import campaign_for, request_of
 
 
 @dataclass
@@ -35,26 +36,11 @@ class PupilHome:
     deadline_passed: bool
 
 
-def current_campaign(level: object) -> Campaign | None:
-    """The most recent campaign of that level that is not finished."""
-    return db.session.scalar(
-        select(Campaign)
-        .where(Campaign.level == level, Campaign.state != CampaignState.FINISHED)
-        .order_by(Campaign.year.desc())
-        .limit(1)
-    )
-
-
 def pupil_home(user: User) -> PupilHome:
     pupil = user.pupil
     assert pupil is not None
-    campaign = current_campaign(pupil.level)
-    request = None
-    if campaign is not None:
-        request = db.session.scalar(
-            select(Request).where(Request.campaign_id == campaign.id,
-                                  Request.pupil_id == pupil.id)
-        )
+    campaign = campaign_for(pupil)
+    request = request_of(pupil, campaign)
     passed = campaign is not None and dt.date.today() > campaign.requests_deadline
     return PupilHome(pupil, campaign, request, passed)
 
@@ -142,8 +128,7 @@ def steering_home() -> SteeringHome:
     mail = dict(db.session.execute(
         select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
     return SteeringHome(
-        campaigns=list(db.session.scalars(
-            select(Campaign).order_by(Campaign.year.desc(), Campaign.level))),
+        campaigns=list_campaigns(),
         schools=count(select(func.count()).select_from(School)),
         pupils=count(select(func.count()).select_from(Pupil)),
         companies_pending=companies.get(CompanyState.PENDING, 0),

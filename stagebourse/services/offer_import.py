@@ -29,8 +29,9 @@ from stagebourse.services.offer_rules import DAYS, Slot, format_day_ranges, pars
 from stagebourse.services.offers import (
     OfferInput,
     TutorInput,
-    campaign_weeks,
     check_offer,
+    offer_levels,
+    offerable_weeks,
     save_offer,
 )
 
@@ -79,7 +80,7 @@ class ImportResult:
 
 
 def template_rows() -> tuple[list[str], list[list[str]]]:
-    weeks = [w for group in campaign_weeks() for w, _label in group.weeks][:2]
+    weeks = [w for group in offerable_weeks() for w, _label in group.weeks][:2]
     sector = db.session.scalar(select(Sector.code).order_by(Sector.position).limit(1)) or ""
     example = {
         "reference": "SITE-001", "titre": "Découverte d'un atelier de maintenance",
@@ -107,8 +108,7 @@ def export_rows(offers: list[Offer]) -> tuple[list[str], list[list[object]]]:
             "reference": offer.external_ref or "", "titre": offer.title,
             "secteur": offer.sector_code, "description": offer.description,
             "adresse": offer.address, "commune": offer.commune_code or "",
-            "niveaux": ",".join(lv for lv, ok in (("3e", offer.for_3e), ("2de", offer.for_2de))
-                                if ok),
+            "niveaux": ",".join(offer_levels(offer)),
             "age_min": offer.min_age, "accessible": "oui" if offer.accessible else "non",
             "attestation_securite": "oui" if offer.safety_attested else "non",
             "tuteur_nom": offer.tutor.full_name if offer.tutor else "",

@@ -1,5 +1,5 @@
-"""Rules for minors in observation internships, and distances: pure functions, no database
-and no request.
+"""Rules for minors in observation internships: pure functions, no database and no request.
+Distances live in ``stagebourse.geo``.
 
 Sources: code de l'éducation D. 331-9 to D. 331-15 (observation internships of pupils under
 16: no dangerous machine or product), code du travail L. 3162-1 (at most 7 h a day and 35 h a
@@ -9,7 +9,6 @@ week for minors under 16 in observation), L. 3163-2 (no night work: nothing betw
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -181,20 +180,3 @@ def check_seats_not_below_assigned(week: str, seats: int, assigned: int) -> str 
         "descendre à %(seats)s place(s). Pour annuler un accueil, contactez le groupe de "
         "pilotage.", week=week, assigned=assigned, seats=seats))
 
-
-EARTH_RADIUS_KM = 6371.0088
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
-
-
-def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:
-    """A box that contains the circle of radius ``km``: cheap prefilter in SQL."""
-    dlat = km / 111.0
-    dlon = km / (111.0 * max(0.01, math.cos(math.radians(lat))))
-    return lat - dlat, lat + dlat, lon - dlon, lon + dlon

@@ -14,6 +14,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from stagebourse.extensions import db
+from stagebourse.geo import bounding_box, haversine_km
 from stagebourse.identifiers import week_label
 from stagebourse.models import (
     Campaign,
@@ -23,11 +24,11 @@ from stagebourse.models import (
     Level,
     Offer,
     OfferWeek,
+    Pupil,
     Role,
     User,
 )
-from stagebourse.services.offer_rules import bounding_box, haversine_km
-from stagebourse.services.offers import visible_offer_conditions
+from stagebourse.services.offers import is_visible, visible_offer_conditions
 
 PER_PAGE = 20
 MAX_RADIUS_KM = 100
@@ -70,13 +71,23 @@ class SearchResult:
     weeks: list[tuple[str, str]] = field(default_factory=list)
 
 
+def pupil_origin(pupil: Pupil) -> Origin:
+    """Where a pupil travels from, for the search, the wish page and the matching: the home
+    commune's centre if known, else the school (never an address, MISSION.md rule 6)."""
+    if pupil.home_commune is not None:
+        return Origin(pupil.home_commune.lat, pupil.home_commune.lon, pupil.home_commune.name)
+    return Origin(pupil.school.lat, pupil.school.lon, pupil.school.name)
+
+
+def distance_from(origin: Origin, offer: Offer) -> float:
+    """Kilometres as the crow flies from ``origin`` to the offer's place."""
+    return haversine_km(origin.lat, origin.lon, offer.lat, offer.lon)
+
+
 def default_origin(user: User) -> Origin | None:
     """A pupil: home commune, else school; a teacher: their school; steering: none."""
     if user.role == Role.PUPIL and user.pupil is not None:
-        pupil = user.pupil
-        if pupil.home_commune is not None:
-            return Origin(pupil.home_commune.lat, pupil.home_commune.lon, pupil.home_commune.name)
-        return Origin(pupil.school.lat, pupil.school.lon, pupil.school.name)
+        return pupil_origin(user.pupil)
     if user.role == Role.TEACHER and user.school is not None:
         return Origin(user.school.lat, user.school.lon, user.school.name)
     return None
@@ -132,8 +143,7 @@ def search_offers(user: User, filters: OfferFilters, per_page: int = PER_PAGE,
                             Offer.lon.between(lon_min, lon_max))
     hits = []
     for offer in db.session.scalars(query):
-        distance = (haversine_km(origin.lat, origin.lon, offer.lat, offer.lon)
-                    if origin is not None else None)
+        distance = distance_from(origin, offer) if origin is not None else None
         if radius is not None and distance is not None and distance > radius:
             continue
         seats = sum(w.seats for w in offer.weeks
@@ -160,7 +170,7 @@ def visible_offer(user: User, offer_id: int) -> Offer | None:
         return None
     if user.role == Role.STEERING:
         return offer
-    if offer.state.value != "published" or offer.company.state.value != "validated":
+    if not is_visible(offer):
         return None
     return offer
 
@@ -169,4 +179,4 @@ def distance_to(user: User, offer: Offer) -> float | None:
     origin = default_origin(user)
     if origin is None:
         return None
-    return haversine_km(origin.lat, origin.lon, offer.lat, offer.lon)
+    return distance_from(origin, offer)

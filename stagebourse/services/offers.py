@@ -17,7 +17,6 @@ from stagebourse.models import (
     Assignment,
     AssignmentState,
     Campaign,
-    CampaignSchoolWeek,
     CampaignState,
     Commune,
     Company,
@@ -36,6 +35,7 @@ from stagebourse.models import (
     Wish,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.campaigns import campaign_weeks
 from stagebourse.services.offer_rules import (
     Slot,
     check_safety_attested,
@@ -98,9 +98,10 @@ class CampaignWeeks:
     published: bool
 
 
-def campaign_weeks(offer: Offer | None = None) -> list[CampaignWeeks]:
-    """Weeks of every OPEN campaign (union of its schools' weeks), plus, when editing, the
-    weeks the offer already has in other campaigns that are not finished."""
+def offerable_weeks(offer: Offer | None = None) -> list[CampaignWeeks]:
+    """Weeks of every OPEN campaign (``campaigns.campaign_weeks``: the union of its schools'
+    weeks), plus, when editing, the weeks the offer already has in other campaigns that are
+    not finished."""
     campaigns = list(db.session.scalars(
         select(Campaign).where(Campaign.state == CampaignState.OPEN)
         .order_by(Campaign.year, Campaign.level)))
@@ -113,8 +114,7 @@ def campaign_weeks(offer: Offer | None = None) -> list[CampaignWeeks]:
     result = []
     taken: set[str] = set()
     for campaign in campaigns:
-        weeks = set(db.session.scalars(
-            select(CampaignSchoolWeek.week).where(CampaignSchoolWeek.campaign_id == campaign.id)))
+        weeks = set(campaign_weeks(campaign))
         if offer is not None:
             weeks |= {w.week for w in offer.weeks if w.campaign_id == campaign.id}
         # A seat of a week belongs to one campaign (OfferWeek is unique per offer and week):
@@ -128,7 +128,7 @@ def campaign_weeks(offer: Offer | None = None) -> list[CampaignWeeks]:
 
 def _week_campaigns(offer: Offer | None) -> dict[str, Campaign]:
     mapping: dict[str, Campaign] = {}
-    for group in campaign_weeks(offer):
+    for group in offerable_weeks(offer):
         for week, _label in group.weeks:
             mapping.setdefault(week, group.campaign)
     return mapping
@@ -360,6 +360,20 @@ def withdraw_offer(actor: User | None, offer: Offer, *, commit: bool = True) -> 
         db.session.commit()
 
 
+def offer_levels(offer: Offer) -> list[str]:
+    """``["3e", "2de"]``: the levels as written in the CSV files, exports and the API."""
+    return [level for level, ok in (("3e", offer.for_3e), ("2de", offer.for_2de)) if ok]
+
+
+def company_offer(company_id: int | None, offer_id: int) -> Offer | None:
+    """One of this structure's offers, else None: the object-level check of the structure's
+    pages and of the partner API."""
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.company_id != company_id:
+        return None
+    return offer
+
+
 def company_offers(company: Company) -> list[Offer]:
     return list(db.session.scalars(
         select(Offer).where(Offer.company_id == company.id).order_by(Offer.title, Offer.id)))
@@ -430,8 +444,14 @@ def company_audience(company: Company) -> CompanyAudience:
 # Steering: seats and supply vs demand -----------------------------------------------------
 
 def visible_offer_conditions() -> list[Any]:
-    """An offer reaches pupils only if published AND its structure is validated."""
+    """An offer reaches pupils only if published AND its structure is validated (SQL form of
+    ``is_visible``; the query must join Company)."""
     return [Offer.state == OfferState.PUBLISHED, Company.state == CompanyState.VALIDATED]
+
+
+def is_visible(offer: Offer) -> bool:
+    """The same rule as ``visible_offer_conditions``, for an offer already loaded."""
+    return offer.state == OfferState.PUBLISHED and offer.company.state == CompanyState.VALIDATED
 
 
 def seats_by_week(campaign: Campaign) -> dict[str, int]:
@@ -514,7 +534,7 @@ def supply_and_demand(campaign: Campaign | None) -> list[SectorBalance]:
     for code, count, first in db.session.execute(wish_q).all():
         wishes[code] = (int(count or 0), int(first or 0))
     result = []
-    for sector in db.session.scalars(select(Sector).order_by(Sector.position, Sector.label)):
+    for sector in sectors():
         count, first = wishes.get(sector.code, (0, 0))
         result.append(SectorBalance(sector.code, sector.label, seats.get(sector.code, 0),
                                     count, first))

@@ -18,7 +18,6 @@ from stagebourse.models import (
     Assignment,
     AssignmentState,
     Campaign,
-    CampaignSchoolWeek,
     CampaignState,
     ConsentMethod,
     Level,
@@ -30,6 +29,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import set_access_code
+from stagebourse.services.campaigns import school_weeks
 from stagebourse.services.rosters import person_key, teacher_school
 
 CONSENT_AGE = 15  # under this age on the first internship day, no assignment without consent
@@ -37,14 +37,16 @@ CONSENT_AGE = 15  # under this age on the first internship day, no assignment wi
 
 # Loading with object-level checks ---------------------------------------------------------
 
+def is_teacher_of(actor: User, pupil: Pupil) -> bool:
+    """A validated teacher of the pupil's school: may see the pupil and act on their behalf."""
+    return (actor.role == Role.TEACHER and actor.validated_at is not None
+            and actor.school_id is not None and actor.school_id == pupil.school_id)
+
+
 def pupil_for_teacher(actor: User, pupil_id: int) -> Pupil | None:
     """The pupil if this teacher may see them (same school), else None (the view 404s)."""
-    if actor.role != Role.TEACHER or actor.school_id is None or actor.validated_at is None:
-        return None
     pupil = db.session.get(Pupil, pupil_id)
-    if pupil is None or pupil.school_id != actor.school_id:
-        return None
-    return pupil
+    return pupil if pupil is not None and is_teacher_of(actor, pupil) else None
 
 
 def class_pupils(actor: User, class_name: str) -> list[Pupil]:
@@ -200,9 +202,7 @@ def withdraw_consent(actor: User, pupil: Pupil, reason: str = "") -> int:
 
 def first_internship_day(pupil: Pupil, campaign: Campaign) -> dt.date | None:
     """Monday of the school's first internship week in this campaign (None if it has none)."""
-    weeks = db.session.scalars(select(CampaignSchoolWeek.week).where(
-        CampaignSchoolWeek.campaign_id == campaign.id,
-        CampaignSchoolWeek.school_id == pupil.school_id)).all()
+    weeks = school_weeks(campaign, pupil.school_id)
     return week_monday(min(weeks)) if weeks else None
 
 

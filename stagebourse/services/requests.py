@@ -15,18 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from stagebourse.extensions import db
-from stagebourse.geo import haversine_km, origin_of
 from stagebourse.identifiers import age_on
 from stagebourse.models import (
     MAX_WISHES,
     Campaign,
-    CampaignSchoolWeek,
     CampaignState,
     Company,
-    CompanyState,
     Level,
     Offer,
-    OfferState,
     OfferWeek,
     Pupil,
     Request,
@@ -38,7 +34,14 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, journal
-from stagebourse.services.dashboards import current_campaign
+from stagebourse.services.campaigns import current_campaign, school_weeks
+from stagebourse.services.offer_search import distance_from, pupil_origin
+from stagebourse.services.offers import is_visible, sectors, visible_offer_conditions
+from stagebourse.services.pupils import (
+    eligible_for_matching,
+    first_internship_day,
+    is_teacher_of,
+)
 
 MIN_TRAVEL_KM = 1
 MAX_TRAVEL_KM = 100
@@ -46,27 +49,15 @@ MAX_TRAVEL_KM = 100
 
 # Where, how far ---------------------------------------------------------------------------
 
-def origin(pupil: Pupil) -> tuple[float, float]:
-    """The home commune's centre if known, else the school (never an address)."""
-    home = pupil.home_commune
-    return origin_of((home.lat, home.lon) if home is not None else None,
-                     (pupil.school.lat, pupil.school.lon))
-
-
 def travel_limit(pupil: Pupil) -> float:
     """The distance the pupil said they can travel, else their school's default."""
     return float(pupil.max_travel_km or pupil.school.default_max_km)
 
 
 def distance_km(pupil: Pupil, offer: Offer) -> float:
-    lat, lon = origin(pupil)
-    return round(haversine_km(lat, lon, offer.lat, offer.lon), 1)
-
-
-def school_weeks(campaign: Campaign, school_id: int) -> set[str]:
-    return set(db.session.scalars(select(CampaignSchoolWeek.week).where(
-        CampaignSchoolWeek.campaign_id == campaign.id,
-        CampaignSchoolWeek.school_id == school_id)))
+    """From where the pupil travels (``offer_search.pupil_origin``), to 100 m: what the wish
+    page shows and sorts by."""
+    return round(distance_from(pupil_origin(pupil), offer), 1)
 
 
 # Campaign rules -----------------------------------------------------------------------------
@@ -98,8 +89,7 @@ def _check_actor(actor: User, pupil: Pupil) -> None:
     """The pupil themself, or a validated teacher of the pupil's school."""
     if actor.role == Role.PUPIL and actor.pupil_id == pupil.id:
         return
-    if (actor.role == Role.TEACHER and actor.validated_at is not None
-            and actor.school_id == pupil.school_id):
+    if is_teacher_of(actor, pupil):
         return
     raise ServiceError(_l("Vous ne pouvez pas modifier la demande de cet élève."))
 
@@ -170,7 +160,7 @@ def add_wish(actor: User, pupil: Pupil, *, sector_code: str | None = None,
             "autre.", max=MAX_WISHES))
     if offer_id is not None:
         offer = db.session.get(Offer, offer_id)
-        if offer is None or not _offer_published(offer):
+        if offer is None or not is_visible(offer):
             raise ServiceError(_l(
                 "L'offre n°%(id)s n'existe pas ou n'est plus proposée. Choisis une offre dans "
                 "la liste.", id=offer_id))
@@ -261,10 +251,6 @@ def declare_found_own(actor: User, pupil: Pupil) -> Request:
 
 # Offers and sectors a pupil can choose from ---------------------------------------------------
 
-def _offer_published(offer: Offer) -> bool:
-    return offer.state == OfferState.PUBLISHED and offer.company.state == CompanyState.VALIDATED
-
-
 def _offer_for_level(offer: Offer, level: Level) -> bool:
     return offer.for_3e if level == Level.TROISIEME else offer.for_2de
 
@@ -287,10 +273,11 @@ class OfferChoice:
 
 
 def campaign_offers(campaign: Campaign) -> list[Offer]:
-    """Published offers of validated structures with seats in this campaign."""
+    """Visible offers (``offers.visible_offer_conditions``: published by a validated
+    structure) with seats in this campaign."""
     return list(db.session.scalars(
         select(Offer).join(Company, Company.id == Offer.company_id)
-        .where(Offer.state == OfferState.PUBLISHED, Company.state == CompanyState.VALIDATED,
+        .where(*visible_offer_conditions(),
                Offer.id.in_(select(OfferWeek.offer_id).where(
                    OfferWeek.campaign_id == campaign.id, OfferWeek.seats > 0)))
         .options(selectinload(Offer.weeks), selectinload(Offer.commune),
@@ -301,7 +288,8 @@ def campaign_offers(campaign: Campaign) -> list[Offer]:
 def offer_choices(pupil: Pupil, campaign: Campaign,
                   sector_code: str | None = None) -> list[OfferChoice]:
     """The offer picker: offers the pupil could get (their level, seats in their school's
-    weeks), nearest first. Kept in one function so it can be swapped for the shared search."""
+    weeks), nearest first. Same visibility rule and same origin as the offer search
+    (``offer_search``); the seats counted are those of the pupil's school weeks."""
     weeks = school_weeks(campaign, pupil.school_id)
     limit = travel_limit(pupil)
     choices = []
@@ -331,11 +319,10 @@ def sector_choices(pupil: Pupil, campaign: Campaign) -> list[SectorChoice]:
     by_sector: dict[str, list[OfferChoice]] = {}
     for choice in offer_choices(pupil, campaign):
         by_sector.setdefault(choice.offer.sector_code, []).append(choice)
-    sectors = db.session.scalars(select(Sector).order_by(Sector.position, Sector.label))
     return [SectorChoice(s, len(by_sector.get(s.code, [])),
                          sum(1 for c in by_sector.get(s.code, [])
                              if c.within_reach and c.accessible_ok))
-            for s in sectors]
+            for s in sectors()]
 
 
 # The summary, with wishes that can never be met flagged --------------------------------------
@@ -378,7 +365,7 @@ def wish_views(pupil: Pupil, campaign: Campaign, request: Request | None) -> lis
 
 def _flag_offer(view: WishView, offer: Offer, pupil: Pupil, campaign: Campaign,
                 weeks: set[str], limit: float) -> None:
-    if not _offer_published(offer):
+    if not is_visible(offer):
         view.problems.append(str(_l("Cette offre n'est plus proposée.")))
     if _seats_in(offer, campaign, weeks) <= 0:
         view.problems.append(str(_l("Cette offre n'a pas de place pendant les semaines de "
@@ -389,7 +376,7 @@ def _flag_offer(view: WishView, offer: Offer, pupil: Pupil, campaign: Campaign,
             distance=format_decimal(view.distance_km), limit=format_decimal(limit))))
     if pupil.needs_accessible and not offer.accessible:
         view.problems.append(str(_l("Ce lieu n'est pas indiqué comme accessible.")))
-    first_day = _first_day(pupil, campaign)
+    first_day = first_internship_day(pupil, campaign)
     if first_day is not None and age_on(pupil.birth_date, first_day) < offer.min_age:
         view.problems.append(str(_l("Cette offre demande d'avoir au moins %(age)s ans.",
                                     age=offer.min_age)))
@@ -416,12 +403,6 @@ def _flag_sector(view: WishView, pupil: Pupil, campaign: Campaign, limit: float)
             "ou choisis un autre secteur.", distance=format_decimal(nearest)))
 
 
-def _first_day(pupil: Pupil, campaign: Campaign) -> dt.date | None:
-    from stagebourse.services.pupils import first_internship_day
-
-    return first_internship_day(pupil, campaign)
-
-
 # What the assignment needs ----------------------------------------------------------------
 
 @dataclass
@@ -441,8 +422,6 @@ class MatchingCandidate:
 
 def matching_candidates(campaign: Campaign) -> list[MatchingCandidate]:
     """Confirmed requests of eligible pupils (consent checked), in pupil id order."""
-    from stagebourse.services.pupils import eligible_for_matching, first_internship_day
-
     requests = db.session.scalars(
         select(Request).where(Request.campaign_id == campaign.id,
                               Request.state == RequestState.CONFIRMED)
@@ -457,11 +436,12 @@ def matching_candidates(campaign: Campaign) -> list[MatchingCandidate]:
         if pupil.school_id not in weeks_cache:
             weeks_cache[pupil.school_id] = sorted(school_weeks(campaign, pupil.school_id))
         first_day = first_internship_day(pupil, campaign)
+        home = pupil_origin(pupil)
         result.append(MatchingCandidate(
             pupil_id=pupil.id, request_id=request.id, school_id=pupil.school_id,
             wishes=[(w.rank, w.sector_code, w.offer_id) for w in request.wishes],
             max_travel_km=travel_limit(pupil), needs_accessible=pupil.needs_accessible,
             age_on_first_day=age_on(pupil.birth_date, first_day) if first_day else None,
-            origin=origin(pupil), weeks=weeks_cache[pupil.school_id],
+            origin=(home.lat, home.lon), weeks=weeks_cache[pupil.school_id],
         ))
     return result

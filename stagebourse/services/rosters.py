@@ -7,11 +7,8 @@ so the preview and the import can never disagree, and nothing is kept between th
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -19,7 +16,7 @@ from sqlalchemy import select
 
 from stagebourse.extensions import db
 from stagebourse.models import Gender, Level, Pupil, Role, School, User
-from stagebourse.services import ServiceError, journal
+from stagebourse.services import ServiceError, csv_input, journal
 
 # One class is ~30 pupils; a whole school's level is a few hundred. Above this we refuse at once,
 # rather than build a preview nobody can read; the message says how to split the file.
@@ -63,10 +60,8 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CLASS_RE = re.compile(r"^[\w][\w .'/-]{0,39}$")
 
 
-def _key(text: str) -> str:
-    """Lower case, no accents, letters and digits only: how headers and values are compared."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed.lower() if ch.isalnum() and ord(ch) < 128)
+# Headers and values are compared without accents, case, spaces or punctuation.
+_key = csv_input.compact_key
 
 
 def person_key(last_name: str, first_name: str, birth_date: dt.date) -> tuple[str, str, dt.date]:
@@ -116,41 +111,27 @@ class RosterPreview:
 
 # Reading ---------------------------------------------------------------------------------
 
+LEGACY_ENCODING_NOTE = _l(
+    "Le fichier n'était pas en UTF-8 : il a été lu comme un CSV Windows (Windows-1252, "
+    "ce qu'Excel produit par défaut). Vérifiez les accents dans l'aperçu ci-dessous ; s'ils "
+    "sont faux, enregistrez le fichier en « CSV UTF-8 » et envoyez-le de nouveau.")
+
+
 def decode(data: bytes) -> tuple[str, str | None]:
-    """UTF-8 (with or without BOM) as is; Windows-1252 (Excel's "CSV" on Windows) decoded with a
-    note; anything else (UTF-16, a spreadsheet saved as .xlsx...) refused with what to do."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
-        raise ServiceError(_l(
-            "Ce fichier n'est pas un CSV lisible (encodage UTF-16 ou fichier tableur). Dans "
-            "votre tableur, choisissez « Enregistrer sous » puis « CSV UTF-8 (délimité par des "
-            "virgules) » ou « Texte CSV » avec le jeu de caractères « Unicode (UTF-8) »."))
-    if data.startswith(b"PK\x03\x04"):
-        raise ServiceError(_l(
-            "Ce fichier est un classeur Excel ou LibreOffice (.xlsx/.ods), pas un CSV. Dans "
-            "votre tableur, choisissez « Enregistrer sous » puis « CSV UTF-8 »."))
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    return text, str(_l(
-        "Le fichier n'était pas en UTF-8 : il a été lu comme un CSV Windows (Windows-1252, "
-        "ce qu'Excel produit par défaut). Vérifiez les accents dans l'aperçu ci-dessous ; s'ils "
-        "sont faux, enregistrez le fichier en « CSV UTF-8 » et envoyez-le de nouveau."))
+    """The rosters' policy: a Windows-1252 file (Excel's "CSV" on Windows) is read, with a
+    note asking to check the accents; UTF-16 and spreadsheets are refused (csv_input.decode)."""
+    decoded = csv_input.decode(data)
+    return decoded.text, str(LEGACY_ENCODING_NOTE) if decoded.legacy else None
 
 
 def sniff_delimiter(header_line: str) -> str:
-    counts = {sep: header_line.count(sep) for sep in (";", ",", "\t")}
-    best = max(counts, key=lambda sep: counts[sep])
-    if counts[best] == 0:
+    delimiter = csv_input.sniff_delimiter(header_line)
+    if delimiter is None:
         raise ServiceError(_l(
             "La première ligne ne contient qu'une colonne : les colonnes doivent être séparées "
             "par des points-virgules (;) ou des virgules (,). Enregistrez le fichier au format "
             "CSV depuis votre tableur, ou partez du modèle à télécharger."))
-    return best
+    return delimiter
 
 
 def _map_header(header: list[str]) -> tuple[dict[str, int], list[str]]:
@@ -196,32 +177,27 @@ def read_roster(data: bytes | str, school: School, *, today: dt.date | None = No
         raise ServiceError(_l("Le fichier est vide. Partez du modèle à télécharger."))
     lines = text.splitlines()
     # Blank trailing lines are common; more data lines than the limit is refused up front.
-    data_lines = sum(1 for line in lines[1:] if line.strip())
-    if data_lines > MAX_ROWS:
+    try:
+        csv_input.check_row_limit(sum(1 for line in lines[1:] if line.strip()), MAX_ROWS)
+    except csv_input.TooManyRows as error:
         raise ServiceError(_l(
             "Le fichier contient %(count)s lignes d'élèves ; la limite est de %(max)s par "
             "fichier. Importez une classe (ou quelques classes) à la fois.",
-            count=data_lines, max=MAX_ROWS))
+            count=error.count, max=error.limit)) from None
     delimiter = sniff_delimiter(lines[0])
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        header = next(reader)
-    except (StopIteration, csv.Error):
-        raise ServiceError(_l("La première ligne du fichier est illisible.")) from None
-    positions, ignored = _map_header(header)
-    existing = _existing_pupils(school)
-    seen: dict[tuple[str, str, dt.date], int] = {}
-    rows: list[RosterRow] = []
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            rows.append(_read_row(line, cells, positions, today, seen, existing))
-    except csv.Error as error:
+        table = csv_input.read_table(text, delimiter)
+    except csv_input.CsvSyntaxError as error:
+        if error.line <= 1:
+            raise ServiceError(_l("La première ligne du fichier est illisible.")) from None
         raise ServiceError(_l(
             "Ligne %(line)s illisible (%(error)s) : vérifiez les guillemets de cette ligne.",
-            line=reader.line_num, error=str(error))) from None
+            line=error.line, error=error.error)) from None
+    positions, ignored = _map_header(table.header)
+    existing = _existing_pupils(school)
+    seen: dict[tuple[str, str, dt.date], int] = {}
+    rows = [_read_row(line, cells, positions, today, seen, existing)
+            for _number, line, cells in table.rows]
     if not rows:
         raise ServiceError(_l("Le fichier ne contient aucune ligne d'élève sous l'en-tête."))
     return RosterPreview(text, delimiter, note, rows, ignored)

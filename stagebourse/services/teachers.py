@@ -8,7 +8,7 @@ from sqlalchemy import select
 from stagebourse.extensions import db
 from stagebourse.models import Role, School, User, utcnow
 from stagebourse.services import ServiceError, journal
-from stagebourse.services.accounts import MIN_PASSWORD_LENGTH, hash_password
+from stagebourse.services.accounts import check_password_length, email_taken, hash_password
 from stagebourse.services.notifications import public_url, queue_email
 
 
@@ -22,10 +22,8 @@ def sign_up_teacher(email: str, display_name: str, password: str, school_id: int
     school = db.session.get(School, school_id)
     if school is None:
         raise ServiceError(_l("Choisissez votre établissement dans la liste."))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(_l("Le mot de passe doit contenir au moins %(n)s caractères.",
-                              n=MIN_PASSWORD_LENGTH))
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+    check_password_length(password)
+    if email_taken(email):
         raise ServiceError(_l(
             "Un compte existe déjà avec cette adresse. Connectez-vous, ou utilisez « mot de "
             "passe oublié »."))

@@ -2,12 +2,12 @@
 
 import pytest
 
+from stagebourse.geo import haversine_km
 from stagebourse.services.offer_rules import (
     Slot,
     check_safety_attested,
     check_schedule,
     check_seats_not_below_assigned,
-    haversine_km,
     parse_day_ranges,
 )
 

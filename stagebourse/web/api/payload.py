@@ -6,7 +6,7 @@ from typing import Any
 
 from stagebourse.models import Offer
 from stagebourse.services.offer_rules import Slot
-from stagebourse.services.offers import OfferInput, TutorInput
+from stagebourse.services.offers import OfferInput, TutorInput, offer_levels
 
 REQUIRED = ["title", "sector", "description", "address", "levels", "schedule",
             "safety_attested", "tutor", "weeks"]
@@ -120,7 +120,7 @@ def offer_json(offer: Offer) -> dict[str, Any]:
         "commune": offer.commune_code,
         "lat": offer.lat,
         "lon": offer.lon,
-        "levels": [lv for lv, ok in (("3e", offer.for_3e), ("2de", offer.for_2de)) if ok],
+        "levels": offer_levels(offer),
         "min_age": offer.min_age,
         "accessible": offer.accessible,
         "schedule": [{"day": s["day"], "start": s["start"], "end": s["end"]}

@@ -8,7 +8,6 @@ from flask import g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
 from stagebourse.models import Offer
 from stagebourse.services import ServiceError, offers
 from stagebourse.services.companies import ApiAuthError, authenticate_api_token
@@ -58,10 +57,7 @@ def _company() -> Any:
 
 
 def _load(offer_id: int) -> Offer | None:
-    offer = db.session.get(Offer, offer_id)
-    if offer is None or offer.company_id != _company().id:
-        return None
-    return offer
+    return offers.company_offer(_company().id, offer_id)
 
 
 def _body() -> tuple[Any, Response | None]:
@@ -81,7 +77,7 @@ def weeks() -> Response:
     return jsonify([
         {"campaign": group.campaign.name, "level": group.campaign.level.value,
          "weeks": [{"week": w, "label": label} for w, label in group.weeks]}
-        for group in offers.campaign_weeks()])
+        for group in offers.offerable_weeks()])
 
 
 @bp.route("/offers", methods=["GET"])

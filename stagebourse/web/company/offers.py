@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
 from stagebourse.models import Offer
 from stagebourse.services import ServiceError, offer_import, offers
 from stagebourse.services.offer_rules import DAYS, format_day_ranges
@@ -35,14 +34,14 @@ FIELD_TO_FORM = {"title": "title", "sector": "sector", "description": "descripti
 
 def load_offer(offer_id: int) -> Offer:
     """The one loader: a structure only reaches its own offers (404 otherwise)."""
-    offer = db.session.get(Offer, offer_id)
-    if offer is None or offer.company_id != current_user.company_id:
+    offer = offers.company_offer(current_user.company_id, offer_id)
+    if offer is None:
         abort(404)
     return offer
 
 
 def _build_form(offer: Offer | None) -> tuple[Any, list[offers.CampaignWeeks]]:
-    groups = offers.campaign_weeks(offer)
+    groups = offers.offerable_weeks(offer)
     form_class = offer_form_class(groups)
     form = form_class(obj=None) if request.method == "POST" else form_class()
     form.sector.choices = select_choices(

@@ -53,7 +53,7 @@ def browse() -> str | Response:
             [[h.offer.id, h.offer.title, h.offer.sector.label, h.offer.company.name,
               h.offer.commune.name if h.offer.commune else "",
               round(h.distance_km, 1) if h.distance_km is not None else "",
-              " ".join(x for x, ok in (("3e", h.offer.for_3e), ("2de", h.offer.for_2de)) if ok),
+              " ".join(offers.offer_levels(h.offer)),
               "oui" if h.offer.accessible else "non",
               " ".join(f"{w.week}:{w.seats}" for w in h.offer.weeks if w.seats)]
              for h in result.hits])

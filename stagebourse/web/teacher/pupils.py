@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from stagebourse.models import ConsentMethod, Level, Pupil
 from stagebourse.services import ServiceError, pupils, rosters
-from stagebourse.services.dashboards import current_campaign
+from stagebourse.services.campaigns import current_campaign
 from stagebourse.services.notifications import public_url
 from stagebourse.web.exports import csv_response
 from stagebourse.web.requests_shared import ACTIONS, apply_action, page_context, yes_no
