@@ -152,9 +152,10 @@ def _register_error_handlers(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from stagebourse.identifiers import week_label
     from stagebourse.labels import label
 
-    app.jinja_env.globals["label"] = label
+    app.jinja_env.globals.update(label=label, week_label=week_label)
 
     @app.context_processor
     def inject() -> dict[str, Any]:

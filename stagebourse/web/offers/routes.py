@@ -4,7 +4,6 @@ from flask import abort, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.identifiers import week_label
 from stagebourse.services import offers
 from stagebourse.services.offer_rules import DAYS, format_day_ranges
 from stagebourse.services.offer_search import (
@@ -70,4 +69,4 @@ def detail(offer_id: int) -> str:
         abort(404)
     return render_template("offers/detail.html", offer=offer,
                            distance=distance_to(current_user, offer), days=DAYS,
-                           format_day_ranges=format_day_ranges, week_label=week_label)
+                           format_day_ranges=format_day_ranges)

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.identifiers import week_label
 from stagebourse.labels import label
 from stagebourse.models import Campaign, Level
 from stagebourse.services import ServiceError, campaigns
@@ -73,7 +72,7 @@ def campaign_detail(campaign_id: int) -> str:
         action_form=ActionForm(),
         deadlines_form=DeadlinesForm(obj=campaign),
         weeks=campaigns.weeks_by_school(campaign), schools=campaigns.schools_for(campaign),
-        week_label=week_label, entries=campaigns.campaign_journal(campaign))
+        entries=campaigns.campaign_journal(campaign))
 
 
 @bp.route("/campagnes/<int:campaign_id>/dates", methods=["POST"])
