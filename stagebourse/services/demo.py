@@ -97,9 +97,17 @@ POPULARITY = {
                   "commerce": 3, "hotellerie-restauration": 3, "sante": 2, "communication": 2,
                   "industrie": 1, "administration": 1},
 }
-PUPILS_PER_LEVEL = {Level.TROISIEME: 420, Level.SECONDE: 180}
-COMPANY_COUNT = 40
-OFFER_COUNT = 120
+@dataclass(frozen=True)
+class DemoSize:
+    """How big the synthetic campaign is: the demo, or a département for load tests."""
+
+    pupils_3e: int = 420
+    pupils_2de: int = 180
+    companies: int = 40
+    offers: int = 120
+
+
+DEMO_SIZE = DemoSize()
 
 
 @dataclass
@@ -116,6 +124,14 @@ def _siret(rng: random.Random) -> str:
     siren += luhn.calc_check_digit(siren)
     nic = f"{rng.randint(1, 9999):04d}"
     return siren + nic + luhn.calc_check_digit(siren + nic)
+
+
+def _unique_siret(rng: random.Random, used: set[str]) -> str:
+    siret = _siret(rng)
+    while siret in used:
+        siret = _siret(rng)
+    used.add(siret)
+    return siret
 
 
 def _jitter(rng: random.Random, lat: float, lon: float, km: float) -> tuple[float, float]:
@@ -146,7 +162,8 @@ def _school_year(today: dt.date) -> int:
     return today.year + 1 if today.month >= 8 else today.year
 
 
-def seed_demo(today: dt.date | None = None, seed: int = 2027) -> DemoSummary:
+def seed_demo(today: dt.date | None = None, seed: int = 2027,
+              size: DemoSize = DEMO_SIZE) -> DemoSummary:
     """Create the demo campaigns and accounts. Refused in production by the caller's config."""
     if demo_exists():
         raise ServiceError("Les données de démonstration sont déjà chargées.")
@@ -188,13 +205,14 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027) -> DemoSummary:
     # Companies and their tutors, all Charter signatories validated by the steering group.
     sector_codes = sorted(sectors)
     companies: list[tuple[Company, str]] = []
-    for index in range(COMPANY_COUNT):
+    sirets: set[str] = set()
+    for index in range(size.companies):
         sector = sector_codes[index % len(sector_codes)]
         commune = rng.choice(communes)
         prefix, alt, kind = COMPANY_WORDS.get(sector, ("Structure", "Maison", CompanyKind.COMPANY))
         name = f"{rng.choice([prefix, alt])} Démo {commune.name} n°{index + 1}"
         company = Company(
-            siret=_siret(rng), name=name, kind=kind,
+            siret=_unique_siret(rng, sirets), name=name, kind=kind,
             address=f"{rng.randint(1, 120)} rue de l'Exemple", postcode=commune.postcodes[:5],
             commune=commune, contact_name=f"{rng.choice(FIRST_NAMES_F + FIRST_NAMES_M)} Contact",
             contact_email=f"contact{index + 1}@entreprise.{DEMO_DOMAIN}",
@@ -212,8 +230,8 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027) -> DemoSummary:
 
     # Offers: most in the company's own sector; 3e ones on collège weeks, some on June weeks.
     offers: list[Offer] = []
-    for index in range(OFFER_COUNT):
-        company, sector = companies[index % COMPANY_COUNT]
+    for index in range(size.offers):
+        company, sector = companies[index % size.companies]
         if rng.random() < 0.25:
             sector = rng.choice(sector_codes)
         commune = company.commune or rng.choice(communes)
@@ -248,10 +266,13 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027) -> DemoSummary:
 
     # Pupils, their accounts and their requests.
     pupil_total = request_total = 0
-    for level, count in PUPILS_PER_LEVEL.items():
+    for level, count in ((Level.TROISIEME, size.pupils_3e), (Level.SECONDE, size.pupils_2de)):
         level_schools = colleges if level == Level.TROISIEME else lycees
         campaign = campaign_3e if level == Level.TROISIEME else campaign_2de
-        level_offers = [o for o in offers if (o.for_3e if level == Level.TROISIEME else o.for_2de)]
+        offers_by_sector: dict[str, list[Offer]] = {}
+        for offer in offers:
+            if offer.for_3e if level == Level.TROISIEME else offer.for_2de:
+                offers_by_sector.setdefault(offer.sector_code, []).append(offer)
         born = year - (15 if level == Level.TROISIEME else 16)
         for index in range(count):
             school = level_schools[index % len(level_schools)]
@@ -286,7 +307,7 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027) -> DemoSummary:
             assert weights is not None
             for rank, code in enumerate(_weighted(rng, weights, rng.randint(2, 5)), start=1):
                 if rng.random() < 0.2:
-                    candidates = [o for o in level_offers if o.sector_code == code]
+                    candidates = offers_by_sector.get(code)
                     if candidates:
                         request.wishes.append(Wish(rank=rank, offer_id=rng.choice(candidates).id))
                         continue
@@ -298,7 +319,7 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027) -> DemoSummary:
     journal.record(None, "demo.seeded", None, seed=seed, day=today.isoformat())
     db.session.commit()
     return DemoSummary(
-        companies=COMPANY_COUNT, offers=OFFER_COUNT, pupils=pupil_total,
+        companies=size.companies, offers=size.offers, pupils=pupil_total,
         requests=request_total, campaigns=[campaign_3e.name, campaign_2de.name],
     )
 

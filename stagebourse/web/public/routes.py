@@ -28,3 +28,9 @@ def set_language(lang: str) -> Response:
 def accessibility() -> str:
     """The accessibility statement a collectivité must publish (RGAA 4.1)."""
     return render_template("public/accessibility.html")
+
+
+@bp.route("/sante")
+def health() -> tuple[dict[str, str], int]:
+    """Liveness for the process supervisor (and the load benchmark's ceiling): no database."""
+    return {"status": "ok"}, 200

@@ -1,0 +1,201 @@
+"""Load benchmark: the peak of a request campaign against gunicorn + PostgreSQL.
+
+A benchmark, not a test. It creates a scratch PostgreSQL database, migrates it, loads the
+reference data and a synthetic campaign scaled to a département (default 20,000 pupils and
+5,000 offers), starts gunicorn on loopback, then runs locust headless twice, bounded in time:
+
+1. the ceiling: only the trivial ``/sante`` endpoint (no database);
+2. the mix: pupils signing in with their code, browsing and opening offers, reading and saving
+   wishes; teachers reading their class boards (benchmarks/locustfile.py).
+
+It prints requests per second, p50/p95/p99 latency and errors for each, then drops the
+database. Loopback only; every request loop is bounded by locust's --run-time.
+
+    python benchmarks/load.py                         # a département: about 5 min in all
+    python benchmarks/load.py --short                 # CI: small data, 10 s per phase
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "load-benchmark-secret-key-not-for-production-0123456789"
+PASSWORD = "mot de passe du test de charge"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def recreate_database(server: str, name: str) -> str:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
+def drop_database(server: str, name: str) -> None:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(url: str, pupils: int, offers: int, accounts_path: Path) -> dict[str, float]:
+    """Migrate, seed, and write the accounts the locust users sign in with."""
+    os.environ.update(DATABASE_URL=url, SECRET_KEY=SECRET)
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from stagebourse.extensions import db
+    from stagebourse.models import Offer, Pupil, Role, School, Sector, User
+    from stagebourse.services.accounts import hash_password, set_access_code
+    from stagebourse.services.demo import DemoSize, seed_demo
+    from stagebourse.services.reference import load_reference
+    from stagebourse.web import create_app
+
+    app = create_app()
+    timings = {}
+    with app.app_context():
+        started = time.perf_counter()
+        upgrade()
+        load_reference()
+        size = DemoSize(pupils_3e=pupils * 7 // 10, pupils_2de=pupils - pupils * 7 // 10,
+                        companies=max(40, offers // 5), offers=offers)
+        seed_demo(today=dt.date.today(), size=size)
+        timings["seed_seconds"] = time.perf_counter() - started
+        pupil_users = db.session.scalars(select(User).where(User.role == Role.PUPIL)
+                                         .order_by(User.id).limit(2000)).all()
+        codes = [f"CHARGE-{user.id:06d}" for user in pupil_users]
+        for user, code in zip(pupil_users, codes, strict=True):
+            set_access_code(user, code)
+        password = hash_password(PASSWORD)
+        teachers = []
+        for school in db.session.scalars(select(School).order_by(School.uai)):
+            classes = sorted(set(db.session.scalars(
+                select(Pupil.class_name).where(Pupil.school_id == school.id))))
+            if not classes:
+                continue
+            email = f"prof-{school.uai.lower()}@charge.stagebourse.fr"
+            db.session.add(User(role=Role.TEACHER, email=email, school=school,
+                                display_name=f"Professeur {school.uai}", password_hash=password,
+                                validated_at=dt.datetime.now(dt.UTC)))
+            teachers.append({"email": email, "classes": classes})
+        db.session.commit()
+        accounts = {
+            "pupil_codes": codes, "teachers": teachers, "password": PASSWORD,
+            "sectors": list(db.session.scalars(select(Sector.code))),
+            "offer_ids": list(db.session.scalars(select(Offer.id))),
+        }
+    accounts_path.write_text(json.dumps(accounts), encoding="utf-8")
+    return timings
+
+
+def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
+           "STAGEBOURSE_ENV": "development", "SESSION_COOKIE_SECURE": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+         f"127.0.0.1:{port}", "--log-level", "warning", "stagebourse:create_app()"],
+        cwd=ROOT, env=env)
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/sante", timeout=1) as reply:
+                if reply.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def run_locust(port: int, users: int, seconds: int, classes: list[str], prefix: Path,
+               accounts: Path) -> list[dict[str, str]]:
+    env = {**os.environ, "STAGEBOURSE_LOAD_ACCOUNTS": str(accounts)}
+    log = Path(f"{prefix}.log")
+    with log.open("w") as output:
+        subprocess.run(
+            [sys.executable, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locustfile.py"),
+             "--headless", "--users", str(users), "--spawn-rate", str(max(1, users // 5)),
+             "--run-time", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
+             "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", *classes],
+            env=env, check=False, stdout=output, stderr=output)
+    if not Path(f"{prefix}_stats.csv").exists():
+        raise SystemExit(f"locust failed:\n{log.read_text()}")
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def report(title: str, rows: list[dict[str, str]]) -> None:
+    print(f"\n{title}")
+    print(f"  {'endpoint':38} {'requests':>8} {'errors':>6} {'req/s':>7} "
+          f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
+    for row in rows:
+        print(f"  {row['Name'][:38]:38} {row['Request Count']:>8} {row['Failure Count']:>6} "
+              f"{float(row['Requests/s']):7.1f} {row['50%']:>7} {row['95%']:>7} "
+              f"{row['99%']:>7}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432",
+                        help="PostgreSQL server (a scratch database is created there)")
+    parser.add_argument("--database", default="stagebourse_load")
+    parser.add_argument("--pupils", type=int, default=20_000)
+    parser.add_argument("--offers", type=int, default=5_000)
+    parser.add_argument("--users", type=int, default=50, help="concurrent simulated users")
+    parser.add_argument("--seconds", type=int, default=60, help="duration of the mix")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--short", action="store_true", help="small and quick (CI)")
+    args = parser.parse_args()
+    if args.short:
+        args.pupils, args.offers, args.users, args.seconds = 1_000, 250, 10, 10
+
+    url = recreate_database(args.server, args.database)
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            accounts = Path(work) / "accounts.json"
+            timings = prepare(url.replace("postgresql://", "postgresql+psycopg://"),
+                              args.pupils, args.offers, accounts)
+            print(f"data: {args.pupils:,} pupils, {args.offers:,} offers "
+                  f"(seeded in {timings['seed_seconds']:.0f} s); gunicorn {args.workers} "
+                  f"workers; {args.users} users; loopback only")
+            port = free_port()
+            server = start_gunicorn(url, port, args.workers)
+            try:
+                ceiling = run_locust(port, args.users, max(5, args.seconds // 3), ["Ceiling"],
+                                     Path(work) / "ceiling", accounts)
+                mix = run_locust(port, args.users, args.seconds, ["Pupil", "Teacher"],
+                                 Path(work) / "mix", accounts)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+        report("Ceiling: trivial endpoint alone", ceiling)
+        report("Request campaign peak: pupils and teachers", mix)
+        total = next(row for row in reversed(mix) if row["Name"] == "Aggregated")
+        best = next(row for row in ceiling if row["Name"] == "Aggregated")
+        ratio = float(total["Requests/s"]) / max(float(best["Requests/s"]), 1e-9)
+        errors = int(total["Failure Count"])
+        print(f"\nmix / ceiling throughput: {ratio:.2f}; errors in the mix: {errors}")
+        if errors:
+            raise SystemExit(1)
+    finally:
+        drop_database(args.server, args.database)
+
+
+if __name__ == "__main__":
+    main()
