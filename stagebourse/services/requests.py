@@ -315,9 +315,11 @@ class SectorChoice:
     within_reach: int
 
 
-def sector_choices(pupil: Pupil, campaign: Campaign) -> list[SectorChoice]:
+def sector_choices(pupil: Pupil, campaign: Campaign,
+                   choices: list[OfferChoice] | None = None) -> list[SectorChoice]:
+    """``choices``: the pupil's ``offer_choices`` if the caller already has them."""
     by_sector: dict[str, list[OfferChoice]] = {}
-    for choice in offer_choices(pupil, campaign):
+    for choice in offer_choices(pupil, campaign) if choices is None else choices:
         by_sector.setdefault(choice.offer.sector_code, []).append(choice)
     return [SectorChoice(s, len(by_sector.get(s.code, [])),
                          sum(1 for c in by_sector.get(s.code, [])
@@ -343,9 +345,13 @@ class WishView:
         return self.sector.label if self.sector is not None else ""
 
 
-def wish_views(pupil: Pupil, campaign: Campaign, request: Request | None) -> list[WishView]:
+def wish_views(pupil: Pupil, campaign: Campaign, request: Request | None,
+               choices: list[OfferChoice] | None = None) -> list[WishView]:
+    """``choices``: the pupil's ``offer_choices`` if the caller already has them."""
     if request is None:
         return []
+    if choices is None:
+        choices = offer_choices(pupil, campaign)
     weeks = school_weeks(campaign, pupil.school_id)
     limit = travel_limit(pupil)
     views = []
@@ -358,7 +364,7 @@ def wish_views(pupil: Pupil, campaign: Campaign, request: Request | None) -> lis
         else:
             sector = db.session.get(Sector, wish.sector_code)
             view = WishView(wish.rank, sector, None)
-            _flag_sector(view, pupil, campaign, limit)
+            _flag_sector(view, choices, limit)
         views.append(view)
     return views
 
@@ -386,10 +392,11 @@ def _flag_offer(view: WishView, offer: Offer, pupil: Pupil, campaign: Campaign,
             sector=offer.sector.label))
 
 
-def _flag_sector(view: WishView, pupil: Pupil, campaign: Campaign, limit: float) -> None:
+def _flag_sector(view: WishView, all_choices: list[OfferChoice], limit: float) -> None:
     if view.sector is None:
         return
-    choices = [c for c in offer_choices(pupil, campaign, view.sector.code) if c.accessible_ok]
+    code = view.sector.code
+    choices = [c for c in all_choices if c.offer.sector_code == code and c.accessible_ok]
     if not choices:
         view.problems.append(str(_l("Aucune offre de ce secteur pour les semaines de stage de "
                                     "ton établissement.")))

@@ -85,6 +85,9 @@ def yes_no(value: bool | None) -> str:
     return "oui" if value else "non"
 
 
+OFFER_PICKER_SIZE = 100
+
+
 def page_context(pupil: Pupil) -> dict[str, Any]:
     campaign = requests_service.campaign_for(pupil)
     req = requests_service.request_of(pupil, campaign)
@@ -93,9 +96,12 @@ def page_context(pupil: Pupil) -> dict[str, Any]:
     sectors = offers = []
     views = []
     if campaign is not None:
-        sectors = requests_service.sector_choices(pupil, campaign)
-        offers = requests_service.offer_choices(pupil, campaign)
-        views = requests_service.wish_views(pupil, campaign, req)
+        choices = requests_service.offer_choices(pupil, campaign)
+        sectors = requests_service.sector_choices(pupil, campaign, choices)
+        views = requests_service.wish_views(pupil, campaign, req, choices)
+        # The picker lists the nearest offers only: a département has thousands; the others
+        # are one click away in the offer search.
+        offers = choices[:OFFER_PICKER_SIZE]
     sector_form = SectorWishForm()
     sector_form.sector_code.choices = [SelectChoice("", _("— choisis un secteur —"))] + [
         SelectChoice(c.sector.code, c.sector.label) for c in sectors]
