@@ -6,7 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from stagebourse.services.accounts import MIN_PASSWORD_LENGTH
 
 
 def safe_next(target: str | None) -> str | None:
@@ -22,3 +27,16 @@ def safe_next(target: str | None) -> str | None:
 def select_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
     """``[(value, label), ...]`` → SelectChoice objects (tuples are deprecated in WTForms 3.3)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def new_password_fields(label: Any = None) -> tuple[PasswordField, PasswordField]:
+    """A new password and its confirmation (assign them to ``password`` and ``confirm``)."""
+    return (
+        PasswordField(label or _l("Mot de passe"), validators=[
+            DataRequired(_l("Choisissez un mot de passe.")),
+            Length(min=MIN_PASSWORD_LENGTH, max=200,
+                   message=_l("Entre %(min)d et %(max)d caractères."))]),
+        PasswordField(_l("Confirmez le mot de passe"), validators=[
+            DataRequired(_l("Recopiez le mot de passe.")),
+            EqualTo("password", _l("Les deux mots de passe sont différents."))]),
+    )

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, Length
 
-from stagebourse.services.accounts import MIN_PASSWORD_LENGTH
+from stagebourse.web.forms import new_password_fields
 
 
 class PasswordSignInForm(FlaskForm):
@@ -30,10 +30,4 @@ class ResetRequestForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("Nouveau mot de passe"), validators=[
-        DataRequired(_l("Choisissez un mot de passe.")),
-        Length(min=MIN_PASSWORD_LENGTH, max=200,
-               message=_l("Entre %(min)d et %(max)d caractères."))])
-    confirm = PasswordField(_l("Confirmez le mot de passe"), validators=[
-        DataRequired(_l("Recopiez le mot de passe.")),
-        EqualTo("password", _l("Les deux mots de passe sont différents."))])
+    password, confirm = new_password_fields(_l("Nouveau mot de passe"))

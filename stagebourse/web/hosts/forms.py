@@ -1,25 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
+from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from stagebourse.services.accounts import MIN_PASSWORD_LENGTH
-from stagebourse.web.forms import select_choices
+from stagebourse.web.forms import new_password_fields, select_choices
 
 _EMAIL = [Email(_l("Cette adresse e-mail n'est pas valide (exemple : nom@exemple.fr).")),
           Length(max=254)]
-
-
-def _password_fields() -> tuple[PasswordField, PasswordField]:
-    return (
-        PasswordField(_l("Mot de passe"), validators=[
-            DataRequired(_l("Choisissez un mot de passe.")),
-            Length(min=MIN_PASSWORD_LENGTH, max=200,
-                   message=_l("Entre %(min)d et %(max)d caractères."))]),
-        PasswordField(_l("Confirmez le mot de passe"), validators=[
-            DataRequired(_l("Recopiez le mot de passe.")),
-            EqualTo("password", _l("Les deux mots de passe sont différents."))]),
-    )
 
 
 class SignUpForm(FlaskForm):
@@ -45,7 +32,7 @@ class SignUpForm(FlaskForm):
         DataRequired(_l("Indiquez votre nom.")), Length(max=200)])
     email = EmailField(_l("Votre adresse e-mail (identifiant)"), validators=[
         DataRequired(_l("Indiquez votre adresse e-mail.")), *_EMAIL])
-    password, confirm = _password_fields()
+    password, confirm = new_password_fields()
 
 
 class JoinRequestForm(FlaskForm):
@@ -61,4 +48,4 @@ class JoinRequestForm(FlaskForm):
 class AcceptInvitationForm(FlaskForm):
     display_name = StringField(_l("Votre nom"), validators=[
         DataRequired(_l("Indiquez votre nom.")), Length(max=200)])
-    password, confirm = _password_fields()
+    password, confirm = new_password_fields()
