@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from stagebourse.extensions import db
 from stagebourse.matching import instance_from_dict, result_from_dict, verify_result
 from stagebourse.models import (
-    Assignment,
     AssignmentState,
     CampaignState,
     JournalEntry,
