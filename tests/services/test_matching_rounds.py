@@ -269,3 +269,19 @@ def test_small_groups_are_never_shown_exactly(app: Flask) -> None:
         assert all(r[2] != str(size) for r in rows if r[2] == "< 40")
         assert str(size) not in [r[2] for r in rows if r[0] == value]
     assert xlsx_bytes(list(tables.values()), "audit")[:2] == b"PK"
+
+
+def test_answers_are_refused_after_the_confirmation_deadline(app: Flask) -> None:
+    steering, campaign = demo_campaign()
+    run = matching.run_round(steering, campaign, RunOptions(seed=8))
+    matching.publish(steering, run)
+    assignment = run.assignments[0]
+    pupil_user = db.session.scalar(select(User).where(User.pupil_id == assignment.pupil_id))
+    late = campaign.confirmation_deadline + dt.timedelta(days=1)
+    with pytest.raises(ServiceError, match="date limite"):
+        matching.answer_for_pupil(pupil_user, assignment, accept=True, today=late)
+    other_pupil = db.session.scalar(select(User).where(
+        User.pupil_id == run.assignments[1].pupil_id))
+    with pytest.raises(ServiceError, match="pour cet élève"):
+        matching.answer_for_pupil(other_pupil, assignment, accept=True, today=DAY)
+    assert assignment.state == AssignmentState.PUBLISHED

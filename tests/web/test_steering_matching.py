@@ -186,3 +186,14 @@ def test_match_commands_run_export_and_verify(app, tmp_path: Path) -> None:
     assert verified.exit_code == 0, verified.output
     out = runner.invoke(args=["match", "run", "--campaign", str(campaign.id)])
     assert out.exit_code != 0 and "--as" in out.output
+
+
+def test_progress_page_refreshes_itself_while_the_run_is_queued(client, app) -> None:
+    steering, campaign = demo_campaign()
+    run = matching.create_run(steering, campaign, RunOptions(seed=5))
+    member = make_user(Role.STEERING, "pilote@metropole-test.fr")
+    sign_in(client, member)
+    page = page_text(client.get(f"/pilotage/tours/{run.id}/progression"))
+    assert '<meta http-equiv="refresh" content="2">' in page
+    assert '<progress id="run-progress" max="100" value="0">0 %</progress>' in page
+    assert "<script" not in page
