@@ -178,10 +178,10 @@ def build_instance(campaign: Campaign, params: engine.Params, round_number: int 
         while pseudonym in pseudonyms:  # pragma: no cover - 48 random bits
             pseudonym = "p" + secrets.token_hex(6)
         wishes: list[str] = []
-        for _rank, sector, offer_id in sorted(cand.wishes):
-            if offer_id is not None:
-                wish = f"offer:o{offer_id}"
-                if f"o{offer_id}" not in offer_ids:
+        for _rank, sector, wished_offer in sorted(cand.wishes, key=lambda w: w[0]):
+            if wished_offer is not None:
+                wish = f"offer:o{wished_offer}"
+                if f"o{wished_offer}" not in offer_ids:
                     dropped += 1
                     continue
             else:
@@ -259,7 +259,8 @@ def create_run(actor: User | None, campaign: Campaign, options: RunOptions) -> M
 
 
 def _params_dict(params: engine.Params) -> dict[str, Any]:
-    return engine.instance_to_dict(engine.make_instance(params, [], []))["params"]
+    document: dict[str, Any] = engine.instance_to_dict(engine.make_instance(params, [], []))
+    return dict(document["params"])
 
 
 def _set_progress(run: MatchingRun, percent: int, message: str,
@@ -337,7 +338,8 @@ def _execute(run: MatchingRun, progress: ProgressCallback | None, started: float
     run.finished_at = utcnow()
     run.total_seconds = round(time.perf_counter() - started, 6)
     if run.round_number == 1 and campaign.state == CampaignState.CLOSED and report.ok:
-        campaigns.transition(None, campaign, "matched", commit=False)
+        creator = db.session.get(User, run.created_by_id) if run.created_by_id else None
+        campaigns.transition(creator, campaign, "matched", commit=False)  # type: ignore[arg-type]
     journal.record(None, "matching.run_done", run, placed=optimal.placed,
                    pupils=len(instance.pupils), sha256=digest, verified=report.ok)
     _set_progress(run, 100, str(_l("Terminé : %(placed)s élèves placés sur %(n)s",
@@ -394,16 +396,21 @@ def campaign_runs(campaign: Campaign) -> list[MatchingRun]:
         .order_by(MatchingRun.round_number, MatchingRun.id)))
 
 
+def _loads(text: str | None) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(text) if text else {}
+    return value
+
+
 def run_audit(run: MatchingRun) -> dict[str, Any]:
-    return json.loads(run.audit_json) if run.audit_json else {}
+    return _loads(run.audit_json)
 
 
 def run_result(run: MatchingRun) -> dict[str, Any]:
-    return json.loads(run.result_json) if run.result_json else {}
+    return _loads(run.result_json)
 
 
 def run_instance(run: MatchingRun) -> dict[str, Any]:
-    return json.loads(run.instance_json) if run.instance_json else {}
+    return _loads(run.instance_json)
 
 
 def blindness(run: MatchingRun) -> dict[str, Any]:
@@ -476,7 +483,7 @@ def publish(actor: User, run: MatchingRun) -> MatchingRun:
             .where(MatchingRun.id == run_id, MatchingRun.state == RunState.DONE)
             .values(state=RunState.PUBLISHED, published_at=utcnow(), published_by_id=actor.id)
             .execution_options(synchronize_session=False))
-        if won.rowcount != 1:
+        if won.rowcount != 1:  # type: ignore[attr-defined]
             raise ServiceError(_l("Cet essai vient d'être publié ou écarté par quelqu'un "
                                   "d'autre : rechargez la page."))
         other = db.session.scalar(select(func.count()).select_from(MatchingRun).where(
@@ -495,7 +502,7 @@ def publish(actor: User, run: MatchingRun) -> MatchingRun:
                    MatchingRun.round_number == round_number, MatchingRun.id != run_id,
                    MatchingRun.state.in_((RunState.DONE, RunState.FAILED)))
             .values(state=RunState.DISCARDED)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
         db.session.expire_all()
         run = db.session.get(MatchingRun, run_id)  # type: ignore[assignment]
         campaign = run.campaign
