@@ -662,6 +662,14 @@ def release_unconfirmed(actor: User | None, campaign: Campaign, today: dt.date |
     return len(stale)
 
 
+def answer_counts(run: MatchingRun) -> dict[AssignmentState, int]:
+    """Assignments of a run by state (what the steering group follows after publication)."""
+    rows = db.session.execute(
+        select(Assignment.state, func.count()).where(Assignment.run_id == run.id)
+        .group_by(Assignment.state)).all()
+    return {state: int(n) for state, n in rows}
+
+
 def pupil_assignments(pupil: Pupil) -> list[Assignment]:
     """Published assignments of a pupil (what they and their teacher see)."""
     return list(db.session.scalars(

@@ -197,3 +197,17 @@ def test_progress_page_refreshes_itself_while_the_run_is_queued(client, app) -> 
     assert '<meta http-equiv="refresh" content="2">' in page
     assert '<progress id="run-progress" max="100" value="0">0 %</progress>' in page
     assert "<script" not in page
+
+
+def test_runs_page_follows_the_answers_of_a_published_round(client, app) -> None:
+    steering, campaign = demo_campaign()
+    run = matching.run_round(steering, campaign, RunOptions(seed=44))
+    matching.publish(steering, run)
+    pupil_user = db.session.scalar(select(User).where(
+        User.pupil_id == run.assignments[0].pupil_id))
+    matching.answer_for_pupil(pupil_user, run.assignments[0], accept=False)
+    member = make_user(Role.STEERING, "pilote@metropole-test.fr")
+    sign_in(client, member)
+    page = page_text(client.get(f"/pilotage/campagnes/{campaign.id}/tours"))
+    assert "refusée : 1" in page
+    assert f"publiée, en attente de réponse : {len(run.assignments) - 1}" in page

@@ -46,7 +46,9 @@ def matching_runs(campaign_id: int) -> str | Response:
     runs = matching.campaign_runs(campaign)
     return render_template("steering/matching_runs.html", campaign=campaign, form=form,
                            runs=runs, summaries={s.run.id: s for s in
-                                                 matching.compare_runs(runs)})
+                                                 matching.compare_runs(runs)},
+                           answers={r.id: matching.answer_counts(r) for r in runs
+                                    if r.state == RunState.PUBLISHED})
 
 
 @bp.route("/tours/<int:run_id>/progression")
