@@ -809,10 +809,41 @@ def manual_assign(actor: User, run: MatchingRun, pupil_id: int, offer_id: int, w
         current.declined_by = current.decided_at = None
     current.manual_reason = reason
     db.session.flush()
-    journal.record(actor, "matching.manual_move", run, assignment=current.id,
-                   previous=previous, offer=offer.id, week=week, rank=rank, reason=reason)
+    entry = journal.record(actor, "matching.manual_move", run, assignment=current.id,
+                           previous=previous, offer=offer.id, week=week, rank=rank,
+                           reason=reason)
+    if run.state == RunState.PUBLISHED:
+        # A published assignment changed: the family and the new host must answer again.
+        db.session.flush()
+        _queue_moved_mail(current, offer, f"moved:{entry.id}")
     db.session.commit()
     return current
+
+
+def _queue_moved_mail(assignment: Assignment, offer: Offer, suffix: str) -> None:
+    pupil = db.session.get(Pupil, assignment.pupil_id)
+    campaign = assignment.run.campaign
+    if pupil is not None and pupil.guardian_email:
+        queue_email(
+            pupil.guardian_email, "assignment_pupil",
+            key=f"assignment:pupil:{assignment.id}:{suffix}",
+            reason=("votre adresse a été donnée comme celle du représentant légal d'un "
+                    "élève inscrit à la bourse de stages de Valenciennes Métropole."),
+            first_name=pupil.first_name, offer=offer, company=offer.company,
+            week=week_label(assignment.week), deadline=campaign.confirmation_deadline,
+            link=public_url("pupil.assignment_page"))
+    members = db.session.scalars(select(User).where(
+        User.role == Role.COMPANY, User.company_id == offer.company_id,
+        User.is_active.is_(True)).order_by(User.id)).all()
+    for member in members:
+        assert member.email is not None
+        queue_email(
+            member.email, "assignment_company",
+            key=f"assignment:company:{assignment.id}:{member.id}:{suffix}",
+            reason=("vous êtes membre d'une structure d'accueil de la bourse de stages de "
+                    "Valenciennes Métropole."),
+            campaign=campaign, pupils=1, deadline=campaign.confirmation_deadline,
+            link=public_url("company.assignments_page"))
 
 
 def cancel_assignment(actor: User, assignment: Assignment, reason: str) -> Assignment:

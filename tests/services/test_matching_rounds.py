@@ -285,3 +285,21 @@ def test_answers_are_refused_after_the_confirmation_deadline(app: Flask) -> None
     with pytest.raises(ServiceError, match="pour cet élève"):
         matching.answer_for_pupil(other_pupil, assignment, accept=True, today=DAY)
     assert assignment.state == AssignmentState.PUBLISHED
+
+
+def test_moving_a_published_assignment_asks_the_new_host_to_answer(app: Flask) -> None:
+    steering, campaign = demo_campaign()
+    run = matching.run_round(steering, campaign, RunOptions(seed=15))
+    matching.publish(steering, run)
+    assignment = run.assignments[0]
+    member = User(role=Role.COMPANY, email="accueil@structure-demo.fr", display_name="A",
+                  company_id=assignment.offer.company_id)
+    db.session.add(member)
+    db.session.commit()
+    matching.answer_for_company(member, assignment, accept=True, today=DAY)
+    matching.cancel_assignment(steering, assignment, "Erreur de saisie de la structure")
+    moved = matching.manual_assign(steering, run, assignment.pupil_id, assignment.offer_id,
+                                   assignment.week, "Erreur corrigée, même stage qu'avant")
+    assert moved.state == AssignmentState.PUBLISHED and moved.company_confirmed_at is None
+    keys = set(db.session.scalars(select(OutboxMessage.idempotency_key)))
+    assert any(k.startswith(f"assignment:company:{moved.id}:{member.id}:moved:") for k in keys)
