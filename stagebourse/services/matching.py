@@ -759,15 +759,19 @@ def check_manual(run: MatchingRun, pupil_id: int, offer: Offer, week: str,
     pupil = _engine_pupil(run, pupil_id)
     free = _free_seats(run, offer, week, exclude)
     oid = f"o{offer.id}"
-    wishes = tuple(w for w in pupil.wishes if w.startswith("sector:") or w == f"offer:{oid}")
-    pupil = engine.Pupil(id=pupil.id, level=pupil.level, age=pupil.age, weeks=pupil.weeks,
-                         lat=pupil.lat, lon=pupil.lon, max_km=pupil.max_km,
-                         needs_accessible=pupil.needs_accessible, wishes=wishes)
     target = engine.Offer(
         id=oid, sector=offer.sector_code, lat=offer.lat, lon=offer.lon,
         levels=tuple(lv for lv, ok in (("3e", offer.for_3e), ("2de", offer.for_2de)) if ok),
         min_age=offer.min_age, accessible=offer.accessible, seats=((week, free),))
-    instance = engine.make_instance(_params_from_run(run), [pupil], [target])
+    # The other offers the pupil named come along without seats, so that the engine counts
+    # the rank of the target exactly as in the run.
+    stored = {o["id"]: o for o in run_instance(run)["offers"]}
+    others = [engine.Offer(id=o["id"], sector=o["sector"], lat=o["lat"], lon=o["lon"],
+                           levels=tuple(o["levels"]), min_age=o["min_age"],
+                           accessible=o["accessible"], seats=((week, 0),))
+              for o in (stored[w[6:]] for w in pupil.wishes
+                        if w.startswith("offer:") and w[6:] != oid)]
+    instance = engine.make_instance(_params_from_run(run), [pupil], [target, *others])
     problem = engine.build_problem(instance)
     for arc in range(problem.n_arcs):
         if problem.weeks[int(problem.slot_week[int(problem.arc_slot[arc])])] == week:

@@ -303,3 +303,21 @@ def test_moving_a_published_assignment_asks_the_new_host_to_answer(app: Flask) -
     assert moved.state == AssignmentState.PUBLISHED and moved.company_confirmed_at is None
     keys = set(db.session.scalars(select(OutboxMessage.idempotency_key)))
     assert any(k.startswith(f"assignment:company:{moved.id}:{member.id}:moved:") for k in keys)
+
+
+def test_manual_check_counts_seats_and_ranks_like_the_run(app: Flask) -> None:
+    steering, campaign = demo_campaign()
+    run = matching.run_round(steering, campaign, RunOptions(seed=16))
+    taken: dict[tuple[int, str], int] = {}
+    for a in run.assignments:
+        taken[(a.offer_id, a.week)] = taken.get((a.offer_id, a.week), 0) + 1
+    full = next(a for a in run.assignments
+                if taken[(a.offer_id, a.week)]
+                == next(w.seats for w in a.offer.weeks if w.week == a.week))
+    with pytest.raises(ServiceError, match="has no seat"):
+        matching.check_manual(run, full.pupil_id, full.offer, full.week)
+    # Without counting its own seat, the pupil's current place is accepted at the same rank.
+    for a in run.assignments:
+        rank, km, cost = matching.check_manual(run, a.pupil_id, a.offer, a.week, exclude=a.id)
+        assert (rank, round(km, 3), round(cost, 2)) == (a.rank, round(a.distance_km, 3),
+                                                        round(a.cost, 2))
