@@ -25,12 +25,13 @@ def register_commands(app: Flask) -> None:
     # Imported here so that ``python -m stagebourse.cli.matching`` (the engine's stand-alone
     # command for outside auditors) does not import itself twice.
     from stagebourse.cli.demo import demo_command
+    from stagebourse.cli.match import match_group
     from stagebourse.cli.matching import matching
     from stagebourse.cli.materials import prepare_command, remind_group
     from stagebourse.cli.purge import purge_command
     from stagebourse.cli.seed import seed_group
     from stagebourse.cli.worker import worker_command
 
-    for command in (seed_group, demo_command, matching, worker_command, remind_group,
-                    prepare_command, purge_command):
+    for command in (seed_group, demo_command, matching, match_group, worker_command,
+                    remind_group, prepare_command, purge_command):
         app.cli.add_command(command)

@@ -49,6 +49,21 @@ class MatchingRun(Base):
     placed_count: Mapped[int | None]
     progress: Mapped[int] = mapped_column(default=0, server_default="0")
     message: Mapped[str | None] = mapped_column(sa.Text)
+    # Pseudonym (the id in the instance) -> pupil id. Server-side only: never exported, so the
+    # instance and result files identify nobody.
+    pseudonyms: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
+    # The engine's audit (all mechanisms, all labels), computed when the run was made: it
+    # survives the purge of pupils' personal data.
+    audit_json: Mapped[str | None] = mapped_column(sa.Text)
+    # Counts of the instance: offers, slots, seats, feasible pairs, dropped wishes...
+    stats: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    verified_ok: Mapped[bool | None]
+    verify_message: Mapped[str | None] = mapped_column(sa.Text)
+    # Last reproducibility check: the stored instance re-run with the stored seed.
+    reproduced_ok: Mapped[bool | None]
+    reproduced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reproduced_message: Mapped[str | None] = mapped_column(sa.Text)
+    total_seconds: Mapped[float | None]
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -97,6 +112,11 @@ class Assignment(Base):
     )
     manual_reason: Mapped[str | None] = mapped_column(sa.Text)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Both sides confirm: the pupil (or their teacher) and the host structure.
+    pupil_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    company_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Who declined: "pupil", "company" or "deadline" (not confirmed in time).
+    declined_by: Mapped[str | None] = mapped_column(sa.String(20))
 
     run: Mapped[MatchingRun] = relationship(back_populates="assignments")
     pupil: Mapped[Pupil] = relationship()

@@ -13,7 +13,7 @@ from stagebourse.models import Material, OutboxMessage, Role
 from stagebourse.services.companies import create_api_token
 from stagebourse.services.materials import load_materials
 from tests.conftest import first_school, make_company, make_user
-from tests.offer_factories import make_campaign, make_offer
+from tests.offer_factories import assign, make_campaign, make_offer
 
 
 @pytest.fixture
@@ -30,6 +30,7 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
     pending = make_user(Role.TEACHER, "nouveau@college-test.fr", school=first_school())
     campaign = make_campaign(first_school())
     offer = make_offer(personas["company"].company)
+    assignment = assign(personas["pupil"].pupil, offer, "2027-W05", campaign)
     load_materials()
     material = db.session.scalar(db.select(Material).limit(1))
     message = OutboxMessage(idempotency_key="matrix", recipient="x@exemple.fr", subject="s",
@@ -43,7 +44,8 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         "campaign_id": campaign.id, "company_id": personas["company"].company_id,
         "token_id": token_id, "message_id": message.id, "teacher_id": pending.id,
         "slug": material.slug, "token": "lien-invalide", "lang": "fr", "filename": "style.css",
-        "rank": 1,
+        "rank": 1, "run_id": assignment.run_id, "assignment_id": assignment.id,
+        "answer": "accept",
     }
     return {"users": {**personas, **extra}, "values": values, "api_token": token}
 

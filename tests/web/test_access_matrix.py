@@ -31,8 +31,8 @@ PERSONAS = ["anonymous", "pupil", "tutor", "company", "other_company", "other_te
             "steering", "teacher"]
 # URL arguments naming an object that belongs to the first school / first company: the other
 # school's teacher and the other company must get 404 (not 403: nothing may confirm it exists).
-OWNED_BY_SCHOOL = {"pupil_id", "class_name"}
-OWNED_BY_COMPANY = {"offer_id"}
+OWNED_BY_SCHOOL = {"pupil_id", "class_name", "assignment_id"}
+OWNED_BY_COMPANY = {"offer_id", "assignment_id"}
 # Files that exist only once uploaded: 404 is their honest answer when there is none.
 OPTIONAL_FILES = {"company.charter_evidence", "steering.company_evidence",
                   "steering.material_attachment", "preparation.attachment"}

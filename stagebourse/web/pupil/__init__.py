@@ -9,4 +9,4 @@ bp = Blueprint("pupil", __name__, url_prefix="/eleve")
 guard_blueprint(bp, Role.PUPIL)
 
 # Route modules register themselves on bp; add one import per module.
-from stagebourse.web.pupil import requests, routes  # noqa: E402, F401
+from stagebourse.web.pupil import assignment, requests, routes  # noqa: E402, F401

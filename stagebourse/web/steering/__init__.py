@@ -12,6 +12,7 @@ guard_blueprint(bp, Role.STEERING)
 from stagebourse.web.steering import (  # noqa: E402, F401
     campaigns,
     companies,
+    matching,
     materials,
     outbox,
     personal_data,

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ad4c1b5efa31
+Revision ID: e0b52f639285
 Revises:
-Create Date: 2026-11-28 14:05:27.806736
+Create Date: 2026-11-28 14:46:24.603756
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ad4c1b5efa31'
+revision = 'e0b52f639285'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -359,6 +359,15 @@ def upgrade():
     sa.Column('placed_count', sa.Integer(), nullable=True),
     sa.Column('progress', sa.Integer(), server_default='0', nullable=False),
     sa.Column('message', sa.Text(), nullable=True),
+    sa.Column('pseudonyms', sa.JSON(), nullable=False),
+    sa.Column('audit_json', sa.Text(), nullable=True),
+    sa.Column('stats', sa.JSON(), nullable=False),
+    sa.Column('verified_ok', sa.Boolean(), nullable=True),
+    sa.Column('verify_message', sa.Text(), nullable=True),
+    sa.Column('reproduced_ok', sa.Boolean(), nullable=True),
+    sa.Column('reproduced_at', sa.DateTime(), nullable=True),
+    sa.Column('reproduced_message', sa.Text(), nullable=True),
+    sa.Column('total_seconds', sa.Double(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
@@ -439,6 +448,9 @@ def upgrade():
     sa.Column('state', sa.Enum('proposed', 'published', 'confirmed', 'declined', 'cancelled', 'completed', name='assignment_state', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('manual_reason', sa.Text(), nullable=True),
     sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('pupil_confirmed_at', sa.DateTime(), nullable=True),
+    sa.Column('company_confirmed_at', sa.DateTime(), nullable=True),
+    sa.Column('declined_by', sa.String(length=20), nullable=True),
     sa.CheckConstraint("week LIKE '____-W__'", name=op.f('ck_assignments_iso_week')),
     sa.CheckConstraint('rank IS NULL OR rank BETWEEN 1 AND 5', name=op.f('ck_assignments_rank')),
     sa.ForeignKeyConstraint(['offer_id'], ['offers.id'], name=op.f('fk_assignments_offer_id_offers')),

@@ -1,0 +1,38 @@
+"""The pupil's internship once a round is published: confirm or decline it."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from stagebourse.extensions import db
+from stagebourse.identifiers import week_label
+from stagebourse.models import Assignment
+from stagebourse.services import ServiceError, matching
+from stagebourse.web.pupil import bp
+from stagebourse.web.steering.forms_campaigns import ActionForm
+
+
+@bp.route("/affectation")
+def assignment_page() -> str:
+    pupil = current_user.pupil
+    return render_template("pupil/assignment.html", assignments=matching.pupil_assignments(pupil),
+                           form=ActionForm(), week_label=week_label)
+
+
+@bp.route("/affectation/<int:assignment_id>/<any(accept, decline):answer>", methods=["POST"])
+def assignment_answer(assignment_id: int, answer: str) -> Response:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.pupil_id != current_user.pupil_id:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            matching.answer_for_pupil(current_user, assignment, answer == "accept")
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("C'est noté : tu as accepté ce stage.") if answer == "accept"
+                  else _("C'est noté : tu as refusé ce stage."), "success")
+    return redirect(url_for("pupil.assignment_page"))

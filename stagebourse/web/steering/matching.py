@@ -1,0 +1,199 @@
+"""Steering group: matching rounds, their progress, comparison, audit, publication."""
+
+from __future__ import annotations
+
+from flask import Response as FlaskResponse
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from stagebourse.extensions import db
+from stagebourse.identifiers import week_label
+from stagebourse.labels import label
+from stagebourse.models import Assignment, MatchingRun, RunState
+from stagebourse.services import ServiceError, matching, matching_report
+from stagebourse.web.exports import csv_response
+from stagebourse.web.steering import bp
+from stagebourse.web.steering.campaigns import load_campaign
+from stagebourse.web.steering.forms_campaigns import ActionForm
+from stagebourse.web.steering.forms_matching import CancelForm, ManualMoveForm, RunForm
+
+
+def load_run(run_id: int) -> MatchingRun:
+    run = matching.get_run(run_id)
+    if run is None:
+        abort(404)
+    return run
+
+
+@bp.route("/campagnes/<int:campaign_id>/tours", methods=["GET", "POST"])
+def matching_runs(campaign_id: int) -> str | Response:
+    campaign = load_campaign(campaign_id)
+    form = RunForm()
+    if form.validate_on_submit():
+        options = matching.RunOptions(
+            rank_costs=form.rank_costs(), km_cost=form.km_cost.data,
+            allow_unranked=form.allow_unranked.data, unranked_cost=form.unranked_cost.data,
+            seed=form.seed.data, round_number=int(form.round_number.data))
+        try:
+            run, _thread = matching.start_in_background(current_user, campaign, options)
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Calcul lancé (graine %(seed)s).", seed=run.seed), "success")
+            return redirect(url_for("steering.matching_progress", run_id=run.id))
+    runs = matching.campaign_runs(campaign)
+    return render_template("steering/matching_runs.html", campaign=campaign, form=form,
+                           runs=runs, summaries={s.run.id: s for s in
+                                                 matching.compare_runs(runs)},
+                           answers={r.id: matching.answer_counts(r) for r in runs
+                                    if r.state == RunState.PUBLISHED})
+
+
+@bp.route("/tours/<int:run_id>/progression")
+def matching_progress(run_id: int) -> str | Response:
+    run = load_run(run_id)
+    if run.state in (RunState.DONE, RunState.PUBLISHED) and request.args.get("stay") is None:
+        return redirect(url_for("steering.matching_audit", run_id=run.id))
+    return render_template("steering/matching_progress.html", run=run,
+                           working=run.state in (RunState.QUEUED, RunState.RUNNING))
+
+
+@bp.route("/campagnes/<int:campaign_id>/comparer")
+def matching_compare(campaign_id: int) -> str | Response:
+    campaign = load_campaign(campaign_id)
+    chosen = set(request.args.getlist("run", type=int))
+    runs = [r for r in matching.campaign_runs(campaign) if r.id in chosen or not chosen]
+    summaries = matching.compare_runs(runs)
+    labels = list(matching_report.LABEL_TITLES)
+    if request.args.get("format") == "csv":
+        return csv_response(
+            f"comparaison-campagne-{campaign.id}.csv",
+            [_("Essai"), _("Tour"), _("Graine"), _("Paramètres"), _("Élèves"), _("Placés"),
+             _("Vœu 1"), _("Rang moyen"), _("Distance moyenne (km)"), _("Distance P90 (km)")]
+            + [_("Plus grand écart de placement : %(l)s", l=matching_report.LABEL_TITLES[k])
+               for k in labels],
+            ([s.run.id, s.run.round_number, s.run.seed, _params_text(s.run), s.pupils,
+              s.placed, s.wish1_share, s.mean_rank, s.mean_km, s.p90_km]
+             + [s.largest_gaps.get(k) for k in labels] for s in summaries))
+    return render_template("steering/matching_compare.html", campaign=campaign,
+                           summaries=summaries, labels=labels,
+                           label_titles=matching_report.LABEL_TITLES,
+                           params_text=_params_text, action_form=ActionForm())
+
+
+def _params_text(run: MatchingRun) -> str:
+    p = run.params or {}
+    costs = "/".join(f"{c:g}" for c in p.get("rank_costs", []))
+    text = _("vœux %(costs)s ; %(km)s par km", costs=costs, km=f"{p.get('km_cost', 0):g}")
+    if p.get("allow_unranked"):
+        text += _(" ; hors vœux %(c)s", c=f"{p.get('unranked_cost', 0):g}")
+    return text
+
+
+@bp.route("/tours/<int:run_id>")
+def matching_audit(run_id: int) -> str | Response:
+    run = load_run(run_id)
+    tables = matching_report.audit_tables(run)
+    wanted = request.args.get("table")
+    if request.args.get("format") == "csv":
+        table = next((t for t in tables if t.id == wanted), None)
+        if table is None:
+            abort(404)
+        return csv_response(f"tour-{run.id}-{table.id}.csv", table.header, table.rows)
+    template = ("steering/matching_report.html" if request.args.get("print")
+                else "steering/matching_audit.html")
+    return render_template(
+        template, run=run, tables=tables, blind=matching.blindness(run),
+        changes=matching.manual_changes(run), chart_groups=matching_report.chart_groups,
+        params_text=_params_text(run), action_form=ActionForm(),
+        can_publish=run.state == RunState.DONE, week_label=week_label)
+
+
+@bp.route("/tours/<int:run_id>/audit.xlsx")
+def matching_audit_xlsx(run_id: int) -> FlaskResponse:
+    run = load_run(run_id)
+    data = matching_report.xlsx_bytes(matching_report.audit_tables(run),
+                                      _("Audit du tour %(id)s", id=run.id))
+    return FlaskResponse(data, mimetype="application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sheet",
+                         headers={"Content-Disposition":
+                                  f'attachment; filename="audit-tour-{run.id}.xlsx"'})
+
+
+@bp.route("/tours/<int:run_id>/publier", methods=["POST"])
+def matching_publish(run_id: int) -> Response:
+    run = load_run(run_id)
+    if ActionForm().validate_on_submit():
+        try:
+            matching.publish(current_user, run)
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Tour publié : les élèves, leurs professeurs, les structures et les tuteurs "
+                    "sont prévenus."), "success")
+    return redirect(url_for("steering.matching_audit", run_id=run_id))
+
+
+@bp.route("/tours/<int:run_id>/reproduire", methods=["POST"])
+def matching_reproduce(run_id: int) -> Response:
+    run = load_run(run_id)
+    if ActionForm().validate_on_submit():
+        try:
+            same = matching.reproduce(current_user, run)
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(run.reproduced_message or "", "success" if same else "error")
+    return redirect(url_for("steering.matching_audit", run_id=run_id) + "#reproducibility")
+
+
+@bp.route("/tours/<int:run_id>/affectations", methods=["GET", "POST"])
+def matching_assignments(run_id: int) -> str | Response:
+    run = load_run(run_id)
+    move_form = ManualMoveForm(prefix="move")
+    cancel_form = CancelForm(prefix="cancel")
+    if request.method == "POST":
+        if "move-submit" in request.form and move_form.validate_on_submit():
+            try:
+                matching.manual_assign(current_user, run, move_form.pupil_id.data,
+                                       move_form.offer_id.data, move_form.week.data,
+                                       move_form.reason.data)
+            except ServiceError as error:
+                flash(str(error), "error")
+            else:
+                flash(_("Affectation modifiée ; le changement figure dans l'audit."), "success")
+                return redirect(url_for("steering.matching_assignments", run_id=run.id))
+        elif "cancel-submit" in request.form and cancel_form.validate_on_submit():
+            assignment = db.session.get(Assignment, cancel_form.assignment_id.data)
+            if assignment is None or assignment.run_id != run.id:
+                flash(_("Affectation inconnue dans ce tour."), "error")
+            else:
+                try:
+                    matching.cancel_assignment(current_user, assignment,
+                                               cancel_form.reason.data)
+                except ServiceError as error:
+                    flash(str(error), "error")
+                else:
+                    flash(_("Affectation annulée ; la place revient au tour suivant."),
+                          "success")
+                    return redirect(url_for("steering.matching_assignments", run_id=run.id))
+    rows = sorted(run.assignments, key=lambda a: (a.pupil.school.name, a.pupil.class_name,
+                                                  a.pupil.last_name, a.pupil.first_name))
+    state = request.args.get("state")
+    if state:
+        rows = [a for a in rows if a.state.value == state]
+    if request.args.get("format") == "csv":
+        return csv_response(
+            f"tour-{run.id}-affectations.csv",
+            [_("N° affectation"), _("N° élève"), _("Élève"), _("Établissement"), _("Classe"),
+             _("N° offre"), _("Offre"), _("Structure"), _("Semaine"), _("Vœu"),
+             _("Distance (km)"), _("État"), _("Raison d'un changement manuel")],
+            ([a.id, a.pupil_id, f"{a.pupil.first_name} {a.pupil.last_name}",
+              a.pupil.school.name, a.pupil.class_name, a.offer_id, a.offer.title,
+              a.offer.company.name, a.week, a.rank, a.distance_km, label(a.state),
+              a.manual_reason] for a in rows))
+    return render_template("steering/matching_assignments.html", run=run, rows=rows,
+                           move_form=move_form, cancel_form=cancel_form, state=state,
+                           week_label=week_label)

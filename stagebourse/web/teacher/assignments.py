@@ -1,0 +1,59 @@
+"""Teachers see their pupils' published assignments and answer for them."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from stagebourse.extensions import db
+from stagebourse.labels import label
+from stagebourse.models import Assignment
+from stagebourse.services import ServiceError, matching
+from stagebourse.web.exports import csv_response
+from stagebourse.web.steering.forms_campaigns import ActionForm
+from stagebourse.web.teacher import bp
+from stagebourse.web.teacher.pupils import validated_only
+
+
+def load_assignment(assignment_id: int) -> Assignment:
+    """An assignment of a pupil of the teacher's school, or 404."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.pupil.school_id != current_user.school_id:
+        abort(404)
+    return assignment
+
+
+@bp.route("/affectations")
+@validated_only
+def assignments_page() -> str | Response:
+    rows = matching.school_assignments(current_user.school_id)
+    state = request.args.get("state")
+    if state:
+        rows = [a for a in rows if a.state.value == state]
+    if request.args.get("format") == "csv":
+        return csv_response(
+            "affectations.csv",
+            [_("Élève"), _("Classe"), _("Offre"), _("Structure"), _("Adresse"), _("Semaine"),
+             _("État")],
+            ([f"{a.pupil.first_name} {a.pupil.last_name}", a.pupil.class_name, a.offer.title,
+              a.offer.company.name, a.offer.address, a.week, label(a.state)] for a in rows))
+    return render_template("teacher/assignments.html", rows=rows, form=ActionForm(),
+                           state=state)
+
+
+@bp.route("/affectations/<int:assignment_id>/<any(accept, decline):answer>",
+          methods=["POST"])
+@validated_only
+def assignment_answer(assignment_id: int, answer: str) -> Response:
+    assignment = load_assignment(assignment_id)
+    if ActionForm().validate_on_submit():
+        try:
+            matching.answer_for_pupil(current_user, assignment, answer == "accept")
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Réponse enregistrée pour %(name)s.", name=assignment.pupil.first_name),
+                  "success")
+    return redirect(url_for("teacher.assignments_page"))
