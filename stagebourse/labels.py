@@ -31,6 +31,14 @@ LABELS: dict[str, object] = {
     "RequestState.confirmed": _l("confirmée"),
     "RequestState.found_own": _l("stage trouvé par ses propres moyens"),
     "RequestState.withdrawn": _l("retirée"),
+    # Questionnaires
+    "Respondent.pupil": _l("élèves"),
+    "Respondent.tutor": _l("tuteurs"),
+    "QuestionnaireState.draft": _l("brouillon"),
+    "QuestionnaireState.in_use": _l("en service"),
+    "QuestionnaireState.closed": _l("remplacé par une version plus récente"),
+    "InvitationChannel.email": _l("courriel"),
+    "InvitationChannel.class_sheet": _l("fiche de classe"),
     # Levels
     "Level.3e": _l("3e"),
     "Level.2de": _l("seconde"),

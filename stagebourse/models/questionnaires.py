@@ -100,6 +100,9 @@ class QuestionnaireInvitee(Base):
         enum_type(InvitationChannel, "invitation_channel")
     )
     invited_on: Mapped[dt.date]
+    # A class-sheet pupil's code exists once the teacher printed it (the response rate counts
+    # only codes that exist).
+    code_issued: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     __table_args__ = (
         sa.UniqueConstraint("campaign_id", "pupil_id"),

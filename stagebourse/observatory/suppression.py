@@ -174,10 +174,44 @@ def determined_keys(tables: Sequence[Table], hidden: set[Hashable]) -> set[Hasha
 def suppress(tables: Sequence[Table], threshold: int = THRESHOLD) -> list[PublishedTable]:
     """Hide every cell under ``threshold`` and enough others that none can be recomputed.
 
-    Deterministic: the same tables give the same published tables.
+    Deterministic: the same tables give the same published tables. Tables that share no key
+    are solved separately (same result, much smaller systems).
     """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
+    results: dict[int, PublishedTable] = {}
+    for group in _linked_groups(tables):
+        for index, published in zip(group, _suppress_linked([tables[i] for i in group],
+                                                            threshold), strict=True):
+            results[index] = published
+    return [results[i] for i in range(len(tables))]
+
+
+def _linked_groups(tables: Sequence[Table]) -> list[list[int]]:
+    parent = list(range(len(tables)))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    owner: dict[Hashable, int] = {}
+    for t, table in enumerate(tables):
+        for i in range(len(table.rows) + 1):
+            for j in range(len(table.cols) + 1):
+                key = table.key(i, j)
+                if key in owner:
+                    parent[find(t)] = find(owner[key])
+                else:
+                    owner[key] = t
+    groups: dict[int, list[int]] = {}
+    for t in range(len(tables)):
+        groups.setdefault(find(t), []).append(t)
+    return list(groups.values())
+
+
+def _suppress_linked(tables: Sequence[Table], threshold: int) -> list[PublishedTable]:
     system = _System(tables)
     hidden = {v for v, value in enumerate(system.values) if value < threshold}
     while True:

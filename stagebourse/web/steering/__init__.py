@@ -14,6 +14,7 @@ from stagebourse.web.steering import (  # noqa: E402, F401
     companies,
     materials,
     outbox,
+    questionnaires,
     routes,
     teachers,
 )
