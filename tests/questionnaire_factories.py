@@ -12,6 +12,7 @@ from stagebourse.extensions import db
 from stagebourse.models import (
     AssignmentState,
     Campaign,
+    Company,
     OutboxMessage,
     Pupil,
     QuestionnaireResponse,
@@ -36,7 +37,7 @@ class Finished:
 def finished_campaign(by_email: int = 3, on_paper: int = 2, year: int = 2027,
                       company=None) -> Finished:  # noqa: ANN001
     campaign = make_campaign(year)
-    company = company or make_company()
+    company = company or db.session.scalar(select(Company).limit(1)) or make_company()
     tutor = make_tutor(company, "Inès Tutrice", f"ines{year}@atelier-test.fr")
     offer = make_offer(company, tutor)
     emailed = [make_pupil(f"Courriel{i}", f"parent{year}-{i}@famille-test.fr")
@@ -61,3 +62,20 @@ def emailed_code(recipient: str) -> str:
 
 def responses() -> list[QuestionnaireResponse]:
     return list(db.session.scalars(select(QuestionnaireResponse)))
+
+
+def add_responses(campaign: Campaign, count: int, answers: dict, school_kind=None,  # noqa: ANN001
+                  respondent=None) -> None:  # noqa: ANN001
+    """Responses written directly, as many as an observatory test needs."""
+    from stagebourse.models import Level, Respondent, SchoolKind
+    from stagebourse.services.questionnaires import ensure_questionnaires
+
+    wanted = respondent or Respondent.PUPIL
+    questionnaire = next(q for q in ensure_questionnaires(None, campaign)
+                         if q.respondent == wanted)
+    for _ in range(count):
+        db.session.add(QuestionnaireResponse(
+            questionnaire_id=questionnaire.id, level=Level.TROISIEME,
+            school_kind=school_kind or SchoolKind.COLLEGE, answered_week=dt.date(2027, 2, 8),
+            answers=answers))
+    db.session.commit()
