@@ -152,14 +152,15 @@ class _System:
         if not unknowns:
             return []
         sub = self.matrix[:, unknowns]
-        if not sub.any():
+        sub = sub[np.abs(sub).sum(axis=1) > 0]  # equations without unknowns say nothing
+        if sub.shape[0] == 0:
             return []
-        _, singular, vt = np.linalg.svd(sub)
+        # e_k lies in the row space iff its projection on it, sum of squares of the k-th
+        # coordinates of the row space's orthonormal basis, is 1.
+        _, singular, vt = np.linalg.svd(sub, full_matrices=False)
         rank = int((singular > 1e-9 * max(1.0, singular[0])).sum())
-        null = vt[rank:]  # rows span the null space
-        if null.shape[0] == 0:
-            return unknowns
-        free = np.abs(null).max(axis=0) > 1e-9
+        projection = (vt[:rank] ** 2).sum(axis=0)
+        free = projection < 1 - 1e-6
         return [v for v, is_free in zip(unknowns, free, strict=True) if not is_free]
 
 
@@ -218,7 +219,15 @@ def _suppress_linked(tables: Sequence[Table], threshold: int) -> list[PublishedT
         determined = system.determined(hidden)
         if not determined:
             break
-        added = _complement(system, hidden, determined[0])
+        # One fix per table and round: fewer rounds, each fix is local to its table.
+        added: set[int] = set()
+        fixed_tables: set[int] = set()
+        for variable in determined:
+            table = system.occurrences[variable][0]
+            if table in fixed_tables or variable in added:
+                continue
+            fixed_tables.add(table)
+            added |= _complement(system, hidden | added, variable)
         if not added:  # pragma: no cover - cannot happen: all hidden means none determined
             raise RuntimeError("secondary suppression found no cell to hide")
         hidden |= added
