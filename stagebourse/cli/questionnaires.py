@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
 
+if TYPE_CHECKING:
+    from stagebourse.models import Campaign
 
-def _campaign(campaign_id: int):  # noqa: ANN202 - a Campaign
+
+def _campaign(campaign_id: int) -> Campaign:
     from stagebourse.extensions import db
     from stagebourse.models import Campaign
 

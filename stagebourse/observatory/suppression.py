@@ -223,10 +223,10 @@ def _suppress_linked(tables: Sequence[Table], threshold: int) -> list[PublishedT
         added: set[int] = set()
         fixed_tables: set[int] = set()
         for variable in determined:
-            table = system.occurrences[variable][0]
-            if table in fixed_tables or variable in added:
+            owner = system.occurrences[variable][0]
+            if owner in fixed_tables or variable in added:
                 continue
-            fixed_tables.add(table)
+            fixed_tables.add(owner)
             added |= _complement(system, hidden | added, variable)
         if not added:  # pragma: no cover - cannot happen: all hidden means none determined
             raise RuntimeError("secondary suppression found no cell to hide")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from stagebourse.extensions import db
 from stagebourse.identifiers import week_monday
@@ -380,7 +380,7 @@ def print_class_sheet(teacher: User, campaign: Campaign, class_name: str
     codes = _new_invitations(campaign, [(Respondent.PUPIL, p.level, p.school.kind)
                                         for p in pupils])
     db.session.execute(
-        QuestionnaireInvitee.__table__.update()
+        update(QuestionnaireInvitee)
         .where(QuestionnaireInvitee.campaign_id == campaign.id,
                QuestionnaireInvitee.pupil_id.in_([p.id for p in pupils]))
         .values(code_issued=True))
