@@ -40,3 +40,32 @@ def test_pupil_answers_with_a_code_and_sees_the_help(page, live_server, app):
     screenshot(page, "questionnaire-help")
     assert page.context.cookies() == []  # nothing stored in the browser either
     assert responses()[0].answers["remarks"] == ["neighbourhood", "name"]
+
+
+def test_steering_reads_the_observatory_and_its_report(page, live_server, app):
+    from sqlalchemy import select
+
+    from stagebourse.extensions import db
+    from stagebourse.models import Role, SchoolKind, Sector
+    from tests.conftest import TEST_PASSWORD, make_user
+    from tests.questionnaire_factories import add_responses
+
+    done = finished_campaign(by_email=1, on_paper=0)
+    sector = db.session.scalars(select(Sector).order_by(Sector.code)).first().code
+    add_responses(done.campaign, 30, {"matched_wish": "yes", "sector": sector, "gender": "F",
+                                      "remarks": ["none"]})
+    add_responses(done.campaign, 15, {"matched_wish": "no", "gender": "M",
+                                      "remarks": ["origin"]}, school_kind=SchoolKind.LYCEE)
+    make_user(Role.STEERING, "pilote@agglo-test.fr")
+    page.goto(live_server + "/connexion")
+    page.get_by_role("textbox", name="Adresse e-mail").fill("pilote@agglo-test.fr")
+    page.get_by_label("Mot de passe", exact=True).fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto(live_server + f"/pilotage/observatoire/campagnes/{done.campaign.id}")
+    assert page.locator("svg.chart").count() > 10
+    assert "secret" in page.locator("main").inner_text()
+    assert_accessible(page)
+    screenshot(page, "observatory-campaign")
+    page.get_by_role("link", name="Rapport annuel 2027").click()
+    assert "Méthode" in page.locator("main").inner_text()
+    assert_accessible(page)
