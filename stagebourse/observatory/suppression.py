@@ -20,8 +20,11 @@ answered a question) appears in several tables. Give those cells the same key; a
 unknown everywhere, hidden everywhere or nowhere, and the check runs on all the equations
 together, so nothing can be recovered by combining tables either.
 
-Only exact recovery is prevented; a hidden cell may still be bounded (it is at least 0 and at
-most its row total). docs/privacy.md says how the observatory handles that.
+Bounds are protected too: when a line's total is published, the cells hidden in that line must
+add up to at least the threshold, else each of them would be known to be small (all 0 when the
+sum is 0: "100 % of this group answered yes"). Such a line gets one more hidden cell (or its
+total hidden). A hidden cell is still bounded by 0 and its line totals; it is never pinned down
+to a value or to a range narrower than the threshold by one line.
 """
 
 from __future__ import annotations
@@ -112,16 +115,18 @@ class _System:
         self.values: list[int] = []
         self.occurrences: list[tuple[int, int, int]] = []  # first (table, i, j) of each key
         equations: list[dict[int, int]] = []
+        self.lines: list[tuple[list[int], int]] = []  # (cells, total) of every row and column
         for t, table in enumerate(tables):
             grid = table.grid
             height, width = len(grid), len(grid[0])
             ids = [[self._variable(table.key(i, j), grid[i][j], (t, i, j))
                     for j in range(width)] for i in range(height)]
             for i in range(height):  # each row: cells - total = 0
-                equations.append(self._equation(ids[i][:-1], ids[i][-1]))
+                self.lines.append((ids[i][:-1], ids[i][-1]))
             for j in range(width):  # each column: cells - total = 0
-                equations.append(self._equation([ids[i][j] for i in range(height - 1)],
-                                                ids[-1][j]))
+                self.lines.append(([ids[i][j] for i in range(height - 1)], ids[-1][j]))
+            for cells, total in self.lines[len(equations):]:
+                equations.append(self._equation(cells, total))
         self.matrix = np.zeros((len(equations), len(self.values)))
         for e, equation in enumerate(equations):
             for variable, coefficient in equation.items():
@@ -145,6 +150,18 @@ class _System:
             equation[variable] = equation.get(variable, 0) + 1
         equation[total] = equation.get(total, 0) - 1
         return equation
+
+    def thin_lines(self, hidden: set[int], threshold: int) -> list[tuple[list[int], int]]:
+        """Lines whose total is published while their hidden cells add up to less than the
+        threshold: each of those cells is then known to be small (0 if the sum is 0)."""
+        thin = []
+        for cells, total in self.lines:
+            if total in hidden:
+                continue
+            masked = [v for v in cells if v in hidden]
+            if masked and sum(self.values[v] for v in masked) < threshold:
+                thin.append((cells, total))
+        return thin
 
     def determined(self, hidden: set[int]) -> list[int]:
         """Hidden variables whose value follows from the published ones."""
@@ -216,6 +233,10 @@ def _suppress_linked(tables: Sequence[Table], threshold: int) -> list[PublishedT
     system = _System(tables)
     hidden = {v for v, value in enumerate(system.values) if value < threshold}
     while True:
+        widened = _widen_thin_lines(system, hidden, threshold)
+        if widened:
+            hidden |= widened
+            continue
         determined = system.determined(hidden)
         if not determined:
             break
@@ -239,6 +260,17 @@ def _suppress_linked(tables: Sequence[Table], threshold: int) -> list[PublishedT
              for j in range(len(grid[0]))] for i in range(len(grid))]
         published.append(PublishedTable(table, cells))
     return published
+
+
+def _widen_thin_lines(system: _System, hidden: set[int], threshold: int) -> set[int]:
+    """For each thin line, hide its smallest published cell, or its total if none is left."""
+    added: set[int] = set()
+    for cells, total in system.thin_lines(hidden, threshold):
+        if any(v in added for v in [*cells, total]):
+            continue  # one change per line and round; the next round re-checks
+        published = [v for v in cells if v not in hidden]
+        added.add(min(published, key=lambda v: (system.values[v], v)) if published else total)
+    return added
 
 
 def _complement(system: _System, hidden: set[int], variable: int) -> set[int]:

@@ -62,6 +62,12 @@ def _check(tables: list[Table]) -> None:
         lines = [row for row in pub.cells] + [list(col) for col in zip(*pub.cells, strict=True)]
         for line in lines:
             assert sum(value is None for value in line) != 1, pub.cells
+        # Bounds: a published total never leaves hidden cells summing to less than 11.
+        true_lines = [row for row in grid] + [list(col) for col in zip(*grid, strict=True)]
+        for shown, true in zip(lines, true_lines, strict=True):
+            if shown[-1] is not None and None in shown:
+                masked = sum(t for s, t in zip(shown[:-1], true[:-1], strict=True) if s is None)
+                assert masked >= THRESHOLD, (shown, true)
     assert _independent_recoverable(tables, published) == []
 
 
@@ -121,6 +127,13 @@ def test_a_cell_alone_in_its_row_gets_a_partner():
     assert cells[2] == [None, None, 25]
     assert cells[1] == [40, 20, 60]
     assert cells[3] == [82, 38, 120]
+
+
+def test_a_group_where_everyone_gave_the_same_answer_is_not_shown_as_100_percent():
+    table = Table("wish", ("collège", "lycée"), ("oui", "non"), ((30, 0), (15, 25)))
+    cells = suppress([table])[0].cells
+    assert cells[0][0] is None  # else "non" = 30 - 30 = 0 is known, hidden or not
+    assert all(v is None or v >= THRESHOLD for row in cells for v in row)
 
 
 def test_small_margins_and_zeros_are_hidden_too():
