@@ -152,6 +152,10 @@ def test_the_observatory_shows_suppressed_tables_charts_and_exports(client, pers
     assert all(value == "secret" or int(value) >= 11 for value in counts)
     report = client.get(f"/pilotage/observatoire/rapport/{done.campaign.year}")
     assert "Méthode" in page_text(report) and "Secret statistique" in page_text(report)
+    by_gender = page_text(client.get(
+        f"/pilotage/observatoire/campagnes/{done.campaign.id}?dimension=gender"))
+    assert "par genre (si indiqué)" in by_gender
+    assert "par type d'établissement" not in by_gender
     home = client.get("/pilotage/observatoire")
     assert done.campaign.name in page_text(home)
 

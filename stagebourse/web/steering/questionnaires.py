@@ -3,7 +3,7 @@ observatory built from the answers."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -101,10 +101,14 @@ def observatory_home() -> str:
 def observatory_campaign(campaign_id: int) -> str:
     campaign = load_campaign(campaign_id)
     previous = observatory.previous_campaign(campaign)
+    shown = request.args.get("dimension", "school_kind")
+    if shown not in observatory.DIMENSIONS and shown != "all":
+        shown = "school_kind"
     return render_template(
         "steering/observatory_campaign.html", obs=observatory.campaign_observatory(campaign),
         previous=observatory.campaign_observatory(previous) if previous else None,
-        audit=observatory.matching_audit(campaign), dimensions=observatory.DIMENSIONS)
+        audit=observatory.matching_audit(campaign), dimensions=observatory.DIMENSIONS,
+        shown=shown)
 
 
 @bp.route("/observatoire/campagnes/<int:campaign_id>/export.csv")
