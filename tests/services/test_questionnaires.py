@@ -194,3 +194,20 @@ def test_editing_after_answers_creates_a_new_version(app):
     code = emailed_code(done.by_email[1].guardian_email)
     assert questionnaires.open_questionnaire(code).id == newer.id
     assert count(Questionnaire) == 3
+
+
+def test_the_invite_command_sends_the_codes_and_says_how_many(app):
+    done = finished_campaign(by_email=2, on_paper=1)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["questionnaires", "invite", "--campaign",
+                                 str(done.campaign.id), "--today", AFTER.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "2 élève(s) invité(s) par courriel, 1 code(s) à imprimer" in result.output
+    again = runner.invoke(args=["questionnaires", "invite", "--campaign",
+                                str(done.campaign.id), "--today", AFTER.isoformat()])
+    assert again.exit_code == 1 and "ont déjà reçu leur code" in again.output
+    missing = runner.invoke(args=["questionnaires", "invite", "--campaign", "999"])
+    assert missing.exit_code == 2 and "Aucune campagne n° 999" in missing.output
+    reminded = runner.invoke(args=["questionnaires", "remind", "--campaign",
+                                   str(done.campaign.id), "--days", "1"])
+    assert reminded.exit_code == 0 and "rappel(s) mis en file" in reminded.output
