@@ -44,6 +44,14 @@ LABELS: dict[str, object] = {
     "AssignmentState.declined": _l("refusée"),
     "AssignmentState.cancelled": _l("annulée"),
     "AssignmentState.completed": _l("stage effectué"),
+    # Questionnaires
+    "Respondent.pupil": _l("élèves"),
+    "Respondent.tutor": _l("tuteurs"),
+    "QuestionnaireState.draft": _l("brouillon"),
+    "QuestionnaireState.in_use": _l("en service"),
+    "QuestionnaireState.closed": _l("remplacé par une version plus récente"),
+    "InvitationChannel.email": _l("courriel"),
+    "InvitationChannel.class_sheet": _l("fiche de classe"),
     # Levels
     "Level.3e": _l("3e"),
     "Level.2de": _l("seconde"),

@@ -29,9 +29,10 @@ def register_commands(app: Flask) -> None:
     from stagebourse.cli.matching import matching
     from stagebourse.cli.materials import prepare_command, remind_group
     from stagebourse.cli.purge import purge_command
+    from stagebourse.cli.questionnaires import questionnaires_group
     from stagebourse.cli.seed import seed_group
     from stagebourse.cli.worker import worker_command
 
     for command in (seed_group, demo_command, matching, match_group, worker_command,
-                    remind_group, prepare_command, purge_command):
+                    remind_group, prepare_command, purge_command, questionnaires_group):
         app.cli.add_command(command)

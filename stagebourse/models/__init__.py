@@ -17,8 +17,10 @@ from stagebourse.models.offers import Offer, OfferState, OfferWeek
 from stagebourse.models.outbox import OutboxMessage, OutboxState
 from stagebourse.models.pupils import ConsentMethod, Gender, Pupil
 from stagebourse.models.questionnaires import (
+    InvitationChannel,
     Questionnaire,
     QuestionnaireInvitation,
+    QuestionnaireInvitee,
     QuestionnaireResponse,
     QuestionnaireState,
     Respondent,
@@ -30,10 +32,10 @@ from stagebourse.models.users import LoginFailure, Role, User
 __all__ = [
     "MAX_WISHES", "ApiToken", "Assignment", "AssignmentState", "Audience", "Base", "Campaign",
     "CampaignSchoolWeek", "CampaignState", "CharterStatus", "Commune", "Company", "CompanyKind",
-    "CompanyState", "ConsentMethod", "Gender", "JournalEntry", "Level", "LoginFailure",
-    "MatchingRun", "Material", "MaterialAcknowledgement", "Offer", "OfferState", "OfferWeek",
-    "OutboxMessage", "OutboxState", "Priority", "Pupil", "Questionnaire",
-    "QuestionnaireInvitation", "QuestionnaireResponse", "QuestionnaireState", "Request",
-    "RequestState", "Respondent", "Role", "RunState", "School", "SchoolKind", "Sector", "Tutor",
-    "User", "Wish", "utcnow",
+    "CompanyState", "ConsentMethod", "Gender", "InvitationChannel", "JournalEntry", "Level",
+    "LoginFailure", "MatchingRun", "Material", "MaterialAcknowledgement", "Offer", "OfferState",
+    "OfferWeek", "OutboxMessage", "OutboxState", "Priority", "Pupil", "Questionnaire",
+    "QuestionnaireInvitation", "QuestionnaireInvitee", "QuestionnaireResponse",
+    "QuestionnaireState", "Request", "RequestState", "Respondent", "Role", "RunState", "School",
+    "SchoolKind", "Sector", "Tutor", "User", "Wish", "utcnow",
 ]

@@ -1,8 +1,8 @@
 """Anonymous return questionnaires.
 
 Nothing here links a response to a pupil: invitation codes are kept only as hashes with coarse
-strata, responses carry no pupil, code, address, agent or session, ids are random and dates are
-truncated. docs/privacy.md explains why.
+strata and are deleted when used, responses carry no pupil, code, address, agent, session or
+time of day, and every id a respondent's path touches is random. docs/privacy.md explains why.
 """
 
 from __future__ import annotations
@@ -25,9 +25,14 @@ class Respondent(enum.StrEnum):
 
 
 class QuestionnaireState(enum.StrEnum):
-    DRAFT = "draft"
-    IN_USE = "in_use"
-    CLOSED = "closed"
+    DRAFT = "draft"  # editable in place
+    IN_USE = "in_use"  # invitations issued: edited in place until the first answer
+    CLOSED = "closed"  # replaced by a newer version
+
+
+class InvitationChannel(enum.StrEnum):
+    EMAIL = "email"
+    CLASS_SHEET = "class_sheet"
 
 
 def random_id() -> str:
@@ -35,6 +40,8 @@ def random_id() -> str:
 
 
 class Questionnaire(Base):
+    """One version of the pupils' or the tutors' questionnaire of a campaign."""
+
     __tablename__ = "questionnaires"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,23 +55,69 @@ class Questionnaire(Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (sa.UniqueConstraint("campaign_id", "respondent", "version"),)
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "respondent", "version"),
+        sa.CheckConstraint("version >= 1", name="version"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Questionnaire {self.id} {self.respondent.value} v{self.version}>"
 
 
 class QuestionnaireInvitation(Base):
-    """An unused invitation code, stored as a hash with coarse strata only. Answering burns it."""
+    """An unused invitation code: its hash, the campaign and coarse strata, nothing else.
+
+    No pupil, no tutor, no time: the row is deleted when the code is used (so no "used at"
+    survives), and ids are random so that neither the id nor the insertion order (codes are
+    created in shuffled order) says whose code it was.
+    """
 
     __tablename__ = "questionnaire_invitations"
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=random_id)
-    questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaires.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    respondent: Mapped[Respondent] = mapped_column(enum_type(Respondent, "respondent"))
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     level: Mapped[Level | None] = mapped_column(LEVEL_TYPE)
     school_kind: Mapped[SchoolKind | None] = mapped_column(enum_type(SchoolKind, "school_kind"))
-    used: Mapped[bool] = mapped_column(default=False)
+
+
+class QuestionnaireInvitee(Base):
+    """Who was invited, and how: it drives reminders and the response rate.
+
+    Deliberately holds no code, no hash and no invitation id: it says "this pupil received a
+    code", never which one.
+    """
+
+    __tablename__ = "questionnaire_invitees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    respondent: Mapped[Respondent] = mapped_column(enum_type(Respondent, "respondent"))
+    pupil_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pupils.id", ondelete="CASCADE"))
+    tutor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tutors.id", ondelete="CASCADE"))
+    channel: Mapped[InvitationChannel] = mapped_column(
+        enum_type(InvitationChannel, "invitation_channel")
+    )
+    invited_on: Mapped[dt.date]
+    # A class-sheet pupil's code exists once the teacher printed it (the response rate counts
+    # only codes that exist).
+    code_issued: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "pupil_id"),
+        sa.UniqueConstraint("campaign_id", "tutor_id"),
+        sa.CheckConstraint(
+            "(respondent = 'pupil' AND pupil_id IS NOT NULL AND tutor_id IS NULL) OR "
+            "(respondent = 'tutor' AND tutor_id IS NOT NULL AND pupil_id IS NULL)",
+            name="one_person",
+        ),
+    )
 
 
 class QuestionnaireResponse(Base):
+    """One anonymous answer. No pupil, code, address, user agent, session or time of day."""
+
     __tablename__ = "questionnaire_responses"
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=random_id)

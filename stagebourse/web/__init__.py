@@ -89,16 +89,23 @@ def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.preparation import bp as preparation_bp
     from stagebourse.web.public.routes import bp as public_bp
     from stagebourse.web.pupil import bp as pupil_bp
+    from stagebourse.web.questionnaire import bp as questionnaire_bp
     from stagebourse.web.steering import bp as steering_bp
     from stagebourse.web.teacher import bp as teacher_bp
     from stagebourse.web.tutor import bp as tutor_bp
 
     for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
-                      steering_bp, hosts_bp, offers_bp, preparation_bp, api_bp):
+                      steering_bp, hosts_bp, offers_bp, preparation_bp, questionnaire_bp, api_bp):
         app.register_blueprint(blueprint)
     # The token API authenticates each request with a bearer token, not a cookie: CSRF
     # cannot apply there. Every HTML form keeps it.
     csrf.exempt(api_bp)
+    # The anonymous questionnaire keeps no session, so no session-bound CSRF token; the code
+    # typed into the form is the only credential (web/questionnaire/__init__.py says more).
+    csrf.exempt(questionnaire_bp)
+    from stagebourse.web.questionnaire import install_log_filter
+
+    install_log_filter()
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -12,6 +12,7 @@ from stagebourse.extensions import db
 from stagebourse.models import Material, OutboxMessage, Role
 from stagebourse.services.companies import create_api_token
 from stagebourse.services.materials import load_materials
+from stagebourse.services.questionnaires import ensure_questionnaires
 from tests.conftest import first_school, make_company, make_user
 from tests.offer_factories import assign, make_campaign, make_offer
 
@@ -31,6 +32,7 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
     campaign = make_campaign(first_school())
     offer = make_offer(personas["company"].company)
     assignment = assign(personas["pupil"].pupil, offer, "2027-W05", campaign)
+    questionnaire = ensure_questionnaires(None, campaign)[0]
     load_materials()
     material = db.session.scalar(db.select(Material).limit(1))
     message = OutboxMessage(idempotency_key="matrix", recipient="x@exemple.fr", subject="s",
@@ -45,7 +47,7 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         "token_id": token_id, "message_id": message.id, "teacher_id": pending.id,
         "slug": material.slug, "token": "lien-invalide", "lang": "fr", "filename": "style.css",
         "rank": 1, "run_id": assignment.run_id, "assignment_id": assignment.id,
-        "answer": "accept",
+        "answer": "accept", "questionnaire_id": questionnaire.id, "year": campaign.year,
     }
     return {"users": {**personas, **extra}, "values": values, "api_token": token}
 

@@ -16,6 +16,7 @@ from stagebourse.web.steering import (  # noqa: E402, F401
     materials,
     outbox,
     personal_data,
+    questionnaires,
     routes,
     teachers,
 )

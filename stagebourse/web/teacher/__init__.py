@@ -9,4 +9,10 @@ bp = Blueprint("teacher", __name__, url_prefix="/professeur")
 guard_blueprint(bp, Role.TEACHER)
 
 # Route modules register themselves on bp; add one import per module.
-from stagebourse.web.teacher import assignments, colleagues, pupils, routes  # noqa: E402, F401
+from stagebourse.web.teacher import (  # noqa: E402, F401
+    assignments,
+    colleagues,
+    pupils,
+    questionnaires,
+    routes,
+)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e0b52f639285
+Revision ID: 6b136b1b199f
 Revises:
-Create Date: 2026-11-28 14:46:24.603756
+Create Date: 2026-11-28 14:58:07.619985
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'e0b52f639285'
+revision = '6b136b1b199f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -114,6 +114,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_companies')),
     sa.UniqueConstraint('siret', name=op.f('uq_companies_siret'))
     )
+    op.create_table('questionnaire_invitations',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('respondent', sa.Enum('pupil', 'tutor', name='respondent', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('level', sa.Enum('3e', '2de', name='level', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.Column('school_kind', sa.Enum('college', 'lycee', name='school_kind', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_questionnaire_invitations_campaign_id_campaigns')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_questionnaire_invitations')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_questionnaire_invitations_code_hash'))
+    )
+    with op.batch_alter_table('questionnaire_invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_questionnaire_invitations_campaign_id'), ['campaign_id'], unique=False)
+
     op.create_table('questionnaires',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=False),
@@ -123,6 +137,7 @@ def upgrade():
     sa.Column('questions', sa.JSON(), nullable=False),
     sa.Column('state', sa.Enum('draft', 'in_use', 'closed', name='questionnaire_state', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('version >= 1', name=op.f('ck_questionnaires_version')),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_questionnaires_campaign_id_campaigns')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_questionnaires')),
     sa.UniqueConstraint('campaign_id', 'respondent', 'version', name=op.f('uq_questionnaires_campaign_id_respondent_version'))
@@ -190,20 +205,6 @@ def upgrade():
     with op.batch_alter_table('pupils', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pupils_school_id'), ['school_id'], unique=False)
 
-    op.create_table('questionnaire_invitations',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('questionnaire_id', sa.Integer(), nullable=False),
-    sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('level', sa.Enum('3e', '2de', name='level', native_enum=False, create_constraint=True, length=24), nullable=True),
-    sa.Column('school_kind', sa.Enum('college', 'lycee', name='school_kind', native_enum=False, create_constraint=True, length=24), nullable=True),
-    sa.Column('used', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['questionnaire_id'], ['questionnaires.id'], name=op.f('fk_questionnaire_invitations_questionnaire_id_questionnaires')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_questionnaire_invitations')),
-    sa.UniqueConstraint('code_hash', name=op.f('uq_questionnaire_invitations_code_hash'))
-    )
-    with op.batch_alter_table('questionnaire_invitations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_questionnaire_invitations_questionnaire_id'), ['questionnaire_id'], unique=False)
-
     op.create_table('questionnaire_responses',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('questionnaire_id', sa.Integer(), nullable=False),
@@ -264,6 +265,26 @@ def upgrade():
     with op.batch_alter_table('offers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_offers_company_id'), ['company_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_offers_sector_code'), ['sector_code'], unique=False)
+
+    op.create_table('questionnaire_invitees',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('respondent', sa.Enum('pupil', 'tutor', name='respondent', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('pupil_id', sa.Integer(), nullable=True),
+    sa.Column('tutor_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.Enum('email', 'class_sheet', name='invitation_channel', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('invited_on', sa.Date(), nullable=False),
+    sa.Column('code_issued', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.CheckConstraint("(respondent = 'pupil' AND pupil_id IS NOT NULL AND tutor_id IS NULL) OR (respondent = 'tutor' AND tutor_id IS NOT NULL AND pupil_id IS NULL)", name=op.f('ck_questionnaire_invitees_one_person')),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_questionnaire_invitees_campaign_id_campaigns')),
+    sa.ForeignKeyConstraint(['pupil_id'], ['pupils.id'], name=op.f('fk_questionnaire_invitees_pupil_id_pupils'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tutor_id'], ['tutors.id'], name=op.f('fk_questionnaire_invitees_tutor_id_tutors'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_questionnaire_invitees')),
+    sa.UniqueConstraint('campaign_id', 'pupil_id', name=op.f('uq_questionnaire_invitees_campaign_id_pupil_id')),
+    sa.UniqueConstraint('campaign_id', 'tutor_id', name=op.f('uq_questionnaire_invitees_campaign_id_tutor_id'))
+    )
+    with op.batch_alter_table('questionnaire_invitees', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_questionnaire_invitees_campaign_id'), ['campaign_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -539,6 +560,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_users_company_id'))
 
     op.drop_table('users')
+    with op.batch_alter_table('questionnaire_invitees', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_questionnaire_invitees_campaign_id'))
+
+    op.drop_table('questionnaire_invitees')
     with op.batch_alter_table('offers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_offers_sector_code'))
         batch_op.drop_index(batch_op.f('ix_offers_company_id'))
@@ -552,10 +577,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_questionnaire_responses_questionnaire_id'))
 
     op.drop_table('questionnaire_responses')
-    with op.batch_alter_table('questionnaire_invitations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_questionnaire_invitations_questionnaire_id'))
-
-    op.drop_table('questionnaire_invitations')
     with op.batch_alter_table('pupils', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pupils_school_id'))
 
@@ -566,6 +587,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_questionnaires_campaign_id'))
 
     op.drop_table('questionnaires')
+    with op.batch_alter_table('questionnaire_invitations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_questionnaire_invitations_campaign_id'))
+
+    op.drop_table('questionnaire_invitations')
     op.drop_table('companies')
     op.drop_table('sectors')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:

@@ -1,0 +1,1 @@
+"""The observatory's pure parts: statistical disclosure control (no Flask, no database)."""

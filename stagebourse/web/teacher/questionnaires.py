@@ -1,0 +1,41 @@
+"""The class sheet of return-questionnaire codes, printed once and handed out in class."""
+
+from __future__ import annotations
+
+import segno
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from stagebourse.extensions import db
+from stagebourse.models import Campaign
+from stagebourse.services import ServiceError, pupils, questionnaires
+from stagebourse.services.notifications import public_url
+from stagebourse.web.teacher import bp
+from stagebourse.web.teacher.pupils import validated_only
+
+
+@bp.route("/questionnaires")
+@validated_only
+def questionnaire_sheets() -> str:
+    return render_template("teacher/questionnaire_sheets.html",
+                           waiting=questionnaires.class_sheets_waiting(current_user))
+
+
+@bp.route("/questionnaires/<int:campaign_id>/<class_name>", methods=["POST"])
+@validated_only
+def questionnaire_sheet_print(campaign_id: int, class_name: str) -> str | Response:
+    campaign = db.session.get(Campaign, campaign_id)
+    # A class is known only to its own school's teachers: as for the class board, 404.
+    if campaign is None or not pupils.class_pupils(current_user, class_name):
+        abort(404)
+    try:
+        slips = questionnaires.print_class_sheet(current_user, campaign, class_name)
+    except ServiceError as error:
+        flash(str(error), "error")
+        return redirect(url_for("teacher.questionnaire_sheets"))
+    site = public_url("questionnaire.enter")
+    # Like the access-code slips: the QR leads to the page, the code is never in a URL.
+    qr = segno.make(site, error="m").svg_data_uri(scale=3, border=2)
+    return render_template("teacher/questionnaire_print.html", slips=slips, qr=qr, site=site,
+                           campaign=campaign, class_name=class_name)
