@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from stagebourse.services.demo import (
     DEMO_ACCOUNTS,
@@ -53,4 +54,6 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     if no_serve:
         return
     click.echo(f"\nOuvrez http://{host}:{port}/  (Ctrl+C pour arrêter)")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Not app.run(): Flask ignores it inside its own CLI. The development server is enough for
+    # a demo on this machine; production uses gunicorn (README).
+    run_simple(host, port, app, threaded=True, use_reloader=False)
