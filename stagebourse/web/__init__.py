@@ -109,46 +109,49 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_error_handlers(app: Flask) -> None:
-    def page(status: int, title: Any, message: Any) -> tuple[str, int]:
+    def page(status: int, title: Any, message: Any) -> tuple[Any, int]:
+        if request.path.startswith("/api/"):
+            # The partner API speaks JSON, errors included (its OpenAPI document says so).
+            return {"error": str(title), "detail": str(message)}, status
         return render_template("errors/error.html", status=status, title=title,
                                message=message), status
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> tuple[str, int]:
+    def csrf_error(error: CSRFError) -> tuple[Any, int]:
         return page(400, _l("Formulaire expiré"),
                     _l("Ce formulaire a expiré ou a été ouvert dans un autre onglet. "
                        "Revenez en arrière, rechargez la page et envoyez-le de nouveau."))
 
     @app.errorhandler(400)
-    def bad_request(error: Exception) -> tuple[str, int]:
+    def bad_request(error: Exception) -> tuple[Any, int]:
         return page(400, _l("Requête incorrecte"),
                     _l("La demande n'a pas pu être comprise. Revenez en arrière et réessayez."))
 
     @app.errorhandler(403)
-    def forbidden(error: Exception) -> tuple[str, int]:
+    def forbidden(error: Exception) -> tuple[Any, int]:
         return page(403, _l("Accès refusé"),
                     _l("Cette page est réservée à un autre type de compte. Revenez à votre "
                        "page d'accueil, ou déconnectez-vous pour changer de compte."))
 
     @app.errorhandler(404)
-    def not_found(error: Exception) -> tuple[str, int]:
+    def not_found(error: Exception) -> tuple[Any, int]:
         return page(404, _l("Page introuvable"),
                     _l("Cette page n'existe pas ou ne vous est pas accessible. Vérifiez "
                        "l'adresse, ou revenez à l'accueil."))
 
     @app.errorhandler(405)
-    def method_not_allowed(error: Exception) -> tuple[str, int]:
+    def method_not_allowed(error: Exception) -> tuple[Any, int]:
         return page(405, _l("Action impossible"),
                     _l("Cette action ne peut pas être faite ainsi. Utilisez les boutons de "
                        "la page."))
 
     @app.errorhandler(413)
-    def too_large(error: Exception) -> tuple[str, int]:
+    def too_large(error: Exception) -> tuple[Any, int]:
         return page(413, _l("Fichier trop volumineux"),
                     _l("Le fichier dépasse 10 Mo. Envoyez un fichier plus petit."))
 
     @app.errorhandler(500)
-    def server_error(error: Exception) -> tuple[str, int]:
+    def server_error(error: Exception) -> tuple[Any, int]:
         db.session.rollback()
         return page(500, _l("Erreur du service"),
                     _l("Une erreur inattendue s'est produite ; rien n'a été enregistré. "
