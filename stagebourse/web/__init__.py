@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, render_template, request, session
+from flask import Flask, abort, has_request_context, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -15,6 +15,8 @@ from stagebourse.extensions import babel, csrf, db, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = Path(__file__).resolve().parent
+
+MAX_DATABASE_ID = 2**31 - 1  # PostgreSQL's INTEGER
 
 # Strict by design: no inline script or style anywhere in the templates.
 CONTENT_SECURITY_POLICY = (
@@ -49,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
+    app.before_request(_refuse_impossible_input)
     app.after_request(_security_headers)
 
     from stagebourse.cli.app import register_commands
@@ -170,6 +173,23 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
         return {"current_locale": str(get_locale() or "fr")}
+
+
+def _refuse_impossible_input() -> None:
+    """Refuse before any query what the database could only fail on.
+
+    - An id in the URL beyond a database integer: no such object (404).
+    - A NUL character in a text field: PostgreSQL cannot store it, and no person types one
+      (400). Uploaded files are left alone: their readers say what is wrong with them.
+    """
+    if any(isinstance(value, int) and not 0 <= value <= MAX_DATABASE_ID
+           for value in (request.view_args or {}).values()):
+        abort(404)
+    values = [*request.args.values(), *request.form.values()]
+    if request.is_json:
+        values.append(request.get_data(as_text=True).replace("\\u0000", "\x00"))
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 def _security_headers(response: Any) -> Any:

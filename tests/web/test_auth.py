@@ -212,3 +212,18 @@ def test_accessibility_statement_is_linked_from_every_page(client: FlaskClient):
     statement = page_text(client.get("/accessibilite"))
     assert "RGAA" in statement and "partiellement conforme" in statement
     assert "axe-core" in statement  # says honestly what was checked
+
+
+def test_a_nul_character_in_a_field_is_refused_not_a_500(client: FlaskClient, personas):
+    # PostgreSQL cannot store NUL; no person types one: refused before any query.
+    response = client.post("/connexion", data={"email": "a\x00@b.fr", "password": "x"})
+    assert response.status_code == 400
+    assert "Requête incorrecte" in page_text(response)
+    api = client.post("/api/v1/offers", data='{"title": "a\\u0000"}',
+                      content_type="application/json")
+    assert api.status_code == 400 and api.is_json
+
+
+def test_an_id_beyond_any_database_integer_is_404_not_a_500(client: FlaskClient, personas):
+    login_as(client, personas["steering"])
+    assert client.get("/pilotage/campagnes/19903778169").status_code == 404
