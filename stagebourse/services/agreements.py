@@ -284,7 +284,7 @@ def draft(actor: User | None, assignment: Assignment) -> Agreement:
     return agreement
 
 
-def _confirmed_without_agreement(school: School | None = None) -> list[Assignment]:
+def confirmed_without_agreement(school: School | None = None) -> list[Assignment]:
     query = (select(Assignment).join(MatchingRun, Assignment.run_id == MatchingRun.id)
              .outerjoin(Agreement, Agreement.assignment_id == Assignment.id)
              .where(Assignment.state == AssignmentState.CONFIRMED,
@@ -298,7 +298,7 @@ def _confirmed_without_agreement(school: School | None = None) -> list[Assignmen
 
 def draft_missing(actor: User | None, school: School | None = None) -> int:
     """Draft the agreement of every confirmed assignment that has none yet (commits)."""
-    assignments = _confirmed_without_agreement(school)
+    assignments = confirmed_without_agreement(school)
     for assignment in assignments:
         draft(actor, assignment)
     db.session.commit()
@@ -877,8 +877,7 @@ def school_board(school: School, state: str | None = None, waiting: str | None =
 
 def company_board(company: Company, state: str | None = None,
                   waiting: str | None = None) -> list[BoardRow]:
-    query = select(Agreement).where(Agreement.company_id == company.id,
-                                    Agreement.state != AgreementState.DRAFT)
+    query = select(Agreement).where(Agreement.company_id == company.id)
     return _filter(query, state, waiting, None)
 
 
@@ -982,3 +981,29 @@ def render_pdf(agreement: Agreement) -> bytes:
 
     html = render_template("agreements/pdf.html", **document_context(agreement))
     return bytes(HTML(string=html, base_url=f"{current_app.static_folder}/").write_pdf())
+
+
+# Loaders for the boards (object-level access) ----------------------------------------------------
+
+
+def campaigns_for_settings() -> list[Campaign]:
+    """Campaigns a school may set its agreement defaults for: every campaign not finished."""
+    from stagebourse.models import CampaignState
+
+    return list(db.session.scalars(select(Campaign).where(
+        Campaign.state != CampaignState.FINISHED).order_by(Campaign.year.desc(),
+                                                           Campaign.level)).all())
+
+
+def for_school(school_id: int | None, agreement_id: int) -> Agreement | None:
+    agreement = db.session.get(Agreement, agreement_id)
+    return agreement if agreement is not None and agreement.school_id == school_id else None
+
+
+def for_company(company_id: int | None, agreement_id: int) -> Agreement | None:
+    agreement = db.session.get(Agreement, agreement_id)
+    return agreement if agreement is not None and agreement.company_id == company_id else None
+
+
+def signature_of(agreement: Agreement, signature_id: int) -> AgreementSignature | None:
+    return next((s for s in agreement.signatures if s.id == signature_id), None)

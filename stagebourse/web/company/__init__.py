@@ -10,4 +10,4 @@ guard_blueprint(bp, Role.COMPANY)
 
 # Route modules register themselves on bp; add one import per module.
 from stagebourse.web.company import routes  # noqa: E402, F401, I001
-from stagebourse.web.company import offers, structure  # noqa: E402, F401, I001
+from stagebourse.web.company import agreements, offers, structure  # noqa: E402, F401, I001

@@ -9,4 +9,4 @@ bp = Blueprint("teacher", __name__, url_prefix="/professeur")
 guard_blueprint(bp, Role.TEACHER)
 
 # Route modules register themselves on bp; add one import per module.
-from stagebourse.web.teacher import colleagues, pupils, routes  # noqa: E402, F401
+from stagebourse.web.teacher import agreements, colleagues, pupils, routes  # noqa: E402, F401
