@@ -649,11 +649,14 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
     if same is not None and same.used_at is not None:
         raise ServiceError("Ce code a déjà servi : un code ne sert qu'une fois. Demandez un "
                            "nouveau code.")
+    owner = None if same is not None else _other_party_of_code(agreement, party, digits)
     current = db.session.scalar(select(AgreementCode).where(
         AgreementCode.agreement_id == agreement.id, AgreementCode.party == party,
         AgreementCode.used_at.is_(None), AgreementCode.revoked_at.is_(None))
         .order_by(AgreementCode.id.desc()))
     if current is None:
+        if owner is not None:
+            raise ServiceError(_wrong_party_message(owner, party))
         if same is not None:
             raise ServiceError("Ce code n'est plus valable (un code plus récent a été envoyé, "
                                "ou la convention a changé). Demandez un nouveau code.")
@@ -672,16 +675,10 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
     if not hmac.compare_digest(current.code_hash, hashed):
         current.attempts += 1
         message = "Ce code n'est pas le bon."
-        for other in PARTIES:
-            if other != party and db.session.scalar(select(AgreementCode.id).where(
-                    AgreementCode.agreement_id == agreement.id, AgreementCode.party == other,
-                    AgreementCode.code_hash == _code_hash(agreement, other, digits))):
-                message = (f"Ce code a été envoyé à {PARTY_LABELS[other]}, pas à "
-                           f"{PARTY_LABELS[party]} : chaque partie signe avec son propre lien "
-                           "et son propre code.")
-                journal.record(None, "agreement.wrong_person", agreement, party=party.value,
-                               code_of=other.value)
-                break
+        if owner is not None:
+            message = _wrong_party_message(owner, party)
+            journal.record(None, "agreement.wrong_person", agreement, party=party.value,
+                           code_of=owner.value)
         if current.attempts >= CODE_MAX_ATTEMPTS:
             current.revoked_at = now
             db.session.commit()
@@ -703,6 +700,21 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
     _complete_if_all_signed(agreement, now)
     db.session.commit()
     return signature
+
+
+def _other_party_of_code(agreement: Agreement, party: Party, digits: str) -> Party | None:
+    """The other party a code was sent to, if someone types another party's code."""
+    for other in PARTIES:
+        if other != party and db.session.scalar(select(AgreementCode.id).where(
+                AgreementCode.agreement_id == agreement.id, AgreementCode.party == other,
+                AgreementCode.code_hash == _code_hash(agreement, other, digits))):
+            return other
+    return None
+
+
+def _wrong_party_message(owner: Party, party: Party) -> str:
+    return (f"Ce code a été envoyé à {PARTY_LABELS[owner]}, pas à {PARTY_LABELS[party]} : "
+            "chaque partie signe avec son propre lien et son propre code.")
 
 
 def _add_signature(agreement: Agreement, party: Party, name: str, email: str | None,
