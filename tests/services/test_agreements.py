@@ -317,3 +317,47 @@ def test_pdf_opens_and_shows_every_party_and_signature(app):
         assert expected in flat, expected
     assert flat.count(agreement.content_sha256[:16]) >= 1
     assert len(reader.pages) >= 2
+
+
+def test_on_the_demo_data_a_confirmed_assignment_yields_a_complete_agreement(app):
+    from stagebourse.models import (
+        Assignment,
+        Campaign,
+        Level,
+        MatchingRun,
+        Offer,
+        OfferWeek,
+        Pupil,
+        RunState,
+    )
+    from stagebourse.services.demo import seed_demo
+
+    seed_demo(today=dt.date(2026, 9, 1))
+    campaign = db.session.scalars(select(Campaign).where(
+        Campaign.level == Level.TROISIEME)).one()
+    offer_week = db.session.scalars(select(OfferWeek).join(Offer).where(
+        OfferWeek.campaign_id == campaign.id).order_by(OfferWeek.id)).first()
+    pupil = db.session.scalars(select(Pupil).where(Pupil.level == Level.TROISIEME)
+                               .order_by(Pupil.id)).first()
+    teacher = make_user(Role.TEACHER, "prof.demo@college-test.fr", school_id=pupil.school_id,
+                        validated_at=dt.datetime.now(dt.UTC))
+    # The school's defaults, set once for the campaign.
+    agreements.save_settings(teacher, campaign, {
+        "head_name": "Mme Demo Principale", "head_title": "Principale",
+        "signatory_email": "ce.demo@college-test.fr", "insurer": "MAIF"})
+    run = MatchingRun(campaign=campaign, seed=1, state=RunState.PUBLISHED)
+    assignment = Assignment(run=run, pupil=pupil, offer=offer_week.offer, week=offer_week.week,
+                            distance_km=2.0, cost=1.0, state=AssignmentState.CONFIRMED)
+    db.session.add_all([run, assignment])
+    db.session.commit()
+    assert agreements.draft_missing(None) == 1
+    agreement = agreements.agreement_of(assignment)
+    content = agreement.content
+    assert agreements.missing_fields(content) == []
+    assert content["host"]["name"] == offer_week.offer.company.name
+    assert content["host"]["tutor_name"] == offer_week.offer.tutor.full_name
+    assert content["pupil"]["last_name"] == pupil.last_name
+    assert content["internship"]["week"] == offer_week.week
+    assert content["internship"]["hours_per_week"] == "35 h"
+    agreements.send_for_signature(teacher, agreement)
+    assert agreement.state == AgreementState.TO_SIGN
