@@ -419,7 +419,8 @@ def correct(actor: User, agreement: Agreement, party: Party, changes: dict[str, 
                 changed.append(key)
     if not changed:
         return False
-    voided = [s for s in active_signatures(agreement).values()]
+    voided = list(active_signatures(agreement).values())
+    before = {p: party_email(agreement, p) for p in PARTIES}
     agreement.version += 1
     _set_content(agreement, content, actor,
                  f"Correction par {PARTY_LABELS[party]} : {', '.join(changed)}")
@@ -432,6 +433,10 @@ def correct(actor: User, agreement: Agreement, party: Party, changes: dict[str, 
         for signature in voided:
             signature.voided_at = now
         _tell_voided(agreement, party, changed, [s.party for s in voided])
+    elif agreement.state == AgreementState.TO_SIGN:
+        # A corrected address must receive its own link (the old one is refused).
+        moved = [p for p in PARTIES if party_email(agreement, p) != before[p]]
+        _send_links(agreement, kind="request", only=moved)
     journal.record(actor, "agreement.correct", agreement, party=party.value, fields=changed,
                    version=agreement.version, voided=[s.party.value for s in voided])
     db.session.commit()
@@ -508,9 +513,12 @@ def send_for_signature(actor: User, agreement: Agreement) -> int:
     return sent
 
 
-def _send_links(agreement: Agreement, kind: str, key_suffix: str = "") -> int:
+def _send_links(agreement: Agreement, kind: str, key_suffix: str = "",
+                only: list[Party] | None = None) -> int:
     sent = 0
     for party in missing_parties(agreement):
+        if only is not None and party not in only:
+            continue
         address = party_email(agreement, party)
         if not address:
             continue
@@ -564,6 +572,9 @@ def check_viewer(agreement: Agreement, party: Party, viewer: User | None) -> Non
         own = party == Party.PUPIL and viewer.pupil_id == agreement.assignment.pupil_id
     elif viewer.role == Role.COMPANY:
         own = party == Party.HOST and viewer.company_id == agreement.company_id
+    elif viewer.role == Role.TUTOR:
+        own = (party == Party.HOST and viewer.tutor is not None
+               and viewer.tutor.company_id == agreement.company_id)
     elif viewer.role == Role.TEACHER:
         own = party == Party.SCHOOL and viewer.school_id == agreement.school_id
     else:
@@ -847,11 +858,18 @@ def ensure_can_start(assignment: Assignment) -> None:
 
 
 @event.listens_for(Assignment.state, "set")
-def _guard_start(target: Assignment, value: Any, oldvalue: Any, initiator: Any) -> None:
-    # Wherever an assignment changes state (steering, CLI, API), starting needs the signature.
-    if (value == AssignmentState.COMPLETED and oldvalue != AssignmentState.COMPLETED
-            and target.id is not None):
-        ensure_can_start(target)
+def _on_assignment_state(target: Assignment, value: Any, oldvalue: Any, initiator: Any) -> None:
+    # Wherever an assignment changes state (steering, CLI, API): starting needs the signed
+    # agreement, and a cancelled or declined assignment supersedes its agreement.
+    if target.id is None or value == oldvalue:
+        return
+    with db.session.no_autoflush:
+        if value == AssignmentState.COMPLETED:
+            ensure_can_start(target)
+        elif value in (AssignmentState.CANCELLED, AssignmentState.DECLINED):
+            agreement = agreement_of(target)
+            if agreement is not None:
+                void(None, agreement, "Affectation annulée ou refusée")
 
 
 # Boards ------------------------------------------------------------------------------------------
@@ -977,9 +995,18 @@ def send_reminders(today: dt.date | None = None) -> int:
 # Rendering ---------------------------------------------------------------------------------------
 
 
+def schedule_rows(content: dict[str, Any]) -> list[tuple[str, str]]:
+    """One row per day: ``("lundi", "09:00–12:00, 13:00–16:00")``, in weekday order."""
+    rows: dict[str, list[str]] = {}
+    for slot in content["internship"]["schedule"]:
+        rows.setdefault(slot["day"], []).append(f"{slot['start']}–{slot['end']}")
+    return [(day, ", ".join(ranges)) for day, ranges in rows.items()]
+
+
 def document_context(agreement: Agreement) -> dict[str, Any]:
     signatures = active_signatures(agreement)
     return {"agreement": agreement, "content": agreement.content,
+            "schedule_rows": schedule_rows(agreement.content),
             "signatures": [(party, PARTY_LABELS[party], signatures.get(party))
                            for party in PARTIES],
             "party_labels": PARTY_LABELS, "document_sha256": agreement.content_sha256,

@@ -361,3 +361,23 @@ def test_on_the_demo_data_a_confirmed_assignment_yields_a_complete_agreement(app
     assert content["internship"]["hours_per_week"] == "35 h"
     agreements.send_for_signature(teacher, agreement)
     assert agreement.state == AgreementState.TO_SIGN
+
+
+def test_a_cancelled_assignment_voids_its_agreement_and_its_links(app):
+    agreement, _ = sent()
+    token = agreements.make_token(agreement, Party.HOST)
+    agreement.assignment.state = AssignmentState.CANCELLED
+    db.session.commit()
+    assert agreement.state == AgreementState.VOIDED
+    with pytest.raises(agreements.AgreementLinkExpired, match="annulée"):
+        agreements.read_token(token)
+
+
+def test_a_corrected_address_receives_its_own_link(app):
+    agreement, _ = sent()
+    member = make_user(Role.COMPANY, "membre@atelier-test.fr", company_id=agreement.company_id)
+    agreements.correct(member, agreement, Party.HOST, {"email": "rh@atelier-test.fr"})
+    assert [m.recipient for m in mails("agreement_sign")].count("rh@atelier-test.fr") == 1
+    sign_by_code(agreement, Party.HOST)
+    assert agreements.active_signatures(agreement)[Party.HOST].signer_email == \
+        "rh@atelier-test.fr"

@@ -27,7 +27,8 @@ def _page(token: str, agreement, party: Party, sign_form: SignForm,  # noqa: ANN
     return render_template(
         "agreements/sign.html", token=token, party=party,
         party_label=agreements.PARTY_LABELS[party], code_form=RequestCodeForm(),
-        form=sign_form, needs_name=not agreements.party_signer_name(agreement, party),
+        form=sign_form, code_minutes=agreements.CODE_MINUTES,
+        needs_name=not agreements.party_signer_name(agreement, party),
         already=party in agreements.active_signatures(agreement),
         **agreements.document_context(agreement)), status
 
