@@ -34,3 +34,26 @@ def test_guardian_opens_the_link_receives_the_code_and_signs(page, live_server, 
     assert "Nadia Martin" in page.locator(".agreement-signatures").inner_text()
     assert_accessible(page)
     screenshot(page, "agreement-signed-by-guardian")
+
+
+def test_teacher_reviews_the_draft_and_sends_it_for_signature(page, live_server, app):
+    from tests.agreement_factories import drafted, make_teacher
+    from tests.conftest import TEST_PASSWORD
+
+    agreement = drafted()
+    teacher = make_teacher()
+    page.goto(live_server + "/connexion")
+    page.get_by_role("textbox", name="Adresse e-mail").fill(teacher.email)
+    page.get_by_label("Mot de passe", exact=True).fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto(live_server + "/professeur/conventions")
+    assert "Inès Martin" in page.locator("main").inner_text()
+    assert_accessible(page)
+    page.get_by_role("link", name="Inès Martin").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Envoyer pour signature").click()
+    assert "Convention envoyée pour signature" in page.locator(".flash").first.inner_text()
+    db.session.expire_all()
+    assert agreements.missing_parties(agreement) == list(Party)
+    assert_accessible(page)
+    screenshot(page, "agreement-teacher-sent")
