@@ -644,10 +644,18 @@ def request_code(agreement: Agreement, party: Party) -> str:
 
 
 def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: str | None = None,
-                   viewer: User | None = None) -> AgreementSignature:
-    """Sign with the one-time code received by mail (commits). Every refusal says why."""
+                   viewer: User | None = None,
+                   read_version: int | None = None) -> AgreementSignature:
+    """Sign with the one-time code received by mail (commits). Every refusal says why.
+
+    ``read_version`` is the version shown on the page the party signed from: if the document
+    changed meanwhile, the party signs nothing it has not read.
+    """
     check_viewer(agreement, party, viewer)
     _check_signable(agreement, party)
+    if read_version is not None and read_version != agreement.version:
+        raise ServiceError("La convention a été modifiée pendant votre lecture : relisez la "
+                           "nouvelle version ci-dessus, puis signez-la.")
     digits = _normalise_code(code)
     if len(digits) != 6:
         raise ServiceError("Le code compte 6 chiffres : recopiez-le tel qu'il figure dans "

@@ -246,3 +246,16 @@ def test_remind_command_is_idempotent(app):
     assert "4 rappel(s)" in first.output, first.output
     again = runner.invoke(args=["agreements", "remind", "--today", day])
     assert "0 rappel(s)" in again.output
+
+
+def test_a_change_during_reading_is_refused_until_the_new_version_is_read(app, client):
+    agreement, teacher = sent()
+    url = link(agreement, Party.HOST)
+    assert 'name="version" type="hidden" value="1"' in page_text(client.get(url))
+    client.post(f"{url}/code")
+    code = last_code(HOST)
+    agreements.correct(teacher, agreement, Party.SCHOOL, {"delegation": "Par délégation"})
+    response = client.post(url, data={"code": code, "version": "1"})
+    assert response.status_code == 422
+    assert "modifiée pendant votre lecture" in page_text(response)
+    assert 'value="2"' in page_text(response)

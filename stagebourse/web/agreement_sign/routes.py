@@ -24,6 +24,7 @@ def _viewer():  # noqa: ANN202 - the signed-in user, or None
 
 def _page(token: str, agreement, party: Party, sign_form: SignForm,  # noqa: ANN001
           status: int = 200) -> tuple[str, int]:
+    sign_form.version.data = str(agreement.version)  # the version this page shows
     return render_template(
         "agreements/sign.html", token=token, party=party,
         party_label=agreements.PARTY_LABELS[party], code_form=RequestCodeForm(),
@@ -39,11 +40,13 @@ def sign(token: str) -> Response | tuple[str, int]:
         agreement, party = agreements.read_token(token, _viewer())
     except agreements.AgreementLinkError as error:
         return _link_error(error)
-    form = SignForm()
+    form = SignForm(version=str(agreement.version))
     if form.validate_on_submit():
         try:
+            read = form.version.data
             agreements.sign_with_code(agreement, party, form.code.data, form.signer_name.data,
-                                      viewer=_viewer())
+                                      viewer=_viewer(),
+                                      read_version=int(read) if read.isdigit() else None)
         except agreements.WrongPerson as error:
             return _link_error(error)
         except ServiceError as error:
