@@ -52,6 +52,17 @@ LABELS: dict[str, object] = {
     "QuestionnaireState.closed": _l("remplacé par une version plus récente"),
     "InvitationChannel.email": _l("courriel"),
     "InvitationChannel.class_sheet": _l("fiche de classe"),
+    # Agreements
+    "AgreementState.draft": _l("en préparation"),
+    "AgreementState.to_sign": _l("à signer"),
+    "AgreementState.signed": _l("signée"),
+    "AgreementState.voided": _l("annulée"),
+    "Party.school": _l("l'établissement"),
+    "Party.host": _l("la structure d'accueil"),
+    "Party.pupil": _l("l'élève"),
+    "Party.guardian": _l("le ou la représentant(e) légal(e)"),
+    "SignatureMethod.link_code": _l("lien et code par e-mail"),
+    "SignatureMethod.paper": _l("sur papier"),
     # Levels
     "Level.3e": _l("3e"),
     "Level.2de": _l("seconde"),

@@ -41,17 +41,23 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
 def test_upgrade_from_empty_to_head_matches_the_models(empty_database_url: str, tmp_path: Path):
     app = create_app(make_config(empty_database_url, tmp_path))
     with app.app_context():
-        upgrade()
-        with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            differences = compare_metadata(context, Base.metadata)
-            tables = set(sa.inspect(connection).get_table_names())
-        assert differences == [], f"models and migrations disagree: {differences}"
-        assert set(Base.metadata.tables) <= tables
-        downgrade(revision="base")
-        with db.engine.connect() as connection:
-            assert set(sa.inspect(connection).get_table_names()) <= {"alembic_version"}
-        db.engine.dispose()
+        try:
+            check_upgrade_and_downgrade()
+        finally:
+            db.engine.dispose()  # also when an assertion fails: no connection left open
+
+
+def check_upgrade_and_downgrade() -> None:
+    upgrade()
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+        tables = set(sa.inspect(connection).get_table_names())
+    assert differences == [], f"models and migrations disagree: {differences}"
+    assert set(Base.metadata.tables) <= tables
+    downgrade(revision="base")
+    with db.engine.connect() as connection:
+        assert set(sa.inspect(connection).get_table_names()) <= {"alembic_version"}
 
 
 def test_every_revision_file_is_date_prefixed():

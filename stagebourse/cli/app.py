@@ -24,6 +24,7 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     # Imported here so that ``python -m stagebourse.cli.matching`` (the engine's stand-alone
     # command for outside auditors) does not import itself twice.
+    from stagebourse.cli.agreements import agreements_group
     from stagebourse.cli.demo import demo_command
     from stagebourse.cli.match import match_group
     from stagebourse.cli.matching import matching
@@ -34,5 +35,6 @@ def register_commands(app: Flask) -> None:
     from stagebourse.cli.worker import worker_command
 
     for command in (seed_group, demo_command, matching, match_group, worker_command,
-                    remind_group, prepare_command, purge_command, questionnaires_group):
+                    remind_group, prepare_command, purge_command, questionnaires_group,
+                    agreements_group):
         app.cli.add_command(command)

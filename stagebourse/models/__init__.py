@@ -1,5 +1,16 @@
 """The domain model. Importing this package registers every table on the metadata."""
 
+from stagebourse.models.agreements import (
+    PARTIES,
+    Agreement,
+    AgreementCode,
+    AgreementSettings,
+    AgreementSignature,
+    AgreementState,
+    AgreementVersion,
+    Party,
+    SignatureMethod,
+)
 from stagebourse.models.base import Base, Level, utcnow
 from stagebourse.models.campaigns import Campaign, CampaignSchoolWeek, CampaignState
 from stagebourse.models.companies import (
@@ -30,12 +41,14 @@ from stagebourse.models.requests import MAX_WISHES, Request, RequestState, Wish
 from stagebourse.models.users import LoginFailure, Role, User
 
 __all__ = [
-    "MAX_WISHES", "ApiToken", "Assignment", "AssignmentState", "Audience", "Base", "Campaign",
-    "CampaignSchoolWeek", "CampaignState", "CharterStatus", "Commune", "Company", "CompanyKind",
-    "CompanyState", "ConsentMethod", "Gender", "InvitationChannel", "JournalEntry", "Level",
-    "LoginFailure", "MatchingRun", "Material", "MaterialAcknowledgement", "Offer", "OfferState",
-    "OfferWeek", "OutboxMessage", "OutboxState", "Priority", "Pupil", "Questionnaire",
-    "QuestionnaireInvitation", "QuestionnaireInvitee", "QuestionnaireResponse",
-    "QuestionnaireState", "Request", "RequestState", "Respondent", "Role", "RunState", "School",
-    "SchoolKind", "Sector", "Tutor", "User", "Wish", "utcnow",
+    "MAX_WISHES", "PARTIES", "Agreement", "AgreementCode", "AgreementSettings",
+    "AgreementSignature", "AgreementState", "AgreementVersion", "ApiToken", "Assignment",
+    "AssignmentState", "Audience", "Base", "Campaign", "CampaignSchoolWeek", "CampaignState",
+    "CharterStatus", "Commune", "Company", "CompanyKind", "CompanyState", "ConsentMethod",
+    "Gender", "InvitationChannel", "JournalEntry", "Level", "LoginFailure", "MatchingRun",
+    "Material", "MaterialAcknowledgement", "Offer", "OfferState", "OfferWeek", "OutboxMessage",
+    "OutboxState", "Party", "Priority", "Pupil", "Questionnaire", "QuestionnaireInvitation",
+    "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireState", "Request",
+    "RequestState", "Respondent", "Role", "RunState", "School", "SchoolKind", "Sector",
+    "SignatureMethod", "Tutor", "User", "Wish", "utcnow",
 ]

@@ -604,6 +604,11 @@ def _decide(actor: User, assignment: Assignment, side: str, accept: bool) -> Ass
         if assignment.pupil_confirmed_at and assignment.company_confirmed_at:
             assignment.state = AssignmentState.CONFIRMED
             assignment.decided_at = now
+            # The internship agreement is drafted at once from the data we hold, in the
+            # same transaction: nobody retypes anything (docs/agreements.md).
+            from stagebourse.services import agreements
+
+            agreements.draft(actor, assignment)
     else:
         assignment.state = AssignmentState.DECLINED
         assignment.declined_by = side

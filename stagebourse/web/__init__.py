@@ -84,6 +84,7 @@ def _configure_login() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from stagebourse.web.agreement_sign import bp as agreement_sign_bp
     from stagebourse.web.api import bp as api_bp
     from stagebourse.web.auth.routes import bp as auth_bp
     from stagebourse.web.company import bp as company_bp
@@ -98,7 +99,8 @@ def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.tutor import bp as tutor_bp
 
     for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
-                      steering_bp, hosts_bp, offers_bp, preparation_bp, questionnaire_bp, api_bp):
+                      steering_bp, hosts_bp, offers_bp, preparation_bp, questionnaire_bp,
+                      agreement_sign_bp, api_bp):
         app.register_blueprint(blueprint)
     # The token API authenticates each request with a bearer token, not a cookie: CSRF
     # cannot apply there. Every HTML form keeps it.

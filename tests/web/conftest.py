@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 
 from stagebourse.extensions import db
-from stagebourse.models import Material, OutboxMessage, Role
+from stagebourse.models import AssignmentState, Material, OutboxMessage, Role
+from stagebourse.services import agreements
 from stagebourse.services.companies import create_api_token
 from stagebourse.services.materials import load_materials
 from stagebourse.services.questionnaires import ensure_questionnaires
@@ -33,6 +34,10 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
     offer = make_offer(personas["company"].company)
     assignment = assign(personas["pupil"].pupil, offer, "2027-W05", campaign)
     questionnaire = ensure_questionnaires(None, campaign)[0]
+    confirmed = assign(personas["pupil"].pupil, offer, "2027-W06", campaign,
+                       state=AssignmentState.CONFIRMED)
+    agreement = agreements.draft(None, confirmed)
+    db.session.commit()
     load_materials()
     material = db.session.scalar(db.select(Material).limit(1))
     message = OutboxMessage(idempotency_key="matrix", recipient="x@exemple.fr", subject="s",
@@ -48,6 +53,7 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         "slug": material.slug, "token": "lien-invalide", "lang": "fr", "filename": "style.css",
         "rank": 1, "run_id": assignment.run_id, "assignment_id": assignment.id,
         "answer": "accept", "questionnaire_id": questionnaire.id, "year": campaign.year,
+        "agreement_id": agreement.id, "party": "school", "signature_id": 1,
     }
     return {"users": {**personas, **extra}, "values": values, "api_token": token}
 

@@ -9,5 +9,10 @@ bp = Blueprint("company", __name__, url_prefix="/structure")
 guard_blueprint(bp, Role.COMPANY)
 
 # Route modules register themselves on bp; add one import per module.
-from stagebourse.web.company import routes  # noqa: E402, F401, I001
-from stagebourse.web.company import assignments, offers, structure  # noqa: E402, F401, I001
+from stagebourse.web.company import (  # noqa: E402, F401
+    agreements,
+    assignments,
+    offers,
+    routes,
+    structure,
+)

@@ -10,6 +10,7 @@ guard_blueprint(bp, Role.TEACHER)
 
 # Route modules register themselves on bp; add one import per module.
 from stagebourse.web.teacher import (  # noqa: E402, F401
+    agreements,
     assignments,
     colleagues,
     pupils,

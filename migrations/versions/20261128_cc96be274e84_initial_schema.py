@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6b136b1b199f
+Revision ID: cc96be274e84
 Revises:
-Create Date: 2026-11-28 14:58:07.619985
+Create Date: 2026-11-28 15:09:51.210565
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6b136b1b199f'
+revision = 'cc96be274e84'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -323,6 +323,28 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_users_company_id'), ['company_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_school_id'), ['school_id'], unique=False)
 
+    op.create_table('agreement_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('head_name', sa.String(length=200), nullable=False),
+    sa.Column('head_title', sa.String(length=120), nullable=False),
+    sa.Column('signatory_email', sa.String(length=254), nullable=False),
+    sa.Column('delegation', sa.String(length=300), nullable=True),
+    sa.Column('school_address', sa.String(length=300), nullable=True),
+    sa.Column('insurer', sa.String(length=200), nullable=False),
+    sa.Column('insurance_policy', sa.String(length=100), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_agreement_settings_campaign_id_campaigns'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_agreement_settings_school_id_schools')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_agreement_settings_updated_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_settings')),
+    sa.UniqueConstraint('campaign_id', 'school_id', name=op.f('uq_agreement_settings_campaign_id_school_id'))
+    )
+    with op.batch_alter_table('agreement_settings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_settings_school_id'), ['school_id'], unique=False)
+
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('company_id', sa.Integer(), nullable=False),
@@ -513,11 +535,114 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_wishes')),
     sa.UniqueConstraint('request_id', 'rank', name=op.f('uq_wishes_request_id_rank'))
     )
+    op.create_table('agreements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('company_id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('first_day', sa.Date(), nullable=False),
+    sa.Column('state', sa.Enum('draft', 'to_sign', 'signed', 'voided', name='agreement_state', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('content_sha256', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.Column('signed_at', sa.DateTime(), nullable=True),
+    sa.Column('voided_at', sa.DateTime(), nullable=True),
+    sa.Column('voided_reason', sa.Text(), nullable=True),
+    sa.CheckConstraint("state != 'signed' OR signed_at IS NOT NULL", name=op.f('ck_agreements_signed_at')),
+    sa.CheckConstraint('length(content_sha256) = 64', name=op.f('ck_agreements_content_sha256')),
+    sa.CheckConstraint('version >= 1', name=op.f('ck_agreements_version')),
+    sa.ForeignKeyConstraint(['assignment_id'], ['assignments.id'], name=op.f('fk_agreements_assignment_id_assignments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_agreements_campaign_id_campaigns')),
+    sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_agreements_company_id_companies')),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_agreements_school_id_schools')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreements')),
+    sa.UniqueConstraint('assignment_id', name=op.f('uq_agreements_assignment_id'))
+    )
+    with op.batch_alter_table('agreements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreements_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreements_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreements_school_id'), ['school_id'], unique=False)
+
+    op.create_table('agreement_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('party', sa.Enum('school', 'host', 'pupil', 'guardian', name='agreement_party', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('sent_to', sa.String(length=254), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint('attempts BETWEEN 0 AND 10', name=op.f('ck_agreement_codes_attempts')),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_agreement_codes_agreement_id_agreements'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_codes'))
+    )
+    with op.batch_alter_table('agreement_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_codes_agreement_id'), ['agreement_id'], unique=False)
+
+    op.create_table('agreement_signatures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('party', sa.Enum('school', 'host', 'pupil', 'guardian', name='agreement_party', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('signer_name', sa.String(length=200), nullable=False),
+    sa.Column('signer_email', sa.String(length=254), nullable=True),
+    sa.Column('method', sa.Enum('link_code', 'paper', name='signature_method', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('document_sha256', sa.String(length=64), nullable=False),
+    sa.Column('signed_at', sa.DateTime(), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('scan_file', sa.String(length=300), nullable=True),
+    sa.Column('scan_sha256', sa.String(length=64), nullable=True),
+    sa.Column('voided_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("method != 'paper' OR scan_file IS NOT NULL", name=op.f('ck_agreement_signatures_paper_scan')),
+    sa.CheckConstraint('length(document_sha256) = 64', name=op.f('ck_agreement_signatures_document_sha256')),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_agreement_signatures_agreement_id_agreements'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_agreement_signatures_recorded_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_signatures')),
+    sa.UniqueConstraint('agreement_id', 'version', 'party', name=op.f('uq_agreement_signatures_agreement_id_version_party'))
+    )
+    with op.batch_alter_table('agreement_signatures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_signatures_agreement_id'), ['agreement_id'], unique=False)
+
+    op.create_table('agreement_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('content_sha256', sa.String(length=64), nullable=False),
+    sa.Column('reason', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_agreement_versions_agreement_id_agreements'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_agreement_versions_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_versions')),
+    sa.UniqueConstraint('agreement_id', 'number', name=op.f('uq_agreement_versions_agreement_id_number'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('agreement_versions')
+    with op.batch_alter_table('agreement_signatures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_signatures_agreement_id'))
+
+    op.drop_table('agreement_signatures')
+    with op.batch_alter_table('agreement_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_codes_agreement_id'))
+
+    op.drop_table('agreement_codes')
+    with op.batch_alter_table('agreements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreements_school_id'))
+        batch_op.drop_index(batch_op.f('ix_agreements_company_id'))
+        batch_op.drop_index(batch_op.f('ix_agreements_campaign_id'))
+
+    op.drop_table('agreements')
     op.drop_table('wishes')
     with op.batch_alter_table('material_acknowledgements', schema=None) as batch_op:
         batch_op.drop_index('ix_material_acknowledgements_campaign_tutor')
@@ -555,6 +680,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_api_tokens_company_id'))
 
     op.drop_table('api_tokens')
+    with op.batch_alter_table('agreement_settings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_settings_school_id'))
+
+    op.drop_table('agreement_settings')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_school_id'))
         batch_op.drop_index(batch_op.f('ix_users_company_id'))
