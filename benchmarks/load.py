@@ -107,7 +107,8 @@ def prepare(url: str, pupils: int, offers: int, accounts_path: Path) -> dict[str
 
 def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
-           "STAGEBOURSE_ENV": "development", "SESSION_COOKIE_SECURE": "0"}
+           "STAGEBOURSE_ENV": "development", "SESSION_COOKIE_SECURE": "0",
+           "PYTHONFAULTHANDLER": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
          f"127.0.0.1:{port}", "--log-level", "warning", "stagebourse:create_app()"],
@@ -136,6 +137,11 @@ def run_locust(port: int, users: int, seconds: int, classes: list[str], prefix: 
             env=env, check=False, stdout=output, stderr=output)
     if not Path(f"{prefix}_stats.csv").exists():
         raise SystemExit(f"locust failed:\n{log.read_text()}")
+    failures = Path(f"{prefix}_failures.csv")
+    if failures.exists():
+        for row in csv.DictReader(failures.open(encoding="utf-8")):
+            print(f"  failure: {row['Method']} {row['Name']}: {row['Error']} "
+                  f"({row['Occurrences']}×)")
     with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
@@ -161,9 +167,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60, help="duration of the mix")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--short", action="store_true", help="small and quick (CI)")
+    parser.add_argument("--saturate", action="store_true",
+                        help="no think time: measure capacity rather than a paced peak")
     args = parser.parse_args()
     if args.short:
         args.pupils, args.offers, args.users, args.seconds = 1_000, 250, 10, 10
+    if args.saturate:
+        os.environ["STAGEBOURSE_LOAD_SATURATE"] = "1"
 
     url = recreate_database(args.server, args.database)
     try:

@@ -13,9 +13,13 @@ import os
 import random
 import re
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, constant, task
 
 ACCOUNTS = json.loads(open(os.environ["STAGEBOURSE_LOAD_ACCOUNTS"], encoding="utf-8").read())
+# Users pace themselves like people (0.5-2 s between pages) unless STAGEBOURSE_LOAD_SATURATE=1:
+# then each sends its next request as soon as the last one is answered, and requests per
+# second measure the server's capacity, comparable with the ceiling.
+THINK = os.environ.get("STAGEBOURSE_LOAD_SATURATE") != "1"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -26,7 +30,7 @@ def csrf_token(html: str) -> str:
 
 class Pupil(HttpUser):
     weight = 9
-    wait_time = between(0.5, 2.0)
+    wait_time = between(0.5, 2.0) if THINK else constant(0)
 
     def on_start(self) -> None:
         code = random.choice(ACCOUNTS["pupil_codes"])
@@ -58,7 +62,7 @@ class Pupil(HttpUser):
 
 class Teacher(HttpUser):
     weight = 1
-    wait_time = between(1.0, 3.0)
+    wait_time = between(1.0, 3.0) if THINK else constant(0)
 
     def on_start(self) -> None:
         account = random.choice(ACCOUNTS["teachers"])
@@ -80,7 +84,7 @@ class Teacher(HttpUser):
 
 class Ceiling(HttpUser):
     weight = 1
-    wait_time = between(0, 0)
+    wait_time = constant(0)
 
     @task
     def health(self) -> None:
