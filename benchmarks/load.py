@@ -96,6 +96,9 @@ def prepare(url: str, pupils: int, offers: int, accounts_path: Path) -> dict[str
                                 validated_at=dt.datetime.now(dt.UTC)))
             teachers.append({"email": email, "classes": classes})
         db.session.commit()
+        # A live database has statistics (autovacuum); a freshly loaded one not yet.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as raw:
+            raw.exec_driver_sql("ANALYZE")
         accounts = {
             "pupil_codes": codes, "teachers": teachers, "password": PASSWORD,
             "sectors": list(db.session.scalars(select(Sector.code))),

@@ -1,8 +1,9 @@
 """The request campaign's peak, as locust users (driven by benchmarks/load.py).
 
-Pupils sign in with their access code, browse offers, open one, look at their wishes and save
-one (a sector wish); teachers open their class boards. A third user class hits the trivial
-``/sante`` endpoint: run alone (load.py names the classes to run), it gives the ceiling.
+Pupils sign in with their access code, search offers, explore a sector, open an offer, look
+at their wishes and save one (a sector wish); teachers open their class boards. A third user
+class hits the trivial ``/sante`` endpoint: run alone (load.py names the classes to run), it
+gives the ceiling.
 Accounts come from the JSON file named by STAGEBOURSE_LOAD_ACCOUNTS (written by load.py).
 """
 
@@ -38,10 +39,15 @@ class Pupil(HttpUser):
         self.client.post("/connexion/eleve", data={"code": code, "csrf_token": csrf_token(page)},
                          name="sign in (code)")
 
-    @task(4)
-    def browse_offers(self) -> None:
+    @task(3)
+    def search_offers(self) -> None:
         sector = random.choice(ACCOUNTS["sectors"])
-        self.client.get(f"/offres/?secteur={sector}", name="/offres/?secteur=…")
+        self.client.get(f"/offres/?sector={sector}", name="/offres/?sector=… (search)")
+
+    @task(2)
+    def explore_a_sector(self) -> None:
+        sector = random.choice(ACCOUNTS["sectors"])
+        self.client.get(f"/eleve/offres?secteur={sector}", name="/eleve/offres?secteur=…")
 
     @task(3)
     def open_offer(self) -> None:

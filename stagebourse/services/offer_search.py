@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from stagebourse.extensions import db
@@ -100,26 +100,31 @@ def default_level(user: User) -> str | None:
 
 
 def searchable_weeks() -> list[tuple[str, str]]:
-    weeks = sorted(set(db.session.scalars(
-        select(OfferWeek.week).join(Campaign, Campaign.id == OfferWeek.campaign_id)
-        .where(Campaign.state != CampaignState.FINISHED, OfferWeek.seats > 0))))
+    weeks = db.session.scalars(
+        select(OfferWeek.week).distinct().join(Campaign, Campaign.id == OfferWeek.campaign_id)
+        .where(Campaign.state != CampaignState.FINISHED, OfferWeek.seats > 0)
+        .order_by(OfferWeek.week))
     return [(w, week_label(w)) for w in weeks]
 
 
 def search_offers(user: User, filters: OfferFilters, per_page: int = PER_PAGE,
                   paginate: bool = True) -> SearchResult:
+    """Filter in SQL, reading a few columns per offer (a département has thousands); measure
+    and sort here; then load whole offers for the page shown only."""
     origin = default_origin(user)
     if filters.near:
         commune = db.session.get(Commune, filters.near)
         if commune is not None:
             origin = Origin(commune.lat, commune.lon, commune.name)
-    live_week = (select(OfferWeek.id).join(Campaign, Campaign.id == OfferWeek.campaign_id)
-                 .where(OfferWeek.offer_id == Offer.id, OfferWeek.seats > 0,
-                        Campaign.state != CampaignState.FINISHED))
-    query = (select(Offer).join(Company, Company.id == Offer.company_id)
-             .where(*visible_offer_conditions())
-             .options(selectinload(Offer.weeks), selectinload(Offer.sector),
-                      selectinload(Offer.commune), selectinload(Offer.company)))
+    # Seats are those of live campaigns (not finished), of the level and week asked for.
+    seats = func.sum(OfferWeek.seats)
+    query = (select(Offer.id, Offer.title, Offer.lat, Offer.lon, seats)
+             .join(Company, Company.id == Offer.company_id)
+             .join(OfferWeek, OfferWeek.offer_id == Offer.id)
+             .join(Campaign, Campaign.id == OfferWeek.campaign_id)
+             .where(*visible_offer_conditions(), OfferWeek.seats > 0,
+                    Campaign.state != CampaignState.FINISHED)
+             .group_by(Offer.id, Offer.title, Offer.lat, Offer.lon))
     if filters.sector:
         query = query.where(Offer.sector_code == filters.sector)
     if filters.commune:
@@ -127,38 +132,39 @@ def search_offers(user: User, filters: OfferFilters, per_page: int = PER_PAGE,
     if filters.accessible:
         query = query.where(Offer.accessible.is_(True))
     if filters.level == Level.TROISIEME.value:
-        query = query.where(Offer.for_3e.is_(True))
-        live_week = live_week.where(Campaign.level == Level.TROISIEME)
+        query = query.where(Offer.for_3e.is_(True), Campaign.level == Level.TROISIEME)
     elif filters.level == Level.SECONDE.value:
-        query = query.where(Offer.for_2de.is_(True))
-        live_week = live_week.where(Campaign.level == Level.SECONDE)
+        query = query.where(Offer.for_2de.is_(True), Campaign.level == Level.SECONDE)
     if filters.week:
-        live_week = live_week.where(OfferWeek.week == filters.week)
-    query = query.where(exists(live_week))
+        query = query.where(OfferWeek.week == filters.week)
     radius = filters.radius_km if origin is not None else None
     if radius is not None:
         radius = max(0.5, min(float(radius), MAX_RADIUS_KM))
         lat_min, lat_max, lon_min, lon_max = bounding_box(origin.lat, origin.lon, radius)  # type: ignore[union-attr]
         query = query.where(Offer.lat.between(lat_min, lat_max),
                             Offer.lon.between(lon_min, lon_max))
-    hits = []
-    for offer in db.session.scalars(query):
-        distance = distance_from(origin, offer) if origin is not None else None
+    rows = []
+    for offer_id, title, lat, lon, offer_seats in db.session.execute(query):
+        distance = (haversine_km(origin.lat, origin.lon, lat, lon)
+                    if origin is not None else None)
         if radius is not None and distance is not None and distance > radius:
             continue
-        seats = sum(w.seats for w in offer.weeks
-                    if (not filters.week or w.week == filters.week))
-        hits.append(Hit(offer, distance, seats))
+        rows.append((offer_id, title, distance, int(offer_seats)))
     if origin is not None:
-        hits.sort(key=lambda h: (round(h.distance_km or 0.0, 3), h.offer.title.casefold(),
-                                 h.offer.id))
+        rows.sort(key=lambda r: (round(r[2], 3), r[1].casefold(), r[0]))
     else:
-        hits.sort(key=lambda h: (h.offer.title.casefold(), h.offer.id))
-    total = len(hits)
+        rows.sort(key=lambda r: (r[1].casefold(), r[0]))
+    total = len(rows)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, filters.page), pages)
     if paginate:
-        hits = hits[(page - 1) * per_page: page * per_page]
+        rows = rows[(page - 1) * per_page: page * per_page]
+    offers = {offer.id: offer for offer in db.session.scalars(
+        select(Offer).where(Offer.id.in_([r[0] for r in rows]))
+        .options(selectinload(Offer.weeks), selectinload(Offer.sector),
+                 selectinload(Offer.commune), selectinload(Offer.company)))}
+    hits = [Hit(offers[offer_id], distance, offer_seats)
+            for offer_id, _title, distance, offer_seats in rows]
     return SearchResult(hits, total, page, pages, origin,
                         "distance" if origin is not None else "title", searchable_weeks())
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from stagebourse.extensions import db
+from stagebourse.geo import haversine_km
 from stagebourse.identifiers import age_on
 from stagebourse.models import (
     MAX_WISHES,
@@ -261,50 +262,61 @@ def _seats_in(offer: Offer, campaign: Campaign, weeks: set[str]) -> int:
 
 @dataclass
 class OfferChoice:
-    offer: Offer
+    """An offer the pupil could get. Built from a few columns per offer, because a
+    département has thousands; ``offer`` is loaded (``with_offers``) only for the choices a
+    page shows."""
+
+    offer_id: int
+    sector_code: str
     distance_km: float
     seats: int  # seats during the school's weeks
     within_reach: bool
     accessible_ok: bool
+    offer: Offer | None = None
 
     @property
     def commune_name(self) -> str:
+        if self.offer is None:
+            return ""
         return self.offer.commune.name if self.offer.commune else self.offer.address
-
-
-def campaign_offers(campaign: Campaign) -> list[Offer]:
-    """Visible offers (``offers.visible_offer_conditions``: published by a validated
-    structure) with seats in this campaign."""
-    return list(db.session.scalars(
-        select(Offer).join(Company, Company.id == Offer.company_id)
-        .where(*visible_offer_conditions(),
-               Offer.id.in_(select(OfferWeek.offer_id).where(
-                   OfferWeek.campaign_id == campaign.id, OfferWeek.seats > 0)))
-        .options(selectinload(Offer.weeks), selectinload(Offer.commune),
-                 selectinload(Offer.company))
-        .order_by(Offer.id)))
 
 
 def offer_choices(pupil: Pupil, campaign: Campaign,
                   sector_code: str | None = None) -> list[OfferChoice]:
-    """The offer picker: offers the pupil could get (their level, seats in their school's
-    weeks), nearest first. Same visibility rule and same origin as the offer search
-    (``offer_search``); the seats counted are those of the pupil's school weeks."""
+    """The offers the pupil could get (visible, their level, seats in their school's weeks),
+    nearest first, then by offer number. Same visibility rule and same origin as the offer
+    search (``offer_search``). One grouped query; the distances are computed here, so that
+    they are the same haversine figures as everywhere else, on SQLite as on PostgreSQL."""
     weeks = school_weeks(campaign, pupil.school_id)
+    for_level = Offer.for_3e if pupil.level == Level.TROISIEME else Offer.for_2de
+    query = (select(Offer.id, Offer.sector_code, Offer.lat, Offer.lon, Offer.accessible,
+                    func.sum(OfferWeek.seats))
+             .join(Company, Company.id == Offer.company_id)
+             .join(OfferWeek, OfferWeek.offer_id == Offer.id)
+             .where(*visible_offer_conditions(), for_level.is_(True),
+                    OfferWeek.campaign_id == campaign.id, OfferWeek.week.in_(weeks),
+                    OfferWeek.seats > 0)
+             .group_by(Offer.id, Offer.sector_code, Offer.lat, Offer.lon, Offer.accessible))
+    if sector_code is not None:
+        query = query.where(Offer.sector_code == sector_code)
+    origin = pupil_origin(pupil)
     limit = travel_limit(pupil)
     choices = []
-    for offer in campaign_offers(campaign):
-        if sector_code is not None and offer.sector_code != sector_code:
-            continue
-        if not _offer_for_level(offer, pupil.level):
-            continue
-        seats = _seats_in(offer, campaign, weeks)
-        if seats <= 0:
-            continue
-        distance = distance_km(pupil, offer)
-        choices.append(OfferChoice(offer, distance, seats, distance <= limit,
-                                   offer.accessible or not pupil.needs_accessible))
-    choices.sort(key=lambda c: (c.distance_km, c.offer.id))
+    for offer_id, sector, lat, lon, accessible, seats in db.session.execute(query):
+        distance = round(haversine_km(origin.lat, origin.lon, lat, lon), 1)
+        choices.append(OfferChoice(offer_id, sector, distance, int(seats), distance <= limit,
+                                   accessible or not pupil.needs_accessible))
+    choices.sort(key=lambda c: (c.distance_km, c.offer_id))
+    return choices
+
+
+def with_offers(choices: list[OfferChoice]) -> list[OfferChoice]:
+    """Load the offers of ``choices`` (with what the pages show of them) in one query."""
+    offers = {offer.id: offer for offer in db.session.scalars(
+        select(Offer).where(Offer.id.in_([c.offer_id for c in choices]))
+        .options(selectinload(Offer.commune), selectinload(Offer.company)))}
+    for choice in choices:
+        choice.offer = offers[choice.offer_id]
     return choices
 
 
@@ -320,7 +332,7 @@ def sector_choices(pupil: Pupil, campaign: Campaign,
     """``choices``: the pupil's ``offer_choices`` if the caller already has them."""
     by_sector: dict[str, list[OfferChoice]] = {}
     for choice in offer_choices(pupil, campaign) if choices is None else choices:
-        by_sector.setdefault(choice.offer.sector_code, []).append(choice)
+        by_sector.setdefault(choice.sector_code, []).append(choice)
     return [SectorChoice(s, len(by_sector.get(s.code, [])),
                          sum(1 for c in by_sector.get(s.code, [])
                              if c.within_reach and c.accessible_ok))
@@ -396,7 +408,7 @@ def _flag_sector(view: WishView, all_choices: list[OfferChoice], limit: float) -
     if view.sector is None:
         return
     code = view.sector.code
-    choices = [c for c in all_choices if c.offer.sector_code == code and c.accessible_ok]
+    choices = [c for c in all_choices if c.sector_code == code and c.accessible_ok]
     if not choices:
         view.problems.append(str(_l("Aucune offre de ce secteur pour les semaines de stage de "
                                     "ton établissement.")))

@@ -93,6 +93,7 @@ def page_context(pupil: Pupil) -> dict[str, Any]:
     req = requests_service.request_of(pupil, campaign)
     editable = requests_service.is_editable(campaign) and (
         req is None or req.state.value in ("draft", "confirmed"))
+    choices: list[requests_service.OfferChoice] = []
     sectors = offers = []
     views = []
     if campaign is not None:
@@ -101,7 +102,7 @@ def page_context(pupil: Pupil) -> dict[str, Any]:
         views = requests_service.wish_views(pupil, campaign, req, choices)
         # The picker lists the nearest offers only: a département has thousands; the others
         # are one click away in the offer search.
-        offers = choices[:OFFER_PICKER_SIZE]
+        offers = requests_service.with_offers(choices[:OFFER_PICKER_SIZE])
     sector_form = SectorWishForm()
     sector_form.sector_code.choices = [SelectChoice("", _("— choisis un secteur —"))] + [
         SelectChoice(c.sector.code, c.sector.label) for c in sectors]
@@ -112,7 +113,8 @@ def page_context(pupil: Pupil) -> dict[str, Any]:
     return {
         "today": dt.date.today(),
         "pupil": pupil, "campaign": campaign, "req": req, "editable": editable,
-        "wishes": views, "sectors": sectors, "offers": offers, "sector_form": sector_form,
+        "wishes": views, "sectors": sectors, "offers": offers, "choices": choices,
+        "sector_form": sector_form,
         "offer_form": OfferWishForm(), "prefs": prefs,
         "max_wishes": MAX_WISHES,
         "travel_limit": requests_service.travel_limit(pupil),

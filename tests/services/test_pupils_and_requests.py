@@ -169,7 +169,7 @@ def test_offer_picker_lists_only_offers_with_seats_in_the_school_weeks(teacher: 
     make_offer(company, campaign, sector="sante", seats=0)
     pupil = make_pupil_user(teacher.school).pupil
     choices = requests.offer_choices(pupil, campaign, "sante")
-    assert [c.offer.id for c in choices] == [near.id]
+    assert [c.offer_id for c in choices] == [near.id]
     assert choices[0].within_reach and choices[0].seats == 2
 
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from stagebourse.extensions import db
-from stagebourse.models import OutboxMessage, Pupil, RequestState, Role, User
+from stagebourse.models import Offer, OutboxMessage, Pupil, RequestState, Role, User
 from stagebourse.services import requests
 from tests.conftest import (
     TEST_PASSWORD,
@@ -102,6 +102,28 @@ def test_pupil_pages_render_and_explore_offers(client: FlaskClient, setting):
     assert "Infirmerie du quartier" in page
     assert "jamais utilisée pour choisir ton stage" in page
     assert "style=" not in page and "<script" not in page
+
+
+def test_a_sector_with_many_offers_is_paged_nearest_first(client: FlaskClient, setting):
+    company = setting["offer"].company
+    # 25 more "santé" offers, each further north than the last (about 1.1 km apart).
+    for i in range(1, 26):
+        make_offer(company, setting["campaign"], title=f"Offre à {i:02d} pas", lat=50.358 + i / 100)
+    client.post("/connexion/eleve", data={"code": "TEST-CODE-0001"})
+    first = page_text(client.get("/eleve/offres?secteur=sante"))
+    assert "26 offres, de la plus proche à la plus lointaine" in first
+    assert "Page 1 sur 2" in first
+    assert "Infirmerie du quartier" in first and "Offre à 19 pas" in first
+    assert "Offre à 20 pas" not in first
+    second = page_text(client.get("/eleve/offres?secteur=sante&page=2"))
+    assert "Page 2 sur 2" in second and "Offre à 20 pas" in second
+    assert "Offre à 25 pas" in second and "Offre à 19 pas" not in second
+    # A page beyond the last shows the last; adding an offer comes back to the same page.
+    assert "Page 2 sur 2" in page_text(client.get("/eleve/offres?secteur=sante&page=9"))
+    offer_id = db.session.scalar(select(Offer.id).where(Offer.title == "Offre à 22 pas"))
+    response = client.post("/eleve/demande/add-offer", data={
+        "offer_id": offer_id, "back": "offers", "secteur": "sante", "page": "2"})
+    assert response.headers["Location"].endswith("/eleve/offres?secteur=sante&page=2")
 
 
 def test_pupil_declares_an_internship_found_alone(client: FlaskClient, setting):

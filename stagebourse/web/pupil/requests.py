@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -9,6 +11,7 @@ from werkzeug.wrappers import Response
 from stagebourse.extensions import db
 from stagebourse.models import Pupil, Sector
 from stagebourse.services import requests as requests_service
+from stagebourse.services.offer_search import PER_PAGE
 from stagebourse.web.pupil import bp
 from stagebourse.web.requests_shared import ACTIONS, apply_action, page_context
 
@@ -39,7 +42,8 @@ def request_action(action: str, rank: int | None = None) -> Response:
     apply_action(current_user, _me(), action, rank)
     back = request.form.get("back")
     if back == "offers":
-        return redirect(url_for("pupil.offers", secteur=request.form.get("secteur") or None))
+        return redirect(url_for("pupil.offers", secteur=request.form.get("secteur") or None,
+                                page=request.form.get("page", type=int)))
     return redirect(url_for("pupil.request_page", _anchor="voeux"))
 
 
@@ -53,7 +57,10 @@ def offers() -> str:
         sector = db.session.get(Sector, code)
         if sector is None:
             abort(404)
-    campaign = context["campaign"]
-    choices = (requests_service.offer_choices(pupil, campaign, code) if campaign else [])
-    return render_template("pupil/offers.html", **{**context, "offers": choices},
-                           sector=sector, action_url=_action_url)
+    in_sector = [c for c in context["choices"] if sector is not None and c.sector_code == code]
+    pages = max(1, math.ceil(len(in_sector) / PER_PAGE))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    shown = requests_service.with_offers(in_sector[(page - 1) * PER_PAGE: page * PER_PAGE])
+    return render_template("pupil/offers.html", **{**context, "offers": shown},
+                           sector=sector, total=len(in_sector), page=page, pages=pages,
+                           action_url=_action_url)
