@@ -386,6 +386,30 @@ def start_in_background(actor: User, campaign: Campaign, options: RunOptions
 
 # Reading runs -----------------------------------------------------------------------------
 
+# A run takes seconds (200,000 pupils: under 30 s, benchmarks/README.md). One still queued or
+# running long after it was created lost its thread to a server restart: nothing will finish it.
+INTERRUPTED_AFTER = dt.timedelta(minutes=30)
+
+
+def fail_interrupted_runs(campaign: Campaign, now: dt.datetime | None = None) -> int:
+    """Mark the campaign's runs cut off by a restart as failed, so that nobody waits for them;
+    the steering group runs again. Returns how many."""
+    cutoff = (now or utcnow()) - INTERRUPTED_AFTER
+    stale = list(db.session.scalars(select(MatchingRun).where(
+        MatchingRun.campaign_id == campaign.id, MatchingRun.created_at < cutoff,
+        MatchingRun.state.in_((RunState.QUEUED, RunState.RUNNING)))))
+    for run in stale:
+        run.state = RunState.FAILED
+        run.message = str(_l("Calcul interrompu (le serveur a redémarré pendant le calcul) : "
+                             "relancez-le, avec la même graine pour le même résultat."))
+        run.finished_at = now or utcnow()
+        journal.record(None, "matching.run_interrupted", run, campaign=campaign.id)
+    if stale:
+        db.session.commit()
+    return len(stale)
+
+
+
 def get_run(run_id: int) -> MatchingRun | None:
     return db.session.get(MatchingRun, run_id)
 
