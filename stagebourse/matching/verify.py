@@ -35,7 +35,8 @@ from .instance import Instance
 from .io import ResultFile, instance_sha256
 from .mechanisms import run_mechanism
 
-__all__ = ["VerifyReport", "explain_infeasible", "verify_result"]
+__all__ = ["Infeasibility", "VerifyReport", "explain_infeasible", "infeasibility",
+           "verify_result"]
 
 IntArray = npt.NDArray[np.int64]
 MAX_LISTED = 20
@@ -73,36 +74,59 @@ class VerifyReport:
         self.problems.append(message)
 
 
-def explain_infeasible(instance: Instance, pupil: int, offer: int, week: str) -> str:
-    """Say why (pupil, offer, week) is not a feasible triple.
+@dataclass(frozen=True)
+class Infeasibility:
+    """The first rule that a (pupil, offer, week) triple breaks, with the figures involved:
+    callers word it in their own language (``explain_infeasible`` is the English one).
 
-    Parameters
-    ----------
-    instance : Instance
-    pupil, offer : int
-        Indices in the instance.
-    week : str
-
-    Returns
-    -------
-    str
+    ``rule`` is one of "week", "seats", "distance", "level", "age", "accessible", "wish".
     """
+
+    rule: str
+    pupil_weeks: tuple[str, ...] = ()
+    km: float = 0.0
+    max_km: float = 0.0
+    level: str = ""
+    age: int = 0
+    min_age: int = 0
+    sector: str = ""
+
+
+def infeasibility(instance: Instance, pupil: int, offer: int, week: str) -> Infeasibility:
+    """Which rule (pupil, offer, week) breaks; ``pupil`` and ``offer`` are indices in the
+    instance. Rules are checked in a fixed order, the same as ``costs.build_problem``."""
     p, o = instance.pupils[pupil], instance.offers[offer]
-    seats = dict(o.seats)
     if week not in p.weeks:
-        return f"{week} is not one of the pupil's weeks ({', '.join(p.weeks)})"
-    if seats.get(week, 0) <= 0:
-        return f"offer {o.id} has no seat in {week}"
-    metres = int(distance_metres(p.lat, p.lon, o.lat, o.lon))
-    if not metres / 1000.0 <= p.max_km:
-        return f"distance {metres / 1000.0:g} km exceeds max_km {p.max_km:g}"
+        return Infeasibility("week", pupil_weeks=tuple(p.weeks))
+    if dict(o.seats).get(week, 0) <= 0:
+        return Infeasibility("seats")
+    km = int(distance_metres(p.lat, p.lon, o.lat, o.lon)) / 1000.0
+    if not km <= p.max_km:
+        return Infeasibility("distance", km=km, max_km=p.max_km)
     if p.level not in o.levels:
-        return f"offer {o.id} does not accept level {p.level}"
+        return Infeasibility("level", level=p.level)
     if p.age < o.min_age:
-        return f"age {p.age} is below the offer's min_age {o.min_age}"
+        return Infeasibility("age", age=p.age, min_age=o.min_age)
     if p.needs_accessible and not o.accessible:
-        return f"the pupil needs an accessible workplace and offer {o.id} is not accessible"
-    return f"no wish names offer {o.id} or its sector {o.sector} and allow_unranked is false"
+        return Infeasibility("accessible")
+    return Infeasibility("wish", sector=o.sector)
+
+
+def explain_infeasible(instance: Instance, pupil: int, offer: int, week: str) -> str:
+    """Say in English why (pupil, offer, week) is not a feasible triple (``infeasibility``)."""
+    why = infeasibility(instance, pupil, offer, week)
+    oid = instance.offers[offer].id
+    return {
+        "week": f"{week} is not one of the pupil's weeks ({', '.join(why.pupil_weeks)})",
+        "seats": f"offer {oid} has no seat in {week}",
+        "distance": f"distance {why.km:g} km exceeds max_km {why.max_km:g}",
+        "level": f"offer {oid} does not accept level {why.level}",
+        "age": f"age {why.age} is below the offer's min_age {why.min_age}",
+        "accessible": f"the pupil needs an accessible workplace and offer {oid} is not "
+                      "accessible",
+        "wish": f"no wish names offer {oid} or its sector {why.sector} and allow_unranked is "
+                "false",
+    }[why.rule]
 
 
 def _points(problem: Problem, units: int) -> float:

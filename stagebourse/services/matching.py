@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
@@ -35,7 +36,7 @@ from stagebourse import matching as engine
 from stagebourse.extensions import db
 from stagebourse.identifiers import week_label
 from stagebourse.matching.io import write_json
-from stagebourse.matching.verify import explain_infeasible
+from stagebourse.matching.verify import Infeasibility, infeasibility
 from stagebourse.models import (
     Assignment,
     AssignmentState,
@@ -807,8 +808,32 @@ def check_manual(run: MatchingRun, pupil_id: int, offer: Offer, week: str,
             cost = float(problem.scale.to_points(problem.arc_cost[arc:arc + 1])[0])
             rank = int(problem.arc_rank[arc]) or None
             return rank, float(problem.arc_metres[arc]) / 1000.0, cost
-    raise ServiceError(_l("Ce changement enfreint une règle de l'affectation : %(why)s.",
-                          why=explain_infeasible(instance, 0, 0, week)))
+    raise ServiceError(_l("Ce changement enfreint une règle de l'affectation : %(why)s",
+                          why=_rule_broken(infeasibility(instance, 0, 0, week), week)))
+
+
+def _rule_broken(why: Infeasibility, week: str) -> str:
+    """The engine's reason for refusing a triple, in the steering group's words."""
+    if why.rule == "week":
+        weeks = ", ".join(week_label(w) for w in why.pupil_weeks)
+        return str(_l("la semaine %(week)s n'est pas une semaine de stage de l'élève (les "
+                      "siennes : %(weeks)s).", week=week_label(week), weeks=weeks))
+    if why.rule == "seats":
+        return str(_l("l'offre n'a plus de place libre la semaine %(week)s.",
+                      week=week_label(week)))
+    if why.rule == "distance":
+        return str(_l("le lieu est à %(km)s km, au-delà des %(max)s km que l'élève peut faire.",
+                      km=format_decimal(why.km), max=format_decimal(why.max_km)))
+    if why.rule == "level":
+        return str(_l("l'offre n'accueille pas les élèves de ce niveau (%(level)s).",
+                      level=why.level))
+    if why.rule == "age":
+        return str(_l("l'offre demande %(min)s ans et l'élève en aura %(age)s.",
+                      min=why.min_age, age=why.age))
+    if why.rule == "accessible":
+        return str(_l("l'élève a besoin d'un lieu accessible et celui-ci ne l'est pas."))
+    return str(_l("ni l'offre ni son secteur ne font partie des vœux de l'élève, et les "
+                  "paramètres du tour n'autorisent pas d'offre hors vœux."))
 
 
 def manual_assign(actor: User, run: MatchingRun, pupil_id: int, offer_id: int, week: str,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from typing import Any
 
 import pytest
+from matching_reference import feasible_triples, metres, rank_of
 
 from stagebourse.matching.generate import generate_instance
-from stagebourse.matching.instance import Instance, InstanceError
+from stagebourse.matching.instance import Instance, InstanceError, instance_to_dict
 from stagebourse.matching.io import instance_sha256, result_from_dict, result_to_dict
 from stagebourse.matching.mechanisms import run_mechanism
-from stagebourse.matching.verify import verify_result
+from stagebourse.matching.verify import infeasibility, verify_result
 
 
 @pytest.fixture(scope="module")
@@ -279,3 +281,30 @@ def test_residual_graph_has_exactly_the_arcs_of_its_definition() -> None:
     assert set(got) == expected
     assert graph.tail.tolist() == sorted(graph.tail.tolist())
     assert graph.indptr[-1] == len(got)
+
+
+def test_infeasibility_names_a_rule_the_triple_really_breaks(case: Any) -> None:
+    """Checked against the reference's own reading of the rules (tests/matching)."""
+    inst = case[0]
+    doc = instance_to_dict(inst)
+    feasible = {(t.pupil, t.offer, t.week) for t in feasible_triples(doc)}
+    seen: Counter[str] = Counter()
+    for i, p in enumerate(doc["pupils"][:80]):
+        for j, o in enumerate(doc["offers"]):
+            for week in sorted({*p["weeks"], *o["seats"]}):
+                if (i, j, week) in feasible:
+                    continue
+                why = infeasibility(inst, i, j, week)
+                seen[why.rule] += 1
+                broken = {
+                    "week": week not in p["weeks"],
+                    "seats": o["seats"].get(week, 0) <= 0,
+                    # The reference rounds metres, the engine truncates: 1 m either way.
+                    "distance": metres(p, o) / 1000.0 > p["max_km"] - 0.002,
+                    "level": p["level"] not in o["levels"],
+                    "age": p["age"] < o["min_age"],
+                    "accessible": p["needs_accessible"] and not o["accessible"],
+                    "wish": rank_of(p, o) is None,
+                }[why.rule]
+                assert broken, (i, j, week, why)
+    assert {"week", "seats", "distance", "wish"} <= set(seen), seen
