@@ -20,8 +20,11 @@ LABELS: dict[str, object] = {
     "CompanyState.rejected": _l("refusée"),
     "CompanyState.suspended": _l("suspendue"),
     "CharterStatus.none": _l("non déclarée"),
-    "CharterStatus.declared": _l("signature déclarée"),
+    "CharterStatus.declared": _l("déclarée, à vérifier"),
     "CharterStatus.verified": _l("signataire vérifié"),
+    "CompanyKind.company": _l("Entreprise"),
+    "CompanyKind.association": _l("Association"),
+    "CompanyKind.public_body": _l("Organisme public"),
     # Offers
     "OfferState.draft": _l("brouillon"),
     "OfferState.published": _l("publiée"),

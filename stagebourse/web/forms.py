@@ -11,6 +11,7 @@ from wtforms import PasswordField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from stagebourse.models import Level
 from stagebourse.services.accounts import MIN_PASSWORD_LENGTH
 
 
@@ -22,6 +23,11 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+# The two levels, worded the same on every form that asks for one.
+LEVEL_CHOICES = [SelectChoice(Level.TROISIEME.value, _l("3e (collège)")),
+                 SelectChoice(Level.SECONDE.value, _l("Seconde (lycée)"))]
 
 
 def select_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:

@@ -6,7 +6,6 @@ import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -23,13 +22,6 @@ from stagebourse.web.steering.forms_companies import (
     TokenForm,
 )
 
-STATES = {"pending": _l("en attente"), "validated": _l("validée"), "rejected": _l("refusée"),
-          "suspended": _l("suspendue")}
-CHARTER = {"none": _l("non déclarée"), "declared": _l("déclarée, à vérifier"),
-           "verified": _l("signataire vérifié")}
-KINDS = {"company": _l("Entreprise"), "association": _l("Association"),
-         "public_body": _l("Organisme public")}
-
 
 def load_company(company_id: int) -> Company:
     company = db.session.get(Company, company_id)
@@ -41,7 +33,7 @@ def load_company(company_id: int) -> Company:
 @bp.route("/structures")
 def companies_list() -> str | Response:
     state = request.args.get("state") or None
-    if state not in (None, *STATES):
+    if state not in (None, *(s.value for s in CompanyState)):
         state = None
     q = request.args.get("q") or None
     items = companies.list_companies(state, q)
@@ -53,15 +45,14 @@ def companies_list() -> str | Response:
                               c.charter_status.value, c.contact_name, c.contact_email]
                              for c in items])
     return render_template("steering/companies.html", companies=items, state=state, q=q or "",
-                           states=STATES, charter=CHARTER)
+                           states=list(CompanyState))
 
 
 @bp.route("/structures/<int:company_id>")
 def company_view(company_id: int) -> str:
     company = load_company(company_id)
     return render_template("steering/company.html", company=company, approve=ActionForm(),
-                           reject=RejectForm(), offers=offers.company_offers(company),
-                           states=STATES, charter=CHARTER, kinds=KINDS)
+                           reject=RejectForm(), offers=offers.company_offers(company))
 
 
 @bp.route("/structures/<int:company_id>/valider", methods=["POST"])
@@ -93,8 +84,7 @@ def company_reject(company_id: int) -> str | Response:
                   "success")
             return redirect(url_for("steering.companies_list", state="pending"))
     return render_template("steering/company.html", company=company, approve=ActionForm(),
-                           reject=form, offers=offers.company_offers(company),
-                           states=STATES, charter=CHARTER, kinds=KINDS)
+                           reject=form, offers=offers.company_offers(company))
 
 
 @bp.route("/structures/<int:company_id>/justificatif")

@@ -5,20 +5,18 @@ from collections.abc import Mapping, Sequence
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from stagebourse.identifiers import parse_iso_week
-from stagebourse.models import Level, School
+from stagebourse.models import School
+from stagebourse.web.forms import LEVEL_CHOICES
 
 
 class CampaignForm(FlaskForm):
     year = IntegerField(_l("Année des stages"), validators=[
         DataRequired(_l("Indiquez l'année (ex. 2027 pour l'année scolaire 2026-2027).")),
         NumberRange(2020, 2100, _l("Année entre 2020 et 2100."))])
-    level = SelectField(_l("Niveau"), choices=[
-        SelectChoice(Level.TROISIEME.value, _l("3e (collège)")),
-        SelectChoice(Level.SECONDE.value, _l("Seconde (lycée)"))])
+    level = SelectField(_l("Niveau"), choices=LEVEL_CHOICES)
     name = StringField(_l("Nom de la campagne"), validators=[
         DataRequired(_l("Donnez un nom, ex. « Stages de 3e 2026-2027 »")), Length(max=200)])
     requests_deadline = DateField(_l("Date limite des vœux"), validators=[

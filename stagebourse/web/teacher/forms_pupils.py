@@ -19,9 +19,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from stagebourse.models import ConsentMethod, Gender, Level
+from stagebourse.web.forms import LEVEL_CHOICES
 
-LEVEL_CHOICES = [SelectChoice(Level.TROISIEME.value, _l("3e (collège)")),
-                 SelectChoice(Level.SECONDE.value, _l("2de (lycée)"))]
 GENDER_CHOICES = [SelectChoice("", _l("Non renseigné")),
                   SelectChoice(Gender.FEMALE.value, _l("Fille")),
                   SelectChoice(Gender.MALE.value, _l("Garçon")),
