@@ -1,12 +1,14 @@
 """A real SMTP server on loopback (aiosmtpd), for delivery tests and the benchmark.
 
 Never a mock: the worker speaks SMTP over a socket to this server, which can be stopped and
-started again on the same port (the "mail server down for an hour" case) and told to refuse
-some recipients for good (5xx).
+started again on the same port (the "mail server down for an hour" case), started only later on
+a port where nothing listens yet, told to refuse some recipients for good (5xx), and told to
+hold its answer to an accepted message (a worker killed meanwhile never hears the "250").
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -56,6 +58,12 @@ class _Handler:
             # worker, the bottleneck of the benchmark.
             self.server.raw.append(envelope.content)
             self.server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            hold = (self.server.hold_after is not None
+                    and len(self.server.raw) > self.server.hold_after)
+        # The message is kept: from here on it counts as delivered, whether or not the client
+        # lives to read the answer. If the client goes away, aiosmtpd cancels this wait.
+        while hold and self.server.hold_after is not None:
+            await asyncio.sleep(0.05)
         return "250 Message accepted for delivery"
 
 
@@ -71,6 +79,9 @@ class LoopbackSmtp:
         self.refused_senders: set[str] = set()
         # After this many accepted messages, answer 421 to every DATA (server going down).
         self.fail_after: int | None = None
+        # After this many accepted messages, keep the next ones but hold the "250" until
+        # ``release()``: the sender is left in the middle of an SMTP transaction.
+        self.hold_after: int | None = None
         self.lock = threading.Lock()
         self._controller: Controller | None = None
 
@@ -102,6 +113,10 @@ class LoopbackSmtp:
     def running(self) -> bool:
         return self._controller is not None
 
+    def release(self) -> None:
+        """Answer the held messages and hold no more (see ``hold_after``)."""
+        self.hold_after = None
+
     def refuse(self, address: str, reply: str = "550 5.1.1 Adresse inconnue") -> None:
         """Answer ``reply`` to RCPT TO for this address (550: refused for good)."""
         self.refused[address.lower()] = reply
@@ -118,6 +133,15 @@ class LoopbackSmtp:
 def smtp_server_fixture(app: Flask) -> Iterator[LoopbackSmtp]:
     server = LoopbackSmtp()
     server.start()
+    server.configure(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(name="smtp_server_down")
+def smtp_server_down_fixture(app: Flask) -> Iterator[LoopbackSmtp]:
+    """A server on a reserved port where nothing listens until the test calls ``start()``."""
+    server = LoopbackSmtp()
     server.configure(app)
     yield server
     server.stop()

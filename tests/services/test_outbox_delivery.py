@@ -15,26 +15,10 @@ from stagebourse.models import JournalEntry, OutboxMessage, OutboxState, Role, u
 from stagebourse.services.notifications import queue_email
 from stagebourse.services.outbox import backoff_seconds, deliver_due, message_id, retry_failed
 from tests.conftest import make_user
+from tests.outbox_factories import RESET_CONTEXT, queue, states
 from tests.smtp_server import LoopbackSmtp, smtp_server_fixture  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.database
-
-RESET_CONTEXT = {"user": type("U", (), {"display_name": "Camille"})(),
-                 "reset_url": "http://stagebourse.test/reset/abc", "minutes": 60}
-
-
-def queue(n: int, prefix: str = "test") -> list[str]:
-    addresses = [f"personne{i}@atelier-test.fr" for i in range(n)]
-    for i, address in enumerate(addresses):
-        queue_email(address, "password_reset", key=f"{prefix}:{i}",
-                    reason="vous avez demandé à changer votre mot de passe.", **RESET_CONTEXT)
-    db.session.commit()
-    return addresses
-
-
-def states() -> Counter[OutboxState]:
-    return Counter(db.session.scalars(select(OutboxMessage.state)).all())
-
 
 def make_all_due() -> None:
     """Jump past every backoff delay (instead of sleeping)."""
