@@ -29,6 +29,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 import psycopg
 
@@ -108,14 +109,16 @@ def prepare(url: str, pupils: int, offers: int, accounts_path: Path) -> dict[str
     return timings
 
 
-def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_gunicorn(url: str, port: int, workers: int,
+                   log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """gunicorn on loopback, once it answers ``/sante``; its output goes to ``log`` if given."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
            "STAGEBOURSE_ENV": "development", "SESSION_COOKIE_SECURE": "0",
            "PYTHONFAULTHANDLER": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
          f"127.0.0.1:{port}", "--log-level", "warning", "stagebourse:create_app()"],
-        cwd=ROOT, env=env)
+        cwd=ROOT, env=env, stdout=log, stderr=log)
     for _ in range(100):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/sante", timeout=1) as reply:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, abort, has_request_context, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 
 from stagebourse.config import from_environment
 from stagebourse.extensions import babel, csrf, db, login_manager, mail, migrate
@@ -40,6 +41,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
 
     db.init_app(app)
+    # Registered after db.init_app, so it runs before Flask-SQLAlchemy's own teardown (which
+    # then finds no session left to remove).
+    app.teardown_appcontext(_discard_session)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True,
                      render_as_batch=True)
     login_manager.init_app(app)
@@ -157,11 +161,38 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[Any, int]:
-        db.session.rollback()
-        return page(500, _l("Erreur du service"),
-                    _l("Une erreur inattendue s'est produite ; rien n'a été enregistré. "
-                       "Réessayez dans un instant. Si cela se reproduit, prévenez le groupe "
-                       "de pilotage."))
+        def error_page() -> tuple[Any, int]:
+            return page(500, _l("Erreur du service"),
+                        # Not "nothing was saved": the database may have gone away
+                        # after a write committed (benchmarks/db_restart.py saw it).
+                        _l("Une erreur inattendue s'est produite. Votre dernière action a "
+                           "peut-être été enregistrée : vérifiez-la avant de la refaire, "
+                           "dans un instant. Si cela se reproduit, prévenez le groupe de "
+                           "pilotage."))
+
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            _discard_session()  # the connection died with the database
+        try:
+            return error_page()
+        except SQLAlchemyError:
+            # The database is unreachable (a restart, a failover), and the page's menu asks
+            # it who is signed in: show the page as to a visitor, for this response only,
+            # rather than fail here and leave gunicorn to answer a bare 500.
+            login_manager._update_request_context_with_user()
+            return error_page()
+
+
+def _discard_session(error: BaseException | None = None) -> None:
+    """Roll back and drop the request's database session, also when the database has gone
+    away: the rollback then fails (the connection is dead; SQLAlchemy has invalidated it), and
+    the session is forgotten all the same, so that the next request starts afresh and the
+    failure does not replace a response already made (a write may have committed)."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        db.session.registry.clear()
 
 
 def _register_template_helpers(app: Flask) -> None:

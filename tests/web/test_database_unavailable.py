@@ -1,0 +1,61 @@
+"""The database going away in the middle of a request (a restart, a failover): the visitor
+gets the French error page, never gunicorn's bare 500, and the next request starts afresh.
+
+benchmarks/db_restart.py restarts a real PostgreSQL server under load; these tests simulate
+the dead connection in the driver, so they run on SQLite too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from stagebourse.extensions import db
+from tests.conftest import login_as, page_text
+
+
+@pytest.fixture
+def dead_connections(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Make every statement (``execute``) or only every rollback fail as on a connection the
+    server closed; the driver's own error, so SQLAlchemy handles it as in production."""
+    dialect = db.engine.dialect
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
+
+    def kill(what: str) -> None:
+        monkeypatch.setattr(dialect, "is_disconnect", lambda *args, **kwargs: True)
+        monkeypatch.setattr(dialect, "do_rollback", fail)
+        if what == "execute":
+            monkeypatch.setattr(dialect, "do_execute", fail)
+            monkeypatch.setattr(dialect, "do_execute_no_params", fail)
+
+    return kill
+
+
+def test_database_gone_gets_the_french_error_page_not_a_bare_500(
+        app: Flask, client: FlaskClient, personas, dead_connections):
+    login_as(client, personas["pupil"])
+    # Errors reach the error handler as in production, instead of propagating to the test.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    db.session.expunge_all()  # who is signed in must come from the database
+    dead_connections("execute")
+    response = client.get("/eleve/demande")
+    assert response.status_code == 500
+    page = page_text(response)
+    assert "Erreur du service" in page and "vérifiez-la avant de la refaire" in page
+    # The page cannot ask the database who is signed in: shown as to a visitor.
+    assert "Se déconnecter" not in page
+
+
+def test_a_failed_rollback_at_the_end_of_a_request_does_not_escape(
+        app: Flask, dead_connections, monkeypatch: pytest.MonkeyPatch):
+    assert db.session.execute(select(1)).scalar() == 1  # a transaction is open
+    dead_connections("rollback")
+    app.do_teardown_appcontext()  # what Flask runs when a request ends: must not raise
+    assert not db.session.registry.has()
+    monkeypatch.undo()  # the database is back: the next request gets a working session
+    assert db.session.execute(select(1)).scalar() == 1
