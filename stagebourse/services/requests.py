@@ -36,7 +36,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.campaigns import current_campaign, school_weeks
-from stagebourse.services.offer_search import distance_from, pupil_origin
+from stagebourse.services.offer_search import Origin, pupil_origin
 from stagebourse.services.offers import is_visible, sectors, visible_offer_conditions
 from stagebourse.services.pupils import (
     eligible_for_matching,
@@ -58,7 +58,11 @@ def travel_limit(pupil: Pupil) -> float:
 def distance_km(pupil: Pupil, offer: Offer) -> float:
     """From where the pupil travels (``offer_search.pupil_origin``), to 100 m: what the wish
     page shows and sorts by."""
-    return round(distance_from(pupil_origin(pupil), offer), 1)
+    return _km_from(pupil_origin(pupil), offer.lat, offer.lon)
+
+
+def _km_from(origin: Origin, lat: float, lon: float) -> float:
+    return round(haversine_km(origin.lat, origin.lon, lat, lon), 1)
 
 
 # Campaign rules -----------------------------------------------------------------------------
@@ -303,7 +307,7 @@ def offer_choices(pupil: Pupil, campaign: Campaign,
     limit = travel_limit(pupil)
     choices = []
     for offer_id, sector, lat, lon, accessible, seats in db.session.execute(query):
-        distance = round(haversine_km(origin.lat, origin.lon, lat, lon), 1)
+        distance = _km_from(origin, lat, lon)
         choices.append(OfferChoice(offer_id, sector, distance, int(seats), distance <= limit,
                                    accessible or not pupil.needs_accessible))
     choices.sort(key=lambda c: (c.distance_km, c.offer_id))
