@@ -12,6 +12,7 @@ from stagebourse.services.demo import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
     DEMO_PUPIL_CODE,
+    DemoSummary,
     demo_exists,
     seed_demo,
 )
@@ -23,6 +24,19 @@ ROLE_LABELS = {
     "company": "Structure d'accueil",
     "tutor": "Tuteur",
 }
+
+
+def summary_lines(summary: DemoSummary) -> list[str]:
+    """What the demo commands print about the data they created."""
+    lines = [f"Démonstration : {summary.companies} structures, {summary.offers} offres, "
+             f"{summary.pupils} élèves, {summary.requests} demandes."]
+    past = summary.history
+    if past is not None:
+        lines.append(f"Campagne terminée « {past.campaign} » : {past.pupils} élèves, "
+                     f"{past.published} affectations publiées ({past.confirmed} confirmées), "
+                     f"{past.pupil_responses} réponses d'élèves et {past.tutor_responses} de "
+                     "tuteurs aux questionnaires.")
+    return lines
 
 
 @click.command("demo")
@@ -43,10 +57,8 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         click.echo("Données de démonstration déjà présentes.")
     else:
         summary = seed_demo()
-        click.echo(
-            f"Démonstration : {summary.companies} structures, {summary.offers} offres, "
-            f"{summary.pupils} élèves, {summary.requests} demandes."
-        )
+        for line in summary_lines(summary):
+            click.echo(line)
     click.echo(f"\nComptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
     for role, email in DEMO_ACCOUNTS.items():
         click.echo(f"  {ROLE_LABELS[role.value]:<22} {email}")

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from stagebourse.cli.demo import summary_lines
 from stagebourse.services import ServiceError
 from stagebourse.services.demo import seed_demo
 from stagebourse.services.reference import load_reference
@@ -43,7 +44,5 @@ def seed_demo_command() -> None:
         summary = seed_demo()
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(
-        f"Démonstration : {summary.companies} structures, {summary.offers} offres, "
-        f"{summary.pupils} élèves, {summary.requests} demandes."
-    )
+    for line in summary_lines(summary):
+        click.echo(line)

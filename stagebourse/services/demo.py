@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from stdnum import luhn
@@ -46,6 +47,9 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import hash_password, set_access_code
+
+if TYPE_CHECKING:
+    from stagebourse.services.demo_history import HistorySummary
 
 DEMO_DOMAIN = "demo.stagebourse.fr"
 DEMO_PASSWORD = "demo"
@@ -105,6 +109,8 @@ class DemoSize:
     pupils_2de: int = 180
     companies: int = 40
     offers: int = 120
+    # Last school year's finished 3e campaign (services/demo_history.py); 0 for none.
+    past_pupils_3e: int = 200
 
 
 DEMO_SIZE = DemoSize()
@@ -117,6 +123,7 @@ class DemoSummary:
     pupils: int
     requests: int
     campaigns: list[str]
+    history: HistorySummary | None = None
 
 
 def _siret(rng: random.Random) -> str:
@@ -152,6 +159,46 @@ def _weighted(rng: random.Random, weights: dict[str, int], count: int) -> list[s
     return chosen
 
 
+def offers_by_sector(offers: list[Offer]) -> dict[str, list[Offer]]:
+    by_sector: dict[str, list[Offer]] = {}
+    for offer in offers:
+        by_sector.setdefault(offer.sector_code, []).append(offer)
+    return by_sector
+
+
+def new_pupil(rng: random.Random, school: School, level: Level, class_name: str, born: int,
+              consent_before: dt.date) -> Pupil:
+    """A fictitious pupil living in the school's commune, consent given on paper."""
+    gender = rng.choice([Gender.FEMALE, Gender.MALE, Gender.FEMALE, Gender.MALE, None])
+    names = FIRST_NAMES_F if gender == Gender.FEMALE else FIRST_NAMES_M
+    return Pupil(
+        school=school, level=level, class_name=class_name,
+        first_name=rng.choice(names), last_name=rng.choice(FAKE_LAST_NAMES),
+        birth_date=dt.date(born, rng.randint(1, 12), rng.randint(1, 28)),
+        gender=gender,
+        qpv_resident=rng.random() < (0.6 if school.priority else 0.35),
+        home_commune=school.commune,
+        max_travel_km=rng.choice([8.0, 10.0, 12.0, 15.0]),
+        needs_accessible=rng.random() < 0.04,
+        consent_on=consent_before - dt.timedelta(days=rng.randint(1, 30)),
+        consent_method=ConsentMethod.PAPER,
+    )
+
+
+def add_wishes(rng: random.Random, request: Request, gender: Gender | None,
+               by_sector: dict[str, list[Offer]]) -> None:
+    """Two to five wishes, sectors drawn by the gendered popularity, a fifth naming an offer."""
+    weights = POPULARITY.get(gender or rng.choice([Gender.FEMALE, Gender.MALE]))
+    assert weights is not None
+    for rank, code in enumerate(_weighted(rng, weights, rng.randint(2, 5)), start=1):
+        if rng.random() < 0.2:
+            candidates = by_sector.get(code)
+            if candidates:
+                request.wishes.append(Wish(rank=rank, offer_id=rng.choice(candidates).id))
+                continue
+        request.wishes.append(Wish(rank=rank, sector_code=code))
+
+
 def demo_exists() -> bool:
     steering = DEMO_ACCOUNTS[Role.STEERING]
     return db.session.scalar(select(User.id).where(User.email == steering)) is not None
@@ -163,8 +210,12 @@ def _school_year(today: dt.date) -> int:
 
 
 def seed_demo(today: dt.date | None = None, seed: int = 2027,
-              size: DemoSize = DEMO_SIZE) -> DemoSummary:
-    """Create the demo campaigns and accounts. Refused in production by the caller's config."""
+              size: DemoSize = DEMO_SIZE, history: bool = True) -> DemoSummary:
+    """Create the demo campaigns and accounts. Refused in production by the caller's config.
+
+    With ``history``, last school year's 3e campaign is played to its end as well
+    (services/demo_history.py): tests of the current campaigns alone can leave it out.
+    """
     if demo_exists():
         raise ServiceError("Les données de démonstration sont déjà chargées.")
     schools = db.session.scalars(select(School).order_by(School.uai)).all()
@@ -269,29 +320,15 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027,
     for level, count in ((Level.TROISIEME, size.pupils_3e), (Level.SECONDE, size.pupils_2de)):
         level_schools = colleges if level == Level.TROISIEME else lycees
         campaign = campaign_3e if level == Level.TROISIEME else campaign_2de
-        offers_by_sector: dict[str, list[Offer]] = {}
-        for offer in offers:
-            if offer.for_3e if level == Level.TROISIEME else offer.for_2de:
-                offers_by_sector.setdefault(offer.sector_code, []).append(offer)
+        by_sector = offers_by_sector(
+            [o for o in offers if (o.for_3e if level == Level.TROISIEME else o.for_2de)])
         born = year - (15 if level == Level.TROISIEME else 16)
         for index in range(count):
             school = level_schools[index % len(level_schools)]
-            gender = rng.choice([Gender.FEMALE, Gender.MALE, Gender.FEMALE, Gender.MALE, None])
-            names = FIRST_NAMES_F if gender == Gender.FEMALE else FIRST_NAMES_M
-            pupil = Pupil(
-                school=school, level=level,
-                class_name=f"{level.value[0]}{'ABCD'[index % 4]}" if level == Level.TROISIEME
-                else f"2de{index % 5 + 1}",
-                first_name=rng.choice(names), last_name=rng.choice(FAKE_LAST_NAMES),
-                birth_date=dt.date(born, rng.randint(1, 12), rng.randint(1, 28)),
-                gender=gender,
-                qpv_resident=rng.random() < (0.6 if school.priority else 0.35),
-                home_commune=school.commune,
-                max_travel_km=rng.choice([8.0, 10.0, 12.0, 15.0]),
-                needs_accessible=rng.random() < 0.04,
-                consent_on=today - dt.timedelta(days=rng.randint(1, 30)),
-                consent_method=ConsentMethod.PAPER,
-            )
+            pupil = new_pupil(
+                rng, school, level,
+                f"{level.value[0]}{'ABCD'[index % 4]}" if level == Level.TROISIEME
+                else f"2de{index % 5 + 1}", born, today)
             user = User(role=Role.PUPIL, display_name=pupil.first_name, pupil=pupil,
                         school=school)
             set_access_code(user, f"DEMO{rng.getrandbits(48):012X}")
@@ -303,41 +340,46 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027,
             request.state = RequestState.CONFIRMED if rng.random() < 0.85 else RequestState.DRAFT
             if request.state == RequestState.CONFIRMED:
                 request.confirmed_at = utcnow()
-            weights = POPULARITY.get(gender or rng.choice([Gender.FEMALE, Gender.MALE]))
-            assert weights is not None
-            for rank, code in enumerate(_weighted(rng, weights, rng.randint(2, 5)), start=1):
-                if rng.random() < 0.2:
-                    candidates = offers_by_sector.get(code)
-                    if candidates:
-                        request.wishes.append(Wish(rank=rank, offer_id=rng.choice(candidates).id))
-                        continue
-                request.wishes.append(Wish(rank=rank, sector_code=code))
+            add_wishes(rng, request, pupil.gender, by_sector)
             db.session.add(request)
             request_total += 1
 
-    _demo_accounts(colleges[0] if colleges else schools[0], companies[0][0])
+    accounts = _demo_accounts(colleges[0] if colleges else schools[0], companies[0][0])
     journal.record(None, "demo.seeded", None, seed=seed, day=today.isoformat())
     db.session.commit()
-    return DemoSummary(
+    summary = DemoSummary(
         companies=size.companies, offers=size.offers, pupils=pupil_total,
         requests=request_total, campaigns=[campaign_3e.name, campaign_2de.name],
     )
+    if history and size.past_pupils_3e and colleges:
+        # Imported here: the history builds on this module's generators.
+        from stagebourse.services.demo_history import seed_history
+
+        summary.history = seed_history(
+            random.Random(f"history-{seed}"),  # its own: the draws above stay what they were
+            school_year=year, pupils=size.past_pupils_3e,
+            college_ids=[c.id for c in colleges], offer_ids=[o.id for o in offers],
+            steering_id=accounts[Role.STEERING].id, teacher_id=accounts[Role.TEACHER].id)
+    return summary
 
 
-def _demo_accounts(school: School, company: Company) -> None:
+def _demo_accounts(school: School, company: Company) -> dict[Role, User]:
     password = hash_password(DEMO_PASSWORD)
     now = utcnow()
-    db.session.add_all([
-        User(role=Role.STEERING, email=DEMO_ACCOUNTS[Role.STEERING],
-             display_name="Groupe de pilotage (démo)", password_hash=password),
-        User(role=Role.TEACHER, email=DEMO_ACCOUNTS[Role.TEACHER], school=school,
-             display_name="Professeure référente (démo)", password_hash=password,
-             validated_at=now),
-        User(role=Role.COMPANY, email=DEMO_ACCOUNTS[Role.COMPANY], company=company,
-             display_name="Membre de la structure (démo)", password_hash=password),
-        User(role=Role.TUTOR, email=DEMO_ACCOUNTS[Role.TUTOR], tutor=company.tutors[0],
-             display_name=company.tutors[0].full_name, password_hash=password),
-    ])
+    accounts = {
+        Role.STEERING: User(role=Role.STEERING, email=DEMO_ACCOUNTS[Role.STEERING],
+                            display_name="Groupe de pilotage (démo)", password_hash=password),
+        Role.TEACHER: User(role=Role.TEACHER, email=DEMO_ACCOUNTS[Role.TEACHER], school=school,
+                           display_name="Professeure référente (démo)", password_hash=password,
+                           validated_at=now),
+        Role.COMPANY: User(role=Role.COMPANY, email=DEMO_ACCOUNTS[Role.COMPANY],
+                           company=company, display_name="Membre de la structure (démo)",
+                           password_hash=password),
+        Role.TUTOR: User(role=Role.TUTOR, email=DEMO_ACCOUNTS[Role.TUTOR],
+                         tutor=company.tutors[0], display_name=company.tutors[0].full_name,
+                         password_hash=password),
+    }
+    db.session.add_all(accounts.values())
     # The demo pupil: the first pupil of the teacher's school gets the well-known code.
     pupil_user = db.session.scalar(
         select(User).join(Pupil, User.pupil_id == Pupil.id)
@@ -345,3 +387,4 @@ def _demo_accounts(school: School, company: Company) -> None:
     )
     if pupil_user is not None:
         set_access_code(pupil_user, DEMO_PUPIL_CODE)
+    return accounts

@@ -70,6 +70,7 @@ PROTECTED_FIELDS = frozenset({
 DEFAULT_MIN_CELL = 11
 MIN_REASON_LENGTH = 10
 ProgressCallback = Callable[[int, str], None]
+PseudonymDraw = Callable[[], str]
 
 
 # Options ----------------------------------------------------------------------------------
@@ -102,6 +103,11 @@ def min_cell() -> int:
     return int(current_app.config.get("AUDIT_MIN_CELL", DEFAULT_MIN_CELL))
 
 
+def random_pseudonym() -> str:
+    """48 random bits: nothing in a pseudonym says which pupil it stands for."""
+    return "p" + secrets.token_hex(6)
+
+
 # Building the blind instance --------------------------------------------------------------
 
 @dataclass
@@ -130,9 +136,14 @@ def _lapsed_pupils(campaign: Campaign) -> set[int]:
             if who == "pupil" or (who == "deadline" and confirmed is None)}
 
 
-def build_instance(campaign: Campaign, params: engine.Params, round_number: int = 1
-                   ) -> BuiltInstance:
-    """The blind instance of a round, from the database as it is now."""
+def build_instance(campaign: Campaign, params: engine.Params, round_number: int = 1,
+                   draw_pseudonym: PseudonymDraw = random_pseudonym) -> BuiltInstance:
+    """The blind instance of a round, from the database as it is now.
+
+    Real rounds always draw pseudonyms at random. Only the demo passes its own seeded draw,
+    so that its fictitious history is the same at every seeding (the lottery's tickets, hence
+    the choice among equal optima, depend on the pseudonyms).
+    """
     candidates = matching_candidates(campaign)
     excluded = _holding_pupils(campaign)
     if round_number > 1:
@@ -175,9 +186,9 @@ def build_instance(campaign: Campaign, params: engine.Params, round_number: int 
     for cand in candidates:
         if cand.age_on_first_day is None:
             continue
-        pseudonym = "p" + secrets.token_hex(6)
+        pseudonym = draw_pseudonym()
         while pseudonym in pseudonyms:  # pragma: no cover - 48 random bits
-            pseudonym = "p" + secrets.token_hex(6)
+            pseudonym = draw_pseudonym()
         wishes: list[str] = []
         for _rank, sector, wished_offer in sorted(cand.wishes, key=lambda w: w[0]):
             if wished_offer is not None:
@@ -273,14 +284,15 @@ def _set_progress(run: MatchingRun, percent: int, message: str,
         callback(percent, message)
 
 
-def execute_run(run: MatchingRun, progress: ProgressCallback | None = None) -> MatchingRun:
+def execute_run(run: MatchingRun, progress: ProgressCallback | None = None, *,
+                draw_pseudonym: PseudonymDraw = random_pseudonym) -> MatchingRun:
     """Build, solve, verify, audit and store a queued run; progress is written to the run."""
     if run.state != RunState.QUEUED:
         raise ServiceError(_l("Ce calcul a déjà été lancé."))
     started = time.perf_counter()
     run.state = RunState.RUNNING
     try:
-        _execute(run, progress, started)
+        _execute(run, progress, started, draw_pseudonym)
     except Exception as error:  # noqa: BLE001 - the run records any failure, then re-raises
         db.session.rollback()
         run = db.session.get(MatchingRun, run.id)  # type: ignore[assignment]
@@ -295,10 +307,11 @@ def execute_run(run: MatchingRun, progress: ProgressCallback | None = None) -> M
     return run
 
 
-def _execute(run: MatchingRun, progress: ProgressCallback | None, started: float) -> None:
+def _execute(run: MatchingRun, progress: ProgressCallback | None, started: float,
+             draw_pseudonym: PseudonymDraw) -> None:
     campaign = run.campaign
     _set_progress(run, 5, str(_l("Lecture des vœux et des places")), progress)
-    built = build_instance(campaign, _params_from_run(run), run.round_number)
+    built = build_instance(campaign, _params_from_run(run), run.round_number, draw_pseudonym)
     instance = built.instance
     run.build_seconds = round(time.perf_counter() - started, 6)
     _set_progress(run, 25, str(_l("Instance anonyme construite : %(n)s élèves, %(m)s offres",
@@ -356,9 +369,11 @@ def _params_from_run(run: MatchingRun) -> engine.Params:
 
 
 def run_round(actor: User | None, campaign: Campaign, options: RunOptions,
-              progress: ProgressCallback | None = None) -> MatchingRun:
-    """Create and execute a run in the caller's thread (command line, tests)."""
-    return execute_run(create_run(actor, campaign, options), progress)
+              progress: ProgressCallback | None = None, *,
+              draw_pseudonym: PseudonymDraw = random_pseudonym) -> MatchingRun:
+    """Create and execute a run in the caller's thread (command line, tests, the demo)."""
+    return execute_run(create_run(actor, campaign, options), progress,
+                       draw_pseudonym=draw_pseudonym)
 
 
 def _background(app: Flask, run_id: int) -> None:

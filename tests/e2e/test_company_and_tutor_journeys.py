@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import select
 
 from stagebourse.extensions import db
-from stagebourse.models import Campaign, Company, Level, OutboxMessage, Role, User
+from stagebourse.models import (
+    Campaign,
+    CampaignState,
+    Company,
+    Level,
+    OutboxMessage,
+    Role,
+    User,
+)
 from stagebourse.services import companies
 from stagebourse.services.campaigns import campaign_weeks
 from stagebourse.services.demo import seed_demo
@@ -62,7 +70,8 @@ def test_structure_signs_up_gets_validated_and_posts_an_offer(page, live_server,
     page.get_by_label("Nom du nouveau tuteur").fill("Dominique Fournier")
     page.get_by_label("Fonction du nouveau tuteur").fill("Chef boulanger")
     page.get_by_label("E-mail du nouveau tuteur").fill("dominique@boulangerie-essai.fr")
-    third = db.session.scalar(select(Campaign).where(Campaign.level == Level.TROISIEME))
+    third = db.session.scalar(select(Campaign).where(Campaign.level == Level.TROISIEME,
+                                                     Campaign.state == CampaignState.OPEN))
     first_week, second_week = campaign_weeks(third)[:2]
     page.locator("#" + seats_field_name(first_week)).fill("2")
     page.locator("#" + seats_field_name(second_week)).fill("1")

@@ -323,6 +323,7 @@ def test_on_the_demo_data_a_confirmed_assignment_yields_a_complete_agreement(app
     from stagebourse.models import (
         Assignment,
         Campaign,
+        CampaignState,
         Level,
         MatchingRun,
         Offer,
@@ -334,7 +335,7 @@ def test_on_the_demo_data_a_confirmed_assignment_yields_a_complete_agreement(app
 
     seed_demo(today=dt.date(2026, 9, 1))
     campaign = db.session.scalars(select(Campaign).where(
-        Campaign.level == Level.TROISIEME)).one()
+        Campaign.level == Level.TROISIEME, Campaign.state == CampaignState.OPEN)).one()
     offer_week = db.session.scalars(select(OfferWeek).join(Offer).where(
         OfferWeek.campaign_id == campaign.id).order_by(OfferWeek.id)).first()
     pupil = db.session.scalars(select(Pupil).where(Pupil.level == Level.TROISIEME)

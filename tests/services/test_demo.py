@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import func, select
 
 from stagebourse.extensions import db
-from stagebourse.identifiers import is_valid_siret
+from stagebourse.identifiers import is_valid_siret, week_monday
 from stagebourse.models import (
+    Agreement,
+    Assignment,
+    AssignmentState,
+    Campaign,
+    CampaignState,
     Company,
+    Level,
+    MatchingRun,
     Offer,
     OfferWeek,
     Pupil,
+    QuestionnaireInvitation,
+    QuestionnaireInvitee,
+    QuestionnaireResponse,
     Request,
     Role,
+    RunState,
     User,
     Wish,
 )
-from stagebourse.services import ServiceError
-from stagebourse.services.demo import DEMO_ACCOUNTS, seed_demo
+from stagebourse.observatory.suppression import THRESHOLD
+from stagebourse.services import ServiceError, observatory
+from stagebourse.services.campaigns import current_campaign
+from stagebourse.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 
 DAY = dt.date(2026, 11, 28)
 
@@ -37,7 +51,21 @@ def snapshot() -> dict[str, object]:
                                      .order_by(Pupil.id)).all(),
         "wishes": db.session.execute(select(Wish.rank, Wish.sector_code, Wish.offer_id)
                                      .order_by(Wish.id)).all(),
+        "run": db.session.execute(select(MatchingRun.seed, MatchingRun.instance_sha256,
+                                         MatchingRun.objective)).all(),
+        "assignments": db.session.execute(
+            select(Assignment.pupil_id, Assignment.offer_id, Assignment.week, Assignment.state,
+                   Assignment.declined_by).order_by(Assignment.id)).all(),
+        # Response rows are stored in a random order on purpose (docs/privacy.md): compare
+        # what was answered, not where it was written.
+        "responses": sorted((str(r.answered_week), json.dumps(r.answers, sort_keys=True))
+                            for r in db.session.scalars(select(QuestionnaireResponse))),
     }
+
+
+def finished() -> Campaign:
+    return db.session.scalars(select(Campaign).where(
+        Campaign.state == CampaignState.FINISHED)).one()
 
 
 def test_demo_has_the_promised_volumes_and_valid_identifiers(app):
@@ -50,7 +78,8 @@ def test_demo_has_the_promised_volumes_and_valid_identifiers(app):
     per_request = db.session.execute(
         select(func.count(Wish.id)).group_by(Wish.request_id)).scalars().all()
     assert max(per_request) <= 5 and min(per_request) >= 2
-    assert db.session.scalar(select(func.count()).select_from(Request)) == summary.requests
+    assert db.session.scalar(select(func.count()).select_from(Request).join(Campaign).where(
+        Campaign.state == CampaignState.OPEN)) == summary.requests
 
 
 def test_demo_wishes_are_skewed_some_sectors_oversubscribed_some_empty(app):
@@ -95,3 +124,64 @@ def test_demo_names_are_obviously_fictitious(app):
     names = set(db.session.scalars(select(Pupil.last_name)))
     assert names <= set(FAKE_LAST_NAMES)
     assert all("Démo" in name for name in db.session.scalars(select(Company.name)))
+
+
+def test_demo_has_last_years_3e_campaign_played_to_its_end(app):
+    summary = seed_demo(today=DAY)
+    campaign = finished()
+    assert summary.history is not None and summary.history.campaign == campaign.name
+    assert (campaign.level, campaign.year) == (Level.TROISIEME, 2026)
+    assert current_campaign(Level.TROISIEME).year == 2027
+    weeks = [w.week for w in campaign.school_weeks]
+    assert campaign.requests_deadline < DAY and all(week_monday(w) < DAY for w in weeks)
+    # One round, computed by the engine, verified and published.
+    run = db.session.scalars(select(MatchingRun).where(
+        MatchingRun.campaign_id == campaign.id)).one()
+    assert run.state == RunState.PUBLISHED and run.verified_ok
+    states = [a.state for a in run.assignments]
+    assert len(states) == run.placed_count == summary.history.published
+    confirmed = states.count(AssignmentState.CONFIRMED)
+    assert confirmed == summary.history.confirmed and confirmed > 0.8 * len(states)
+    assert set(states) == {AssignmentState.CONFIRMED, AssignmentState.DECLINED}
+    assert {a.declined_by for a in run.assignments if a.declined_by} == {
+        "pupil", "company", "deadline"}
+    # Each confirmation drafted its agreement, as it does for real.
+    assert db.session.scalar(select(func.count()).select_from(Agreement).where(
+        Agreement.campaign_id == campaign.id)) == confirmed
+    # Anonymous answers: the codes used are gone, nothing else says who answered.
+    issued = db.session.scalar(select(func.count()).select_from(QuestionnaireInvitee).where(
+        QuestionnaireInvitee.campaign_id == campaign.id, QuestionnaireInvitee.code_issued))
+    left = db.session.scalar(select(func.count()).select_from(QuestionnaireInvitation).where(
+        QuestionnaireInvitation.campaign_id == campaign.id))
+    answered = summary.history.pupil_responses + summary.history.tutor_responses
+    assert summary.history.pupil_responses > 0 and summary.history.tutor_responses > 0
+    assert issued - left == answered
+    # The observatory has something to show, and hides the small groups.
+    obs = observatory.campaign_observatory(campaign)
+    assert obs.responses == summary.history.pupil_responses >= THRESHOLD
+    assert obs.tutor_responses == summary.history.tutor_responses
+    assert obs.response_rate is not None
+    reported = obs.table("any", "gender")
+    assert reported is not None and reported.overall_share() is not None
+    shown = [value for table in obs.tables for row in table.cells[:-1] for value in row[:-1]
+             if value is not None]
+    hidden = [value for table in obs.tables for row in table.cells for value in row
+              if value is None]
+    assert shown and hidden and min(shown) >= THRESHOLD
+    assert any(t.key.startswith("remarks:") and t.overall_share() for t in obs.tables)
+
+
+def test_demo_steering_account_opens_last_years_observatory(app, client):
+    seed_demo(today=DAY)
+    campaign = finished()
+    signed_in = client.post("/connexion", data={"email": DEMO_ACCOUNTS[Role.STEERING],
+                                                "password": DEMO_PASSWORD})
+    assert signed_in.status_code == 302
+    page = client.get(f"/pilotage/observatoire/campagnes/{campaign.id}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert campaign.name in body and "<table" in body and "secret" in body
+    assert campaign.name in client.get("/pilotage/observatoire").get_data(as_text=True)
+    current = current_campaign(Level.TROISIEME)
+    assert campaign.name in client.get(
+        f"/pilotage/observatoire/campagnes/{current.id}").get_data(as_text=True)
