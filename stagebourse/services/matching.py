@@ -417,7 +417,7 @@ def fail_interrupted_runs(campaign: Campaign, now: dt.datetime | None = None) ->
     for run in stale:
         run.state = RunState.FAILED
         run.message = str(_l("Calcul interrompu (le serveur a redémarré pendant le calcul) : "
-                             "relancez-le, avec la même graine pour le même résultat."))
+                             "relancez-le."))
         run.finished_at = now or utcnow()
         journal.record(None, "matching.run_interrupted", run, campaign=campaign.id)
     if stale:
