@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from stagebourse.extensions import db
@@ -48,6 +48,7 @@ from stagebourse.models import (
     Offer,
     OfferWeek,
     OutboxMessage,
+    OutboxState,
     Pupil,
     Request,
     RequestState,
@@ -149,6 +150,7 @@ def seed_history(rng: random.Random, *, school_year: int, pupils: int, college_i
 def _play(rng: random.Random, school_year: int, pupils: int, *, colleges: list[School],
           offers: list[Offer], steering: User, teacher: User) -> HistorySummary:
     when = _Calendar.previous(school_year)
+    mail_before = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
     teachers = _school_teachers(colleges, teacher)
     members = _company_members({o.company for o in offers})
     campaign = campaigns.create_campaign(
@@ -198,6 +200,11 @@ def _play(rng: random.Random, school_year: int, pupils: int, *, colleges: list[S
     pupil_responses = _pupils_answer(rng, campaign, teachers, when)
     tutor_responses = _tutors_answer(rng, campaign, when)
     campaigns.transition(steering, campaign, "finish")
+    # Last year's mail went out last year: left pending, it would sit on the steering group's
+    # outbox page (the demo runs no worker), or reach the demo addresses a year late.
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id > mail_before)
+                       .values(state=OutboxState.SENT, sent_at=utcnow()))
+    db.session.commit()
 
     states = Counter(a.state for a in run.assignments)
     return HistorySummary(

@@ -21,6 +21,8 @@ from stagebourse.models import (
     MatchingRun,
     Offer,
     OfferWeek,
+    OutboxMessage,
+    OutboxState,
     Pupil,
     QuestionnaireInvitation,
     QuestionnaireInvitee,
@@ -169,6 +171,9 @@ def test_demo_has_last_years_3e_campaign_played_to_its_end(app):
               if value is None]
     assert shown and hidden and min(shown) >= THRESHOLD
     assert any(t.key.startswith("remarks:") and t.overall_share() for t in obs.tables)
+    # Its mail went out last year: nothing of it waits in the outbox.
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.state != OutboxState.SENT)) == 0
 
 
 def test_demo_steering_account_opens_last_years_observatory(app, client):
