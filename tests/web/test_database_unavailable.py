@@ -59,3 +59,32 @@ def test_a_failed_rollback_at_the_end_of_a_request_does_not_escape(
     assert not db.session.registry.has()
     monkeypatch.undo()  # the database is back: the next request gets a working session
     assert db.session.execute(select(1)).scalar() == 1
+
+
+def test_a_wish_committed_just_before_the_database_went_away_is_said_added(
+        app: Flask, client: FlaskClient, dead_connections, monkeypatch: pytest.MonkeyPatch):
+    """The write committed, then the page could not read the list back to check the wish: the
+    pupil is told the truth (added), not shown an error page saying it may have failed."""
+    from stagebourse.models import Wish
+    from stagebourse.services import requests as requests_service
+    from tests.conftest import first_school, make_pupil_user
+    from tests.pupil_factories import make_campaign
+
+    make_campaign([first_school()])
+    make_pupil_user(first_school())
+    client.post("/connexion/eleve", data={"code": "TEST-CODE-0001"})
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    add_wish = requests_service.add_wish
+
+    def add_then_lose_the_database(*args: Any, **kwargs: Any) -> Any:
+        request = add_wish(*args, **kwargs)
+        dead_connections("execute")
+        return request
+
+    monkeypatch.setattr(requests_service, "add_wish", add_then_lose_the_database)
+    response = client.post("/eleve/demande/add-sector", data={"sector_code": "sante"})
+    assert response.status_code == 302
+    monkeypatch.undo()  # the database is back
+    db.session.remove()
+    assert "Vœu ajouté." in page_text(client.get("/eleve/demande"))
+    assert db.session.scalars(select(Wish.sector_code)).all() == ["sante"]
