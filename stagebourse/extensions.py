@@ -1,11 +1,16 @@
 """Flask extensions, created unbound and bound in the app factory."""
 
+import sqlite3
+from typing import Any
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from stagebourse.models.base import Base
 
@@ -15,3 +20,13 @@ login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_enforces_foreign_keys(connection: Any, _record: Any) -> None:
+    # SQLite checks foreign keys (and applies ON DELETE) only when asked, per connection;
+    # PostgreSQL always does. The embedded default must keep the same rules as production.
+    if isinstance(connection, sqlite3.Connection):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
