@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import event, func, select
 
@@ -73,6 +75,14 @@ PARTY_LABELS = {
     Party.HOST: "la structure d'accueil",
     Party.PUPIL: "l'élève",
     Party.GUARDIAN: "le ou la représentant(e) légal(e)",
+}
+# The same labels inside error messages, which are shown in the reader's language; the labels
+# above stay French because they go into the document, its history and its mails.
+PARTY_NAMES = {
+    Party.SCHOOL: _l("l'établissement scolaire"),
+    Party.HOST: _l("la structure d'accueil"),
+    Party.PUPIL: _l("l'élève"),
+    Party.GUARDIAN: _l("le ou la représentant(e) légal(e)"),
 }
 
 # The text of the document that does not come from a record. It is copied into each snapshot,
@@ -228,19 +238,20 @@ def build_content(assignment: Assignment) -> dict[str, Any]:
 
 
 MISSING_LABELS = {
-    ("school", "head_name"): "le nom du chef d'établissement",
-    ("school", "head_title"): "sa qualité (principal, proviseur…)",
-    ("school", "signatory_email"): "l'adresse où l'établissement reçoit son lien de signature",
-    ("school", "insurer"): "l'assureur de l'établissement",
-    ("host", "representative_name"): "le nom du représentant de la structure",
-    ("host", "email"): "l'adresse e-mail de la structure",
-    ("host", "tutor_name"): "le nom du tuteur ou de la tutrice",
-    ("host", "tasks"): "les activités observées",
+    ("school", "head_name"): _l("le nom du chef d'établissement"),
+    ("school", "head_title"): _l("sa qualité (principal, proviseur…)"),
+    ("school", "signatory_email"): _l("l'adresse où l'établissement reçoit son lien de signature"),
+    ("school", "insurer"): _l("l'assureur de l'établissement"),
+    ("host", "representative_name"): _l("le nom du représentant de la structure"),
+    ("host", "email"): _l("l'adresse e-mail de la structure"),
+    ("host", "tutor_name"): _l("le nom du tuteur ou de la tutrice"),
+    ("host", "tasks"): _l("les activités observées"),
 }
 
 
-def missing_fields(content: dict[str, Any]) -> list[str]:
-    """What the document still lacks before it can be sent for signature (French labels)."""
+def missing_fields(content: dict[str, Any]) -> list[LazyString]:
+    """What the document still lacks before it can be sent for signature (labels shown in the
+    reader's language)."""
     return [text for (part, key), text in MISSING_LABELS.items() if not content[part].get(key)]
 
 
@@ -270,7 +281,7 @@ def draft(actor: User | None, assignment: Assignment) -> Agreement:
     if existing is not None:
         return existing
     if assignment.state not in (AssignmentState.CONFIRMED, AssignmentState.COMPLETED):
-        raise ServiceError("Une convention ne se prépare que pour une affectation confirmée.")
+        raise ServiceError(_l("Une convention ne se prépare que pour une affectation confirmée."))
     content = build_content(assignment)
     agreement = Agreement(
         assignment=assignment, school_id=assignment.pupil.school_id,
@@ -312,7 +323,7 @@ def save_settings(actor: User, campaign: Campaign, data: dict[str, Any]) -> Agre
     """The school's defaults for a campaign; drafts not yet sent take them at once."""
     school = actor.school
     if actor.role != Role.TEACHER or school is None:
-        raise ServiceError("Seul un professeur de l'établissement règle ses conventions.")
+        raise ServiceError(_l("Seul un professeur de l'établissement règle ses conventions."))
     settings = settings_for(school, campaign)
     if settings is None:
         settings = AgreementSettings(campaign=campaign, school=school)
@@ -385,11 +396,11 @@ def party_signer_name(agreement: Agreement, party: Party) -> str:
 def _check_editable(agreement: Agreement) -> None:
     if agreement.state == AgreementState.SIGNED:
         raise ServiceError(
-            "Cette convention est déjà signée par les quatre parties : elle ne peut plus être "
-            "modifiée. Si le stage change, contactez le professeur référent.")
+            _l("Cette convention est déjà signée par les quatre parties : elle ne peut plus être "
+               "modifiée. Si le stage change, contactez le professeur référent."))
     if agreement.state == AgreementState.VOIDED:
-        raise ServiceError("Cette convention est annulée (affectation annulée) : elle ne peut "
-                           "plus être modifiée.")
+        raise ServiceError(_l("Cette convention est annulée (affectation annulée) : elle ne peut "
+                              "plus être modifiée."))
 
 
 def correct(actor: User, agreement: Agreement, party: Party, changes: dict[str, str]) -> bool:
@@ -397,14 +408,14 @@ def correct(actor: User, agreement: Agreement, party: Party, changes: dict[str, 
     signature, bumps the version and tells the parties. Returns whether anything changed."""
     allowed = {Party.SCHOOL: SCHOOL_FIELDS, Party.HOST: HOST_FIELDS}.get(party)
     if allowed is None:
-        raise ServiceError("Seuls l'établissement et la structure d'accueil corrigent la "
-                           "convention.")
+        raise ServiceError(_l("Seuls l'établissement et la structure d'accueil corrigent la "
+                              "convention."))
     if party == Party.SCHOOL and not (actor.role == Role.TEACHER
                                       and actor.school_id == agreement.school_id):
-        raise ServiceError("Seul l'établissement de l'élève corrige sa partie.")
+        raise ServiceError(_l("Seul l'établissement de l'élève corrige sa partie."))
     if party == Party.HOST and not (actor.role == Role.COMPANY
                                     and actor.company_id == agreement.company_id):
-        raise ServiceError("Seule la structure d'accueil corrige sa partie.")
+        raise ServiceError(_l("Seule la structure d'accueil corrige sa partie."))
     _check_editable(agreement)
     part_key = "school" if party == Party.SCHOOL else "host"
     content = json.loads(json.dumps(agreement.content))
@@ -499,12 +510,13 @@ def signature_link(agreement: Agreement, party: Party) -> str:
 def send_for_signature(actor: User, agreement: Agreement) -> int:
     """The school sends the reviewed draft to the four parties. Returns the mails queued."""
     if agreement.state != AgreementState.DRAFT:
-        raise ServiceError("Cette convention a déjà été envoyée pour signature.")
+        raise ServiceError(_l("Cette convention a déjà été envoyée pour signature."))
     missing = missing_fields(agreement.content)
     if missing:
-        raise ServiceError("Il manque encore " + ", ".join(missing) + ". Complétez les "
-                           "paramètres des conventions (établissement) ou demandez à la "
-                           "structure de compléter sa partie, puis envoyez.")
+        raise ServiceError(_l(
+            "Il manque encore %(missing)s. Complétez les paramètres des conventions "
+            "(établissement) ou demandez à la structure de compléter sa partie, puis envoyez.",
+            missing=", ".join(str(field) for field in missing)))
     agreement.state = AgreementState.TO_SIGN
     agreement.sent_at = utcnow()
     sent = _send_links(agreement, kind="request")
@@ -539,27 +551,27 @@ def read_token(token: str, viewer: User | None = None) -> tuple[Agreement, Party
         data = _serializer().loads(token, max_age=link_days() * 86400)
     except SignatureExpired:
         raise AgreementLinkExpired(
-            "Ce lien de signature a expiré. Demandez un nouveau lien au professeur référent de "
-            "l'élève : il peut vous le renvoyer en un clic.") from None
+            _l("Ce lien de signature a expiré. Demandez un nouveau lien au professeur référent de "
+               "l'élève : il peut vous le renvoyer en un clic.")) from None
     except BadSignature:
         raise AgreementLinkError(
-            "Ce lien n'est pas valide : il a peut-être été coupé ou modifié. Ouvrez le lien "
-            "complet reçu par e-mail (copiez-le en entier dans la barre d'adresse).") from None
+            _l("Ce lien n'est pas valide : il a peut-être été coupé ou modifié. Ouvrez le lien "
+               "complet reçu par e-mail (copiez-le en entier dans la barre d'adresse).")) from None
     agreement = db.session.get(Agreement, data.get("a")) if isinstance(data, dict) else None
     try:
         party = Party(data.get("p")) if isinstance(data, dict) else None
     except ValueError:
         party = None
     if agreement is None or party is None:
-        raise AgreementLinkExpired("Ce lien ne correspond plus à aucune convention.")
+        raise AgreementLinkExpired(_l("Ce lien ne correspond plus à aucune convention."))
     if agreement.state == AgreementState.VOIDED:
         raise AgreementLinkExpired(
-            "Cette convention a été annulée (l'affectation a changé) : il n'y a plus rien à "
-            "signer. Le professeur référent vous enverra la nouvelle convention s'il y a lieu.")
+            _l("Cette convention a été annulée (l'affectation a changé) : il n'y a plus rien à "
+               "signer. Le professeur référent vous enverra la nouvelle convention s'il y a lieu."))
     if data.get("m") != _address_tag(party_email(agreement, party)):
         raise WrongPerson(
-            "Ce lien a été envoyé à une adresse qui n'est plus celle de la partie signataire "
-            "(la convention a été corrigée). Utilisez le lien envoyé à la nouvelle adresse.")
+            _l("Ce lien a été envoyé à une adresse qui n'est plus celle de la partie signataire "
+               "(la convention a été corrigée). Utilisez le lien envoyé à la nouvelle adresse."))
     check_viewer(agreement, party, viewer)
     return agreement, party
 
@@ -580,10 +592,11 @@ def check_viewer(agreement: Agreement, party: Party, viewer: User | None) -> Non
     else:
         own = False
     if not own:
-        raise WrongPerson(
-            f"Ce lien est personnel : il permet à {PARTY_LABELS[party]} de signer, et vous êtes "
+        raise WrongPerson(_l(
+            "Ce lien est personnel : il permet à %(party)s de signer, et vous êtes "
             "connecté(e) sous un autre compte. Déconnectez-vous si ce lien vous est bien "
-            "destiné ; sinon, chaque partie signe avec le lien reçu à sa propre adresse.")
+            "destiné ; sinon, chaque partie signe avec le lien reçu à sa propre adresse.",
+            party=PARTY_NAMES[party]))
 
 
 # One-time codes ----------------------------------------------------------------------------------
@@ -601,14 +614,14 @@ def _normalise_code(code: str) -> str:
 
 def _check_signable(agreement: Agreement, party: Party) -> None:
     if agreement.state == AgreementState.DRAFT:
-        raise ServiceError("Cette convention est encore en relecture par l'établissement : "
-                           "elle n'est pas encore à signer.")
+        raise ServiceError(_l("Cette convention est encore en relecture par l'établissement : "
+                              "elle n'est pas encore à signer."))
     if agreement.state == AgreementState.SIGNED:
-        raise ServiceError("Cette convention est déjà signée par les quatre parties : il n'y a "
-                           "plus rien à signer.")
+        raise ServiceError(_l("Cette convention est déjà signée par les quatre parties : il n'y a "
+                              "plus rien à signer."))
     if party in active_signatures(agreement):
-        raise ServiceError(f"La signature de {PARTY_LABELS[party]} est déjà enregistrée sur "
-                           "cette version de la convention.")
+        raise ServiceError(_l("La signature de %(party)s est déjà enregistrée sur cette "
+                              "version de la convention.", party=PARTY_NAMES[party]))
 
 
 def request_code(agreement: Agreement, party: Party) -> str:
@@ -616,15 +629,15 @@ def request_code(agreement: Agreement, party: Party) -> str:
     _check_signable(agreement, party)
     address = party_email(agreement, party)
     if not address:
-        raise ServiceError("Aucune adresse e-mail n'est connue pour cette partie : le "
-                           "professeur référent peut enregistrer une signature sur papier.")
+        raise ServiceError(_l("Aucune adresse e-mail n'est connue pour cette partie : le "
+                              "professeur référent peut enregistrer une signature sur papier."))
     now = utcnow()
     recent = db.session.scalar(select(func.count(AgreementCode.id)).where(
         AgreementCode.agreement_id == agreement.id, AgreementCode.party == party,
         AgreementCode.created_at > now - dt.timedelta(hours=1)))
     if (recent or 0) >= CODES_PER_HOUR:
-        raise ServiceError("Trop de codes ont été demandés en une heure. Utilisez le dernier "
-                           "code reçu, ou réessayez dans une heure.")
+        raise ServiceError(_l("Trop de codes ont été demandés en une heure. Utilisez le dernier "
+                              "code reçu, ou réessayez dans une heure."))
     for old in db.session.scalars(select(AgreementCode).where(
             AgreementCode.agreement_id == agreement.id, AgreementCode.party == party,
             AgreementCode.used_at.is_(None), AgreementCode.revoked_at.is_(None))).all():
@@ -654,20 +667,20 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
     check_viewer(agreement, party, viewer)
     _check_signable(agreement, party)
     if read_version is not None and read_version != agreement.version:
-        raise ServiceError("La convention a été modifiée pendant votre lecture : relisez la "
-                           "nouvelle version ci-dessus, puis signez-la.")
+        raise ServiceError(_l("La convention a été modifiée pendant votre lecture : relisez la "
+                              "nouvelle version ci-dessus, puis signez-la."))
     digits = _normalise_code(code)
     if len(digits) != 6:
-        raise ServiceError("Le code compte 6 chiffres : recopiez-le tel qu'il figure dans "
-                           "l'e-mail reçu.")
+        raise ServiceError(_l("Le code compte 6 chiffres : recopiez-le tel qu'il figure dans "
+                              "l'e-mail reçu."))
     now = utcnow()
     hashed = _code_hash(agreement, party, digits)
     same = db.session.scalar(select(AgreementCode).where(
         AgreementCode.agreement_id == agreement.id, AgreementCode.party == party,
         AgreementCode.code_hash == hashed).order_by(AgreementCode.id.desc()))
     if same is not None and same.used_at is not None:
-        raise ServiceError("Ce code a déjà servi : un code ne sert qu'une fois. Demandez un "
-                           "nouveau code.")
+        raise ServiceError(_l("Ce code a déjà servi : un code ne sert qu'une fois. Demandez un "
+                              "nouveau code."))
     owner = None if same is not None else _other_party_of_code(agreement, party, digits)
     current = db.session.scalar(select(AgreementCode).where(
         AgreementCode.agreement_id == agreement.id, AgreementCode.party == party,
@@ -677,23 +690,23 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
         if owner is not None:
             raise ServiceError(_wrong_party_message(owner, party))
         if same is not None:
-            raise ServiceError("Ce code n'est plus valable (un code plus récent a été envoyé, "
-                               "ou la convention a changé). Demandez un nouveau code.")
-        raise ServiceError("Aucun code n'est en cours pour cette signature : cliquez sur "
-                           "« Recevoir mon code » pour en recevoir un par e-mail.")
+            raise ServiceError(_l("Ce code n'est plus valable (un code plus récent a été envoyé, "
+                                  "ou la convention a changé). Demandez un nouveau code."))
+        raise ServiceError(_l("Aucun code n'est en cours pour cette signature : cliquez sur "
+                              "« Recevoir mon code » pour en recevoir un par e-mail."))
     if current.expires_at <= now:
         current.revoked_at = now
         db.session.commit()
-        raise ServiceError(f"Ce code a expiré (il est valable {CODE_MINUTES} minutes). "
-                           "Demandez un nouveau code.")
+        raise ServiceError(_l("Ce code a expiré (il est valable %(minutes)s minutes). "
+                              "Demandez un nouveau code.", minutes=CODE_MINUTES))
     if current.version != agreement.version:
         current.revoked_at = now
         db.session.commit()
-        raise ServiceError("La convention a été modifiée depuis l'envoi de ce code : relisez "
-                           "la nouvelle version, puis demandez un nouveau code.")
+        raise ServiceError(_l("La convention a été modifiée depuis l'envoi de ce code : relisez "
+                              "la nouvelle version, puis demandez un nouveau code."))
     if not hmac.compare_digest(current.code_hash, hashed):
         current.attempts += 1
-        message = "Ce code n'est pas le bon."
+        message = _l("Ce code n'est pas le bon.")
         if owner is not None:
             message = _wrong_party_message(owner, party)
             journal.record(None, "agreement.wrong_person", agreement, party=party.value,
@@ -701,16 +714,16 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
         if current.attempts >= CODE_MAX_ATTEMPTS:
             current.revoked_at = now
             db.session.commit()
-            raise ServiceError(message + " Trop d'essais : ce code est annulé, demandez-en un "
-                               "nouveau.")
+            raise ServiceError(_l("%(problem)s Trop d'essais : ce code est annulé, demandez-en "
+                                  "un nouveau.", problem=message))
         left = CODE_MAX_ATTEMPTS - current.attempts
         db.session.commit()
-        raise ServiceError(f"{message} Vérifiez-le dans l'e-mail reçu ({left} essai(s) "
-                           "restant(s)).")
+        raise ServiceError(_l("%(problem)s Vérifiez-le dans l'e-mail reçu (%(left)s essai(s) "
+                              "restant(s)).", problem=message, left=left))
     name = party_signer_name(agreement, party) or (signer_name or "").strip()
     if not name:
-        raise ServiceError("Écrivez votre nom et votre prénom : ils figurent sur la convention "
-                           "comme signature.")
+        raise ServiceError(_l("Écrivez votre nom et votre prénom : ils figurent sur la convention "
+                              "comme signature."))
     current.used_at = now
     signature = _add_signature(agreement, party, name, current.sent_to, SignatureMethod.LINK_CODE,
                                None, now)
@@ -731,9 +744,10 @@ def _other_party_of_code(agreement: Agreement, party: Party, digits: str) -> Par
     return None
 
 
-def _wrong_party_message(owner: Party, party: Party) -> str:
-    return (f"Ce code a été envoyé à {PARTY_LABELS[owner]}, pas à {PARTY_LABELS[party]} : "
-            "chaque partie signe avec son propre lien et son propre code.")
+def _wrong_party_message(owner: Party, party: Party) -> LazyString:
+    return _l("Ce code a été envoyé à %(owner)s, pas à %(party)s : chaque partie signe avec "
+              "son propre lien et son propre code.", owner=PARTY_NAMES[owner],
+              party=PARTY_NAMES[party])
 
 
 def _add_signature(agreement: Agreement, party: Party, name: str, email: str | None,
@@ -779,21 +793,21 @@ def record_paper_signature(actor: User, agreement: Agreement, party: Party, sign
                            data: bytes) -> AgreementSignature:
     """The teacher records a signature made by hand on the printed agreement (commits)."""
     if actor.role != Role.TEACHER or actor.school_id != agreement.school_id:
-        raise ServiceError("Seul un professeur de l'établissement de l'élève enregistre une "
-                           "signature sur papier.")
+        raise ServiceError(_l("Seul un professeur de l'établissement de l'élève enregistre une "
+                              "signature sur papier."))
     _check_signable(agreement, party)
     if not data:
-        raise ServiceError("Joignez le scan (ou la photo) de la convention signée.")
+        raise ServiceError(_l("Joignez le scan (ou la photo) de la convention signée."))
     if len(data) > SCAN_MAX_BYTES:
-        raise ServiceError("Ce fichier dépasse 8 Mo : scannez en qualité standard ou "
-                           "photographiez la page signature seule.")
+        raise ServiceError(_l("Ce fichier dépasse 8 Mo : scannez en qualité standard ou "
+                              "photographiez la page signature seule."))
     kind = scan_kind(data)
     if kind is None:
-        raise ServiceError("Ce fichier n'est ni un PDF, ni une image JPEG ou PNG : enregistrez "
-                           "le scan dans l'un de ces formats.")
+        raise ServiceError(_l("Ce fichier n'est ni un PDF, ni une image JPEG ou PNG : enregistrez "
+                              "le scan dans l'un de ces formats."))
     name = (signer_name or "").strip() or party_signer_name(agreement, party)
     if not name:
-        raise ServiceError("Indiquez le nom de la personne qui a signé.")
+        raise ServiceError(_l("Indiquez le nom de la personne qui a signé."))
     folder = private_files_dir("agreements")
     folder.mkdir(parents=True, exist_ok=True)
     filename = f"{agreement.id}-v{agreement.version}-{party.value}.{kind}"
@@ -823,8 +837,8 @@ def resend_link(actor: User, agreement: Agreement, party: Party) -> str:
     _check_signable(agreement, party)
     address = party_email(agreement, party)
     if not address:
-        raise ServiceError("Aucune adresse e-mail n'est connue pour cette partie : enregistrez "
-                           "sa signature sur papier.")
+        raise ServiceError(_l("Aucune adresse e-mail n'est connue pour cette partie : enregistrez "
+                              "sa signature sur papier."))
     queue_email(address, "agreement_sign",
                 key=f"agreement:resend:{agreement.id}:{party.value}:{secrets.token_hex(8)}",
                 reason=_reason(party), agreement=agreement, content=agreement.content,
@@ -857,12 +871,16 @@ def ensure_can_start(assignment: Assignment) -> None:
     """Refuse to start (complete) an internship whose agreement is not signed by all four."""
     agreement = agreement_of(assignment)
     if agreement is None or agreement.state != AgreementState.SIGNED:
-        waiting = ", ".join(PARTY_LABELS[p] for p in missing_parties(agreement)) \
+        waiting = ", ".join(str(PARTY_NAMES[p]) for p in missing_parties(agreement)) \
             if agreement is not None and agreement.state != AgreementState.VOIDED else ""
-        raise ServiceError(
-            "Le stage ne peut pas commencer : sa convention n'est pas signée"
-            + (f" (il manque la signature de {waiting})" if waiting else "")
-            + ". Aucun élève mineur ne part en stage sans convention signée.")
+        if waiting:
+            raise ServiceError(_l(
+                "Le stage ne peut pas commencer : sa convention n'est pas signée (il manque la "
+                "signature de %(waiting)s). Aucun élève mineur ne part en stage sans convention "
+                "signée.", waiting=waiting))
+        raise ServiceError(_l(
+            "Le stage ne peut pas commencer : sa convention n'est pas signée. Aucun élève mineur "
+            "ne part en stage sans convention signée."))
 
 
 @event.listens_for(Assignment.state, "set")

@@ -120,7 +120,8 @@ def set_school_weeks(
             try:
                 parse_iso_week(week)
             except ValueError as error:
-                raise ServiceError(f"{school.name} : {error}") from None
+                raise ServiceError(_l("%(school)s : %(error)s", school=school.name,
+                                      error=error)) from None
             if not start <= week_monday(week) <= end:
                 raise ServiceError(_l(
                     "%(school)s : la semaine %(week)s est hors de l'année scolaire "

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from stdnum import luhn
 
@@ -217,13 +218,13 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027,
     (services/demo_history.py): tests of the current campaigns alone can leave it out.
     """
     if demo_exists():
-        raise ServiceError("Les données de démonstration sont déjà chargées.")
+        raise ServiceError(_l("Les données de démonstration sont déjà chargées."))
     schools = db.session.scalars(select(School).order_by(School.uai)).all()
     communes = db.session.scalars(select(Commune).order_by(Commune.code_insee)).all()
     sectors = {s.code: s for s in db.session.scalars(select(Sector)).all()}
     if not schools or not communes or not sectors:
         raise ServiceError(
-            "Chargez d'abord les données de référence : stagebourse seed reference"
+            _l("Chargez d'abord les données de référence : stagebourse seed reference")
         )
     rng = random.Random(seed)
     today = today or dt.date.today()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import select
@@ -77,14 +78,14 @@ def material_history(slug: str) -> list[Material]:
 
 def _check(slug: str, title: str, body_md: str) -> None:
     if not SLUG_RE.match(slug):
-        raise ServiceError(
-            f"L'identifiant « {slug} » n'est pas valide : utilisez des minuscules sans accent, "
-            "des chiffres et des tirets (exemple : tuteur-accueil)."
-        )
+        raise ServiceError(_l(
+            "L'identifiant « %(slug)s » n'est pas valide : utilisez des minuscules sans accent, "
+            "des chiffres et des tirets (exemple : tuteur-accueil).", slug=slug
+        ))
     if not title.strip():
-        raise ServiceError("Donnez un titre au support.")
+        raise ServiceError(_l("Donnez un titre au support."))
     if not body_md.strip():
-        raise ServiceError("Le texte du support est vide : écrivez-le avant d'enregistrer.")
+        raise ServiceError(_l("Le texte du support est vide : écrivez-le avant d'enregistrer."))
 
 
 _KEEP = "keep"
@@ -143,10 +144,10 @@ def attachment_path(material: Material) -> Path | None:
 
 def _store_attachment(slug: str, data: bytes) -> str:
     if len(data) > ATTACHMENT_MAX_BYTES:
-        raise ServiceError("Le document joint dépasse 10 Mo : envoyez une version plus légère.")
+        raise ServiceError(_l("Le document joint dépasse 10 Mo : envoyez une version plus légère."))
     if not data.startswith(b"%PDF-"):
-        raise ServiceError("Le document joint doit être un PDF. Enregistrez-le en PDF puis "
-                           "envoyez-le de nouveau.")
+        raise ServiceError(_l("Le document joint doit être un PDF. Enregistrez-le en PDF puis "
+                              "envoyez-le de nouveau."))
     folder = attachments_dir()
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{slug}-{secrets.token_hex(8)}.pdf"
@@ -160,10 +161,10 @@ def create_material(actor: User, data: dict[str, Any],
     title, body = data.get("title") or "", data.get("body_md") or ""
     _check(slug, title, body)
     if db.session.scalar(select(Material.id).where(Material.slug == slug).limit(1)):
-        raise ServiceError(
-            f"Un support porte déjà l'identifiant « {slug} » : choisissez-en un autre, ou "
-            "modifiez le support existant."
-        )
+        raise ServiceError(_l(
+            "Un support porte déjà l'identifiant « %(slug)s » : choisissez-en un autre, ou "
+            "modifiez le support existant.", slug=slug
+        ))
     stored = _store_attachment(slug, attachment) if attachment else None
     material, _ = _new_version(slug, title, Audience(data["audience"]), body, actor,
                                attachment_name=stored)
@@ -181,7 +182,7 @@ def edit_material(actor: User, slug: str, data: dict[str, Any],
     """
     current = current_material(slug)
     if current is None:
-        raise ServiceError("Ce support n'existe plus. Rechargez la liste des supports.")
+        raise ServiceError(_l("Ce support n'existe plus. Rechargez la liste des supports."))
     title, body = data.get("title") or "", data.get("body_md") or ""
     _check(slug, title, body)
     audience = Audience(data.get("audience") or current.audience)

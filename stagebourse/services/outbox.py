@@ -36,6 +36,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import and_, func, or_, select, update
 
@@ -378,8 +379,8 @@ def retry_failed(actor: User, message_ids: list[int] | None = None) -> int:
     rows = db.session.scalars(query).all()
     if message_ids is not None and len(rows) != len(set(message_ids)):
         raise ServiceError(
-            "Ce message n'est plus en échec (il a peut-être déjà été relancé). "
-            "Rechargez la liste."
+            _l("Ce message n'est plus en échec (il a peut-être déjà été relancé). "
+               "Rechargez la liste.")
         )
     now = utcnow()
     for row in rows:

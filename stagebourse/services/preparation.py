@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -99,20 +100,20 @@ def read_token(token: str) -> tuple[Tutor, Campaign]:
         data = _serializer().loads(token, max_age=link_days() * 86400)
     except SignatureExpired:
         raise PreparationLinkExpired(
-            "Ce lien a expiré. Demandez un nouveau lien au groupe de pilotage de la bourse de "
-            "stages, ou au professeur référent de votre stagiaire."
+            _l("Ce lien a expiré. Demandez un nouveau lien au groupe de pilotage de la bourse de "
+               "stages, ou au professeur référent de votre stagiaire.")
         ) from None
     except BadSignature:
         raise PreparationLinkError(
-            "Ce lien n'est pas valide : il a peut-être été coupé ou modifié. Ouvrez le lien "
-            "complet reçu par e-mail (copiez-le en entier dans la barre d'adresse)."
+            _l("Ce lien n'est pas valide : il a peut-être été coupé ou modifié. Ouvrez le lien "
+               "complet reçu par e-mail (copiez-le en entier dans la barre d'adresse).")
         ) from None
     tutor = db.session.get(Tutor, data.get("t")) if isinstance(data, dict) else None
     campaign = db.session.get(Campaign, data.get("c")) if isinstance(data, dict) else None
     if tutor is None or campaign is None:
         raise PreparationLinkExpired(
-            "Ce lien ne correspond plus à un stage en cours. Si vous accueillez toujours un "
-            "élève, demandez un nouveau lien au groupe de pilotage."
+            _l("Ce lien ne correspond plus à un stage en cours. Si vous accueillez toujours un "
+               "élève, demandez un nouveau lien au groupe de pilotage.")
         )
     return tutor, campaign
 
@@ -249,7 +250,7 @@ def queue_preparation(actor: User | None, run: MatchingRun) -> PreparationSummar
 def prepare_tutors(actor: User | None, run: MatchingRun) -> PreparationSummary:
     """:func:`queue_preparation` as a use case of its own (commits)."""
     if run.state not in (RunState.PUBLISHED, RunState.DONE):
-        raise ServiceError("Ce tour d'affectation n'est pas terminé : publiez-le d'abord.")
+        raise ServiceError(_l("Ce tour d'affectation n'est pas terminé : publiez-le d'abord."))
     summary = queue_preparation(actor, run)
     db.session.commit()
     return summary
@@ -293,8 +294,8 @@ def acknowledge(tutor: Tutor, campaign: Campaign) -> list[Material]:
     """Record "J'ai lu ces documents" for every current tutor material. Idempotent."""
     materials = current_materials(Audience.TUTOR)
     if not materials:
-        raise ServiceError("Aucun document n'est encore publié pour les tuteurs : revenez plus "
-                           "tard, le lien reste valable.")
+        raise ServiceError(_l("Aucun document n'est encore publié pour les tuteurs : revenez plus "
+                              "tard, le lien reste valable."))
     done = acknowledged_ids(tutor, campaign)
     new = [m for m in materials if m.id not in done]
     now = utcnow()
