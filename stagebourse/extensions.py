@@ -23,10 +23,16 @@ babel = Babel()
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_enforces_foreign_keys(connection: Any, _record: Any) -> None:
-    # SQLite checks foreign keys (and applies ON DELETE) only when asked, per connection;
-    # PostgreSQL always does. The embedded default must keep the same rules as production.
+def _sqlite_settings(connection: Any, _record: Any) -> None:
+    """What the embedded default needs to behave like a server database.
+
+    - Foreign keys: SQLite checks them (and applies ON DELETE) only when asked, per
+      connection; PostgreSQL always does, and the rules must be the same on both.
+    - Write-ahead log: readers no longer wait for a writer (several gunicorn workers, the
+      mail worker and a matching run share the file). Commits still sync to disk.
+    """
     if isinstance(connection, sqlite3.Connection):
         cursor = connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
