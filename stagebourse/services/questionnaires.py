@@ -208,12 +208,17 @@ def save_questionnaire(actor: User, questionnaire: Questionnaire, text: str) -> 
     return questionnaire
 
 
-def current_questionnaire_by_id(questionnaire: Questionnaire) -> Questionnaire:
-    campaign = db.session.get(Campaign, questionnaire.campaign_id)
+def _latest(campaign_id: int, respondent: Respondent) -> Questionnaire:
+    """The current version for this campaign and respondent (one always exists once made)."""
+    campaign = db.session.get(Campaign, campaign_id)
     assert campaign is not None
-    latest = current_questionnaire(campaign, questionnaire.respondent)
+    latest = current_questionnaire(campaign, respondent)
     assert latest is not None
     return latest
+
+
+def current_questionnaire_by_id(questionnaire: Questionnaire) -> Questionnaire:
+    return _latest(questionnaire.campaign_id, questionnaire.respondent)
 
 
 def questionnaire_json(questionnaire: Questionnaire) -> str:
@@ -457,11 +462,7 @@ def find_invitation(code: str) -> QuestionnaireInvitation | None:
 
 
 def questionnaire_for(invitation: QuestionnaireInvitation) -> Questionnaire:
-    campaign = db.session.get(Campaign, invitation.campaign_id)
-    assert campaign is not None
-    questionnaire = current_questionnaire(campaign, invitation.respondent)
-    assert questionnaire is not None
-    return questionnaire
+    return _latest(invitation.campaign_id, invitation.respondent)
 
 
 def open_questionnaire(code: str) -> Questionnaire:
