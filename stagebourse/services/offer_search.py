@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -107,6 +108,16 @@ def searchable_weeks() -> list[tuple[str, str]]:
     return [(w, week_label(w)) for w in weeks]
 
 
+T = TypeVar("T")
+
+
+def page_of(items: list[T], page: int, per_page: int = PER_PAGE) -> tuple[list[T], int, int]:
+    """The items of one page, the page number (kept within 1..pages) and the page count."""
+    pages = max(1, math.ceil(len(items) / per_page))
+    page = min(max(1, page), pages)
+    return items[(page - 1) * per_page: page * per_page], page, pages
+
+
 def search_offers(user: User, filters: OfferFilters, per_page: int = PER_PAGE,
                   paginate: bool = True) -> SearchResult:
     """Filter in SQL, reading a few columns per offer (a département has thousands); measure
@@ -155,10 +166,9 @@ def search_offers(user: User, filters: OfferFilters, per_page: int = PER_PAGE,
     else:
         rows.sort(key=lambda r: (r[1].casefold(), r[0]))
     total = len(rows)
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, filters.page), pages)
+    shown, page, pages = page_of(rows, filters.page, per_page)
     if paginate:
-        rows = rows[(page - 1) * per_page: page * per_page]
+        rows = shown
     offers = {offer.id: offer for offer in db.session.scalars(
         select(Offer).where(Offer.id.in_([r[0] for r in rows]))
         .options(selectinload(Offer.weeks), selectinload(Offer.sector),

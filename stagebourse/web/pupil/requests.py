@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -11,7 +9,7 @@ from werkzeug.wrappers import Response
 from stagebourse.extensions import db
 from stagebourse.models import Pupil, Sector
 from stagebourse.services import requests as requests_service
-from stagebourse.services.offer_search import PER_PAGE
+from stagebourse.services.offer_search import page_of
 from stagebourse.web.pupil import bp
 from stagebourse.web.requests_shared import ACTIONS, apply_action, page_context
 
@@ -58,9 +56,8 @@ def offers() -> str:
         if sector is None:
             abort(404)
     in_sector = [c for c in context["choices"] if sector is not None and c.sector_code == code]
-    pages = max(1, math.ceil(len(in_sector) / PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
-    shown = requests_service.with_offers(in_sector[(page - 1) * PER_PAGE: page * PER_PAGE])
+    shown, page, pages = page_of(in_sector, request.args.get("page", 1, type=int))
+    shown = requests_service.with_offers(shown)
     return render_template("pupil/offers.html", **{**context, "offers": shown},
                            sector=sector, total=len(in_sector), page=page, pages=pages,
                            action_url=_action_url)
