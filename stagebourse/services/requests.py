@@ -316,6 +316,8 @@ def offer_choices(pupil: Pupil, campaign: Campaign,
 
 def with_offers(choices: list[OfferChoice]) -> list[OfferChoice]:
     """Load the offers of ``choices`` (with what the pages show of them) in one query."""
+    if not choices:
+        return choices
     offers = {offer.id: offer for offer in db.session.scalars(
         select(Offer).where(Offer.id.in_([c.offer_id for c in choices]))
         .options(selectinload(Offer.commune), selectinload(Offer.company)))}
