@@ -29,6 +29,7 @@ from flask_babel.speaklater import LazyString
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import event, func, select
 
+from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.models import (
     PARTIES,
@@ -1001,7 +1002,7 @@ def send_reminders(today: dt.date | None = None) -> int:
     The outbox key names the agreement, version, party and reminder slot: running this twice on
     the same day (or every day) never queues the same reminder twice.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     queued = 0
     for agreement in db.session.scalars(select(Agreement).where(
             Agreement.state == AgreementState.TO_SIGN, Agreement.first_day > today)).all():

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.identifiers import parse_iso_week, seconde_default_weeks, week_monday
 from stagebourse.labels import label
@@ -168,7 +169,7 @@ def transition(actor: User, campaign: Campaign, action: str, *, today: dt.date |
     if campaign.state not in rule.sources:
         raise ServiceError(_l(
             "Impossible : la campagne est à l'état « %(state)s ».", state=label(campaign.state)))
-    today = today or dt.date.today()
+    today = today or clock.today()
     if action in ("open", "reopen"):
         if not campaign.school_weeks:
             raise ServiceError(_l("Indiquez d'abord les semaines de stage d'au moins un "

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
+from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.identifiers import is_valid_siret, normalise_siret
 from stagebourse.models import (
@@ -132,7 +133,7 @@ def request_to_join(company: Company, name: str, email: str, message: str | None
     for member in members:
         queue_email(
             member.email or "", "company_join_request",
-            key=f"company-join:{company.id}:{member.id}:{email}:{dt.date.today().isoformat()}",
+            key=f"company-join:{company.id}:{member.id}:{email}:{clock.today().isoformat()}",
             reason=_l("vous êtes membre de la structure %(name)s sur la bourse de stages.",
                       name=company.name),
             company=company, member=member, requester_name=name.strip(),
@@ -220,7 +221,7 @@ def declare_charter(actor: User, signed_on: dt.date, evidence_url: str | None,
                     evidence_file: bytes | None) -> Company:
     company = actor.company
     assert company is not None
-    if signed_on > dt.date.today():
+    if signed_on > clock.today():
         raise ServiceError(_l("La date de signature est dans le futur : indiquez la date à "
                               "laquelle la Charte a été signée."))
     url = (evidence_url or "").strip() or None
@@ -386,7 +387,7 @@ def hash_token(token: str) -> str:
 def create_api_token(actor: User, company: Company, label: str,
                      expires_on: dt.date | None) -> str:
     """Returns the clear token: shown once, only its sha256 is stored."""
-    if expires_on is not None and expires_on <= dt.date.today():
+    if expires_on is not None and expires_on <= clock.today():
         raise ServiceError(_l("La date d'expiration doit être dans le futur."))
     if company.state != CompanyState.VALIDATED:
         raise ServiceError(_l("Validez d'abord la structure : un jeton ne sert qu'à une "

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, select
 
+from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.models import (
     Campaign,
@@ -41,7 +41,7 @@ def pupil_home(user: User) -> PupilHome:
     assert pupil is not None
     campaign = campaign_for(pupil)
     request = request_of(pupil, campaign)
-    passed = campaign is not None and dt.date.today() > campaign.requests_deadline
+    passed = campaign is not None and clock.today() > campaign.requests_deadline
     return PupilHome(pupil, campaign, request, passed)
 
 

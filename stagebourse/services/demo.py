@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from stdnum import luhn
 
+from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.identifiers import iso_week, seconde_default_weeks
 from stagebourse.models import (
@@ -227,7 +228,7 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027,
             _l("Chargez d'abord les données de référence : stagebourse seed reference")
         )
     rng = random.Random(seed)
-    today = today or dt.date.today()
+    today = today or clock.today()
     year = _school_year(today)
     colleges = [s for s in schools if s.kind == SchoolKind.COLLEGE]
     lycees = [s for s in schools if s.kind == SchoolKind.LYCEE]

@@ -32,6 +32,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
+from stagebourse import clock
 from stagebourse import matching as engine
 from stagebourse.extensions import db
 from stagebourse.identifiers import week_label
@@ -629,7 +630,7 @@ def _check_answerable(assignment: Assignment, today: dt.date | None) -> None:
     if assignment.state != AssignmentState.PUBLISHED:
         raise ServiceError(_l("Cette affectation n'attend plus de réponse."))
     deadline = assignment.run.campaign.confirmation_deadline
-    if deadline is not None and (today or dt.date.today()) > deadline:
+    if deadline is not None and (today or clock.today()) > deadline:
         raise ServiceError(_l("La date limite de confirmation est passée : contactez le "
                               "groupe de pilotage."))
 
@@ -687,7 +688,7 @@ def release_unconfirmed(actor: User | None, campaign: Campaign, today: dt.date |
                         commit: bool = True) -> int:
     """After the confirmation deadline, seats not confirmed by both sides go back to the pool."""
     deadline = campaign.confirmation_deadline
-    if deadline is None or (today or dt.date.today()) <= deadline:
+    if deadline is None or (today or clock.today()) <= deadline:
         if commit:
             db.session.commit()
         return 0

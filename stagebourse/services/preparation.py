@@ -20,6 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.models import (
     Assignment,
@@ -323,7 +324,7 @@ def send_due_reminders(today: dt.date | None = None) -> int:
     For each tutor, only the most urgent due reminder (e.g. 3 days before rather than 14) is
     queued, and none in the first days after the preparation mail. Returns how many were new.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     days = reminder_days()
     queued = 0
     campaigns = db.session.scalars(
@@ -342,7 +343,7 @@ def send_due_reminders(today: dt.date | None = None) -> int:
             first_mail = db.session.scalar(select(OutboxMessage.created_at).where(
                 OutboxMessage.idempotency_key == f"preparation:tutor:{campaign.id}:{tutor.id}"))
             if first_mail is not None and (
-                    first_mail.date() > today - dt.timedelta(days=REMINDER_QUIET_DAYS)):
+                    clock.paris_date(first_mail) > today - dt.timedelta(days=REMINDER_QUIET_DAYS)):
                 continue
             key = f"preparation:remind:{campaign.id}:{tutor.id}:{min(due)}"
             if db.session.scalar(select(OutboxMessage.id).where(
@@ -375,7 +376,8 @@ class TutorStatus:
 
     @property
     def acknowledged_before_first_day(self) -> bool:
-        return self.acknowledged_at is not None and self.acknowledged_at.date() < self.first_day
+        return (self.acknowledged_at is not None
+                and clock.paris_date(self.acknowledged_at) < self.first_day)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.identifiers import age_on, week_monday
 from stagebourse.models import (
@@ -163,7 +164,7 @@ def regenerate_code(actor: User, pupil: Pupil) -> CodeSlip:
 
 def record_consent(actor: User, pupil: Pupil, on: dt.date, method: ConsentMethod) -> None:
     teacher_school(actor)
-    if on > dt.date.today():
+    if on > clock.today():
         raise ServiceError(_l("La date du consentement ne peut pas être dans le futur."))
     pupil.consent_on = on
     pupil.consent_method = method

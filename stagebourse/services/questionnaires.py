@@ -20,6 +20,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
+from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.identifiers import week_monday
 from stagebourse.models import (
@@ -290,7 +291,7 @@ def invite(actor: User | None, campaign: Campaign, today: dt.date | None = None
     Pupils with a guardian e-mail receive their code by e-mail (through the outbox); the others
     get theirs on the class sheet their teacher prints. Tutors receive theirs by e-mail.
     Running it again invites only the newcomers."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     questionnaires = {q.respondent: q for q in ensure_questionnaires(actor, campaign)}
     invited_pupils, invited_tutors = _invited(campaign)
     summary = InviteSummary()
@@ -400,7 +401,7 @@ def send_reminders(campaign: Campaign, days: int = DEFAULT_REMINDER_DAYS,
     """Remind everyone invited by e-mail at least ``days`` days ago (once: the outbox key
     makes it idempotent). Nobody knows who answered, so the reminder says "if you have not
     answered yet"; it cannot repeat the code, which only exists as a hash."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     due = db.session.scalars(select(QuestionnaireInvitee).where(
         QuestionnaireInvitee.campaign_id == campaign.id,
         QuestionnaireInvitee.channel == InvitationChannel.EMAIL,
@@ -549,7 +550,7 @@ def submit_answers(code: str, form: Mapping[str, list[str]], today: dt.date | No
         raise ServiceError(CODE_REFUSED)
     db.session.expunge(invitation)
     _write_response(questionnaire, level, school_kind, answers,
-                    monday_of(today or dt.date.today()))
+                    monday_of(today or clock.today()))
     if questionnaire.state == QuestionnaireState.DRAFT:
         questionnaire.state = QuestionnaireState.IN_USE
     db.session.commit()

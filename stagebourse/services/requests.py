@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.geo import haversine_km
 from stagebourse.identifiers import age_on
@@ -72,7 +73,7 @@ def campaign_for(pupil: Pupil) -> Campaign | None:
 
 
 def is_editable(campaign: Campaign | None, today: dt.date | None = None) -> bool:
-    today = today or dt.date.today()
+    today = today or clock.today()
     return (campaign is not None and campaign.state == CampaignState.OPEN
             and today <= campaign.requests_deadline)
 
@@ -83,7 +84,7 @@ def _check_editable(campaign: Campaign | None) -> Campaign:
     if campaign.state != CampaignState.OPEN:
         raise ServiceError(_l("La campagne « %(name)s » n'est pas ouverte aux demandes : les "
                               "vœux ne peuvent pas être modifiés.", name=campaign.name))
-    if dt.date.today() > campaign.requests_deadline:
+    if clock.today() > campaign.requests_deadline:
         raise ServiceError(_l(
             "La date limite (%(date)s) est passée : la demande ne peut plus être modifiée.",
             date=campaign.requests_deadline.strftime("%d/%m/%Y")))

@@ -24,6 +24,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
+from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.identifiers import week_monday
 from stagebourse.models import (
@@ -108,7 +109,7 @@ def _old_mail_filter(today: dt.date) -> Any:
 
 
 def plan_purge(today: dt.date | None = None) -> PurgePlan:
-    today = today or dt.date.today()
+    today = today or clock.today()
     return PurgePlan(
         today=today, pupil_ids=_pupils_due(today), account_ids=_accounts_due(today),
         old_mail=int(db.session.scalar(select(func.count()).select_from(OutboxMessage)

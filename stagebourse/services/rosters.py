@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.models import Gender, Level, Pupil, Role, School, User
 from stagebourse.services import ServiceError, csv_input, journal
@@ -168,7 +169,7 @@ def parse_date(value: str) -> dt.date:
 def read_roster(data: bytes | str, school: School, *, today: dt.date | None = None
                 ) -> RosterPreview:
     """Check a roster file without writing anything; every problem names its line."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if isinstance(data, bytes):
         text, note = decode(data)
     else:

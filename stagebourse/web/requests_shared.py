@@ -3,7 +3,6 @@ action (forms parsed here, rules in services.requests) and the page context."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import flash, request
@@ -11,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms import SelectChoice
 
+from stagebourse import clock
 from stagebourse.models import MAX_WISHES, Pupil, Request, User
 from stagebourse.services import ServiceError
 from stagebourse.services import requests as requests_service
@@ -119,7 +119,7 @@ def page_context(pupil: Pupil) -> dict[str, Any]:
         needs_accessible=pupil.needs_accessible,
         has_network=yes_no(req.has_network if req else None))
     return {
-        "today": dt.date.today(),
+        "today": clock.today(),
         "pupil": pupil, "campaign": campaign, "req": req, "editable": editable,
         "wishes": views, "sectors": sectors, "offers": offers, "choices": choices,
         "sector_form": sector_form,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -18,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from stagebourse import clock
 from stagebourse.models import ConsentMethod, Gender, Level
 from stagebourse.web.forms import LEVEL_CHOICES
 
@@ -78,7 +77,7 @@ class PupilForm(FlaskForm):
 
 
 class ConsentForm(FlaskForm):
-    consent_on = DateField(_l("Date du consentement"), default=dt.date.today, validators=[
+    consent_on = DateField(_l("Date du consentement"), default=clock.today, validators=[
         DataRequired(_l("Indiquez la date du consentement."))])
     method = SelectField(_l("Comment le responsable légal a-t-il donné son accord ?"),
                          choices=CONSENT_CHOICES)
