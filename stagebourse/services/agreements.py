@@ -383,9 +383,9 @@ def party_email(agreement: Agreement, party: Party) -> str | None:
 def party_signer_name(agreement: Agreement, party: Party) -> str:
     content = agreement.content
     if party == Party.SCHOOL:
-        return content["school"]["head_name"]
+        return str(content["school"]["head_name"])
     if party == Party.HOST:
-        return content["host"]["representative_name"]
+        return str(content["host"]["representative_name"])
     if party == Party.PUPIL:
         return f"{content['pupil']['first_name']} {content['pupil']['last_name']}"
     return ""  # the guardian's name is not held: they write it when signing
@@ -560,7 +560,7 @@ def read_token(token: str, viewer: User | None = None) -> tuple[Agreement, Party
                "complet reçu par e-mail (copiez-le en entier dans la barre d'adresse).")) from None
     agreement = db.session.get(Agreement, data.get("a")) if isinstance(data, dict) else None
     try:
-        party = Party(data.get("p")) if isinstance(data, dict) else None
+        party = Party(data.get("p", "")) if isinstance(data, dict) else None
     except ValueError:
         party = None
     if agreement is None or party is None:

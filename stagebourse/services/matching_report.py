@@ -48,7 +48,7 @@ def _gap(g: dict[str, Any] | None) -> str:
     if not g or g.get("gap") is None:
         return "—"
     low, high = g.get("low"), g.get("high")
-    text = format_decimal(100 * g["gap"], "+#,##0.0;-#,##0.0") + " pts"
+    text: str = format_decimal(100 * g["gap"], "+#,##0.0;-#,##0.0") + " pts"
     if low is not None and high is not None:
         text += f" [{format_decimal(100 * low, '+#,##0.0;-#,##0.0')} ; " \
                 f"{format_decimal(100 * high, '+#,##0.0;-#,##0.0')}]"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -162,7 +162,7 @@ def search_offers(user: User, filters: OfferFilters, per_page: int = PER_PAGE,
             continue
         rows.append((offer_id, title, distance, int(offer_seats)))
     if origin is not None:
-        rows.sort(key=lambda r: (round(r[2], 3), r[1].casefold(), r[0]))
+        rows.sort(key=lambda r: (round(cast(float, r[2]), 3), r[1].casefold(), r[0]))
     else:
         rows.sort(key=lambda r: (r[1].casefold(), r[0]))
     total = len(rows)

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.models import Party
+from stagebourse.models import Agreement, Party, User
 from stagebourse.services import ServiceError, agreements
 from stagebourse.web.agreement_sign import bp
 from stagebourse.web.agreement_sign.forms import RequestCodeForm, SignForm
@@ -18,11 +18,12 @@ def _link_error(error: agreements.AgreementLinkError) -> tuple[str, int]:
                            message=str(error)), error.status
 
 
-def _viewer():  # noqa: ANN202 - the signed-in user, or None
+def _viewer() -> User | None:
+    """The signed-in user, or None."""
     return current_user if current_user.is_authenticated else None
 
 
-def _page(token: str, agreement, party: Party, sign_form: SignForm,  # noqa: ANN001
+def _page(token: str, agreement: Agreement, party: Party, sign_form: SignForm,
           status: int = 200) -> tuple[str, int]:
     sign_form.version.data = str(agreement.version)  # the version this page shows
     return render_template(
@@ -84,7 +85,7 @@ def pdf(token: str) -> Response | tuple[str, int]:
     return pdf_response(agreement)
 
 
-def pdf_response(agreement) -> Response:  # noqa: ANN001 - an Agreement
+def pdf_response(agreement: Agreement) -> Response:
     """The PDF, shared by every blueprint that shows an agreement."""
     content = agreement.content
     name = f"convention-{content['pupil']['last_name']}-{content['pupil']['first_name']}"

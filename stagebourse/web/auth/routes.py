@@ -64,7 +64,7 @@ def sign_in_with_code() -> str | Response:
 
 
 @bp.route("/deconnexion", methods=["POST"])
-@login_required
+@login_required  # type: ignore[untyped-decorator]  # Flask-Login ships no type hints
 def sign_out() -> Response:
     accounts.sign_out(current_user)
     logout_user()

@@ -88,7 +88,7 @@ def matching_compare(campaign_id: int) -> str | Response:
 def _params_text(run: MatchingRun) -> str:
     p = run.params or {}
     costs = "/".join(f"{c:g}" for c in p.get("rank_costs", []))
-    text = _("vœux %(costs)s ; %(km)s par km", costs=costs, km=f"{p.get('km_cost', 0):g}")
+    text: str = _("vœux %(costs)s ; %(km)s par km", costs=costs, km=f"{p.get('km_cost', 0):g}")
     if p.get("allow_unranked"):
         text += _(" ; hors vœux %(c)s", c=f"{p.get('unranked_cost', 0):g}")
     return text
