@@ -53,6 +53,16 @@ def check_production_secret(key: str | None) -> None:
         )
 
 
+def _fault_test_settings(env: str) -> dict[str, object]:
+    """Only in the test environment: the fault tests stop a worker at a given job progress
+    (it waits for a file to appear) to kill it there. Ignored anywhere else."""
+    if env != "test":
+        return {}
+    pause_at = os.environ.get("JOB_TEST_PAUSE_AT_PROGRESS")
+    return {"JOB_TEST_PAUSE_AT_PROGRESS": int(pause_at) if pause_at else None,
+            "JOB_TEST_RESUME_FILE": os.environ.get("JOB_TEST_RESUME_FILE") or None}
+
+
 def from_environment(instance_path: str) -> dict[str, object]:
     """Build the Flask config mapping from environment variables."""
     env = os.environ.get("STAGEBOURSE_ENV", "development")
@@ -101,6 +111,11 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "MAIL_RETRY_MAX_SECONDS": int(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600")),
         "MAIL_CLAIM_LEASE_SECONDS": int(os.environ.get("MAIL_CLAIM_LEASE_SECONDS", "300")),
         "MAIL_BATCH_SIZE": int(os.environ.get("MAIL_BATCH_SIZE", "50")),
+        # Job queue (matching runs): a job whose worker gave no news for this long is taken
+        # back by another worker, at most this many times in all.
+        "JOB_LEASE_SECONDS": int(os.environ.get("JOB_LEASE_SECONDS", "600")),
+        "JOB_MAX_ATTEMPTS": int(os.environ.get("JOB_MAX_ATTEMPTS", "3")),
+        **_fault_test_settings(env),
         # Tutors' personal links (days of validity) and reminders (days before the first day).
         "PREPARATION_LINK_DAYS": int(os.environ.get("PREPARATION_LINK_DAYS", "60")),
         "PREPARATION_REMINDER_DAYS": [

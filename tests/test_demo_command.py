@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,3 +46,9 @@ def test_demo_command_serves_the_demo(tmp_path: Path):
         process.terminate()
         output, _ = process.communicate(timeout=30)
     assert "pilotage@demo.stagebourse.fr" in output and "DEMO-ELEVE" in output
+    # The worker ran beside the server, and stopped with it.
+    started = re.search(r"Service de calcul démarré \(processus (\d+)\)", output)
+    assert started is not None, output
+    assert "Service de calcul arrêté." in output, output
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(started.group(1)), 0)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from types import FrameType
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -65,7 +71,38 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"  {'Élève (code d’accès)':<22} {DEMO_PUPIL_CODE}")
     if no_serve:
         return
+    worker = start_worker()
+    click.echo(f"Service de calcul démarré (processus {worker.pid}).")
     click.echo(f"\nOuvrez http://{host}:{port}/  (Ctrl+C pour arrêter)")
-    # Not app.run(): Flask ignores it inside its own CLI. The development server is enough for
-    # a demo on this machine; production uses gunicorn (README).
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    # SIGTERM (a service manager, a test) stops the demo like Ctrl+C: the worker stops with it.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        # Not app.run(): Flask ignores it inside its own CLI. The development server is enough
+        # for a demo on this machine; production uses gunicorn (README).
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        stop_worker(worker)
+        click.echo("Service de calcul arrêté.")
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """``stagebourse worker`` beside the development server: the web process never computes a
+    matching run, the worker does. Jobs only: the demo has no mail server, its outbox stays
+    in the steering pages as before."""
+    return subprocess.Popen([sys.executable, "-m", "stagebourse", "worker", "--jobs-only",
+                             "--poll", "1"], env=os.environ.copy())
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: the worker finishes the run in hand, records it, and leaves."""
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)

@@ -21,6 +21,7 @@ from stagebourse.models.companies import (
     CompanyState,
     Tutor,
 )
+from stagebourse.models.jobs import Job, JobState
 from stagebourse.models.journal import JournalEntry
 from stagebourse.models.matching import Assignment, AssignmentState, MatchingRun, RunState
 from stagebourse.models.materials import Audience, Material, MaterialAcknowledgement
@@ -45,7 +46,8 @@ __all__ = [
     "AgreementSignature", "AgreementState", "AgreementVersion", "ApiToken", "Assignment",
     "AssignmentState", "Audience", "Base", "Campaign", "CampaignSchoolWeek", "CampaignState",
     "CharterStatus", "Commune", "Company", "CompanyKind", "CompanyState", "ConsentMethod",
-    "Gender", "InvitationChannel", "JournalEntry", "Level", "LoginFailure", "MatchingRun",
+    "Gender", "InvitationChannel", "Job", "JobState", "JournalEntry", "Level", "LoginFailure",
+    "MatchingRun",
     "Material", "MaterialAcknowledgement", "Offer", "OfferState", "OfferWeek", "OutboxMessage",
     "OutboxState", "Party", "Priority", "Pupil", "Questionnaire", "QuestionnaireInvitation",
     "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireState", "Request",

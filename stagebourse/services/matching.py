@@ -19,14 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -141,9 +140,11 @@ def build_instance(campaign: Campaign, params: engine.Params, round_number: int 
                    draw_pseudonym: PseudonymDraw = random_pseudonym) -> BuiltInstance:
     """The blind instance of a round, from the database as it is now.
 
-    Real rounds always draw pseudonyms at random. Only the demo passes its own seeded draw,
-    so that its fictitious history is the same at every seeding (the lottery's tickets, hence
-    the choice among equal optima, depend on the pseudonyms).
+    Pseudonyms are drawn at random unless a draw is given: the worker passes a keyed draw
+    (``matching_jobs.pseudonym_draw``) so that a run taken back after its worker died gets the
+    same pseudonyms, and the demo its own seeded draw, so that its fictitious history is the
+    same at every seeding (the lottery's tickets, hence the choice among equal optima, depend
+    on the pseudonyms).
     """
     candidates = matching_candidates(campaign)
     excluded = _holding_pupils(campaign)
@@ -377,55 +378,7 @@ def run_round(actor: User | None, campaign: Campaign, options: RunOptions,
                        draw_pseudonym=draw_pseudonym)
 
 
-def _background(app: Flask, run_id: int) -> None:
-    # Own application context, hence its own database session.
-    with app.app_context():
-        try:
-            run = db.session.get(MatchingRun, run_id)
-            if run is not None:
-                execute_run(run)
-        except Exception:  # noqa: BLE001 - recorded on the run; a thread must not die loudly
-            app.logger.exception("matching run %s failed", run_id)
-        finally:
-            db.session.remove()
-
-
-def start_in_background(actor: User, campaign: Campaign, options: RunOptions
-                        ) -> tuple[MatchingRun, threading.Thread]:
-    """Record the run and compute it in a background thread; the request returns at once."""
-    run = create_run(actor, campaign, options)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=_background, args=(app, run.id),
-                              name=f"matching-run-{run.id}", daemon=True)
-    thread.start()
-    return run, thread
-
-
 # Reading runs -----------------------------------------------------------------------------
-
-# A run takes seconds (200,000 pupils: under 30 s, benchmarks/README.md). One still queued or
-# running long after it was created lost its thread to a server restart: nothing will finish it.
-INTERRUPTED_AFTER = dt.timedelta(minutes=30)
-
-
-def fail_interrupted_runs(campaign: Campaign, now: dt.datetime | None = None) -> int:
-    """Mark the campaign's runs cut off by a restart as failed, so that nobody waits for them;
-    the steering group runs again. Returns how many."""
-    cutoff = (now or utcnow()) - INTERRUPTED_AFTER
-    stale = list(db.session.scalars(select(MatchingRun).where(
-        MatchingRun.campaign_id == campaign.id, MatchingRun.created_at < cutoff,
-        MatchingRun.state.in_((RunState.QUEUED, RunState.RUNNING)))))
-    for run in stale:
-        run.state = RunState.FAILED
-        run.message = str(_l("Calcul interrompu (le serveur a redémarré pendant le calcul) : "
-                             "relancez-le."))
-        run.finished_at = now or utcnow()
-        journal.record(None, "matching.run_interrupted", run, campaign=campaign.id)
-    if stale:
-        db.session.commit()
-    return len(stale)
-
-
 
 def get_run(run_id: int) -> MatchingRun | None:
     return db.session.get(MatchingRun, run_id)

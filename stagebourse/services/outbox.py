@@ -29,7 +29,6 @@ import random
 import smtplib
 import socket
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -43,6 +42,7 @@ from sqlalchemy import and_, func, or_, select, update
 from stagebourse.extensions import db
 from stagebourse.models import OutboxMessage, OutboxState, User, utcnow
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.claims import claim_statement, claim_token
 
 log = logging.getLogger(__name__)
 
@@ -178,28 +178,13 @@ def claim_batch(worker_id: str, limit: int | None = None) -> tuple[str, list[Out
     """
     limit = limit or setting("MAIL_BATCH_SIZE")
     now = utcnow()
-    token = f"{worker_id}:{uuid.uuid4().hex}"[:100]
-    candidates = (
-        select(OutboxMessage.id)
-        .where(_claimable(now))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    # The state test is repeated on the UPDATE itself: even if a candidate list were stale,
-    # a row another worker took in between no longer matches and is left alone.
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
-        .values(
-            state=OutboxState.SENDING,
-            claimed_by=token,
-            claimed_at=now,
-            attempts=OutboxMessage.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    token = claim_token(worker_id)
+    db.session.execute(claim_statement(
+        OutboxMessage, claimable=_claimable(now),
+        order_by=(OutboxMessage.next_attempt_at, OutboxMessage.id), limit=limit,
+        values={"state": OutboxState.SENDING, "claimed_by": token, "claimed_at": now,
+                "attempts": OutboxMessage.attempts + 1},
+        dialect=db.session.get_bind().dialect.name))
     db.session.commit()
     rows = db.session.scalars(
         select(OutboxMessage)

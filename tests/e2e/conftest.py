@@ -59,6 +59,38 @@ def live_server(app: Flask) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+@pytest.fixture
+def job_worker(app: Flask, live_server: str) -> Iterator[None]:
+    """``stagebourse worker``'s job loop beside the live server, in a thread with an application
+    context (hence a database session) of its own: the pages queue matching runs, the worker
+    code computes them, exactly as the worker process does."""
+    from stagebourse.cli.worker import run_due_jobs
+    from stagebourse.extensions import db
+
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def loop() -> None:
+        with app.app_context():
+            while not stop.is_set():
+                try:
+                    run_due_jobs("e2e-worker", stop)
+                except Exception as error:  # noqa: BLE001 - shown by the test's teardown
+                    failures.append(error)
+                    db.session.rollback()
+                db.session.remove()
+                stop.wait(0.2)
+
+    thread = threading.Thread(target=loop, name="e2e-job-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=120)
+    assert not failures, failures
+
+
 @pytest.fixture(params=sorted(VIEWPORTS))
 def page(request: pytest.FixtureRequest, browser: object) -> Iterator[object]:
     context = browser.new_context(locale="fr-FR", **VIEWPORTS[request.param])  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ def demo(app):
     seed_demo(today=dt.date.today())
 
 
-def test_steering_runs_audits_and_publishes_a_round(page, live_server, demo):
+def test_steering_runs_audits_and_publishes_a_round(page, live_server, demo, job_worker):
     steering = next(email for role, email in DEMO_ACCOUNTS.items() if role.value == "steering")
     page.goto(live_server + "/connexion")
     page.get_by_role("textbox", name="Adresse e-mail").fill(steering)
@@ -30,7 +30,8 @@ def test_steering_runs_audits_and_publishes_a_round(page, live_server, demo):
     assert_accessible(page)
     page.get_by_label("Graine du tirage au sort").fill("2027")
     page.get_by_role("button", name="Lancer le calcul").click()
-    # The progress page refreshes itself and lands on the audit once the round is done.
+    # The progress page refreshes itself and lands on the audit once the worker has computed
+    # the round.
     page.wait_for_url(re.compile(r"/pilotage/tours/\d+$"), timeout=60_000)
     heading = page.get_by_role("heading", level=1).inner_text()
     assert "Audit de l'essai" in heading

@@ -213,34 +213,6 @@ def test_concurrent_publication_has_exactly_one_winner(app: Flask) -> None:
     assert len(keys) == len(set(keys))
 
 
-def test_background_run_writes_its_progress(app: Flask) -> None:
-    steering, campaign = demo_campaign()
-    run, thread = matching.start_in_background(steering, campaign, RunOptions(seed=9))
-    assert run.state == RunState.QUEUED
-    thread.join(timeout=120)
-    db.session.expire_all()
-    assert run.state == RunState.DONE and run.progress == 100
-    assert run.placed_count and run.total_seconds is not None
-
-
-def test_a_run_cut_off_by_a_restart_is_marked_failed_not_left_running(app: Flask) -> None:
-    steering, campaign = demo_campaign()
-    # A thread that died with its server: the run says "running" and nothing will finish it.
-    lost = matching.create_run(steering, campaign, RunOptions(seed=5))
-    lost.state = RunState.RUNNING
-    recent = matching.create_run(steering, campaign, RunOptions(seed=6))
-    db.session.commit()
-    assert matching.fail_interrupted_runs(campaign) == 0  # still young: maybe working
-    later = lost.created_at + matching.INTERRUPTED_AFTER + dt.timedelta(seconds=1)
-    recent.created_at = later
-    db.session.commit()
-    assert matching.fail_interrupted_runs(campaign, now=later) == 1
-    assert lost.state == RunState.FAILED and "relancez-le" in (lost.message or "")
-    assert recent.state == RunState.QUEUED
-    assert db.session.scalar(select(func.count()).select_from(JournalEntry).where(
-        JournalEntry.action == "matching.run_interrupted")) == 1
-
-
 def test_manual_change_needs_a_reason_and_obeys_the_engine(app: Flask) -> None:
     steering, campaign = demo_campaign()
     run = matching.run_round(steering, campaign, RunOptions(seed=21))

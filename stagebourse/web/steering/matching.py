@@ -12,7 +12,7 @@ from stagebourse.extensions import db
 from stagebourse.identifiers import week_label
 from stagebourse.labels import label
 from stagebourse.models import Assignment, MatchingRun, RunState
-from stagebourse.services import ServiceError, matching, matching_report
+from stagebourse.services import ServiceError, matching, matching_jobs, matching_report
 from stagebourse.web.exports import csv_response
 from stagebourse.web.steering import bp
 from stagebourse.web.steering.campaigns import load_campaign
@@ -37,13 +37,12 @@ def matching_runs(campaign_id: int) -> str | Response:
             allow_unranked=form.allow_unranked.data, unranked_cost=form.unranked_cost.data,
             seed=form.seed.data, round_number=int(form.round_number.data))
         try:
-            run, _thread = matching.start_in_background(current_user, campaign, options)
+            run = matching_jobs.start_run(current_user, campaign, options)
         except ServiceError as error:
             flash(str(error), "error")
         else:
             flash(_("Calcul lancé (graine %(seed)s).", seed=run.seed), "success")
             return redirect(url_for("steering.matching_progress", run_id=run.id))
-    matching.fail_interrupted_runs(campaign)
     runs = matching.campaign_runs(campaign)
     return render_template("steering/matching_runs.html", campaign=campaign, form=form,
                            runs=runs, summaries={s.run.id: s for s in
@@ -55,11 +54,11 @@ def matching_runs(campaign_id: int) -> str | Response:
 @bp.route("/tours/<int:run_id>/progression")
 def matching_progress(run_id: int) -> str | Response:
     run = load_run(run_id)
-    matching.fail_interrupted_runs(run.campaign)
     if run.state in (RunState.DONE, RunState.PUBLISHED) and request.args.get("stay") is None:
         return redirect(url_for("steering.matching_audit", run_id=run.id))
     return render_template("steering/matching_progress.html", run=run,
-                           working=run.state in (RunState.QUEUED, RunState.RUNNING))
+                           working=run.state in (RunState.QUEUED, RunState.RUNNING),
+                           waiting=matching_jobs.waiting_for_worker(run))
 
 
 @bp.route("/campagnes/<int:campaign_id>/comparer")

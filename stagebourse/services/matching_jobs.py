@@ -1,0 +1,115 @@
+"""Matching runs as jobs: the steering page queues a run, ``stagebourse worker`` computes it.
+
+The run (state ``queued``, seed drawn) and its job are recorded in the request; the web process
+never solves. The worker computes the run with :func:`matching.execute_run`, writing progress
+on the run (the page polls it) and on the job (which renews the lease).
+
+A worker killed mid-run leaves the run ``running`` and its job leased: after the lease another
+worker takes the job back, first discards what the previous attempt left on the run, then
+computes it again. To give the same result, the second attempt must build the same instance:
+same data, same seed (stored on the run at creation) and the same pseudonyms. Pseudonyms are
+therefore not drawn from ``secrets`` here but from a keyed draw (:func:`pseudonym_draw`):
+HMAC-SHA256 of the server's secret key over the campaign, the round and the seed. Without the
+secret key they are as unpredictable as random ones; with it, the same round with the same
+seed always gets the same pseudonyms, so two runs with the same seed differ only by their
+parameters, and a run taken back gives the result the first attempt would have given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from stagebourse.extensions import db
+from stagebourse.models import Campaign, MatchingRun, RunState, User, utcnow
+from stagebourse.services import jobs, journal, matching
+from stagebourse.services.jobs import ClaimedJob, JobFailed, JobKind
+from stagebourse.services.matching import PseudonymDraw, RunOptions
+
+KIND = "matching_run"
+UNFINISHED = (RunState.QUEUED, RunState.RUNNING)
+
+
+def start_run(actor: User, campaign: Campaign, options: RunOptions) -> MatchingRun:
+    """Record a queued run and the job that will compute it; the worker does the rest."""
+    run = matching.create_run(actor, campaign, options)
+    jobs.enqueue(KIND, {"run_id": run.id}, subject=run)
+    db.session.commit()
+    return run
+
+
+def waiting_for_worker(run: MatchingRun) -> bool:
+    """Whether no worker has started the run yet (read-only)."""
+    return run.state == RunState.QUEUED
+
+
+def pseudonym_draw(run: MatchingRun) -> PseudonymDraw:
+    """The run's pseudonyms, ``p`` + 12 hex digits, the same at every attempt (module doc)."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    key = hmac.new(secret, f"matching-pseudonyms:{run.campaign_id}:{run.round_number}:"
+                           f"{run.seed}".encode(), hashlib.sha256).digest()
+    counter = itertools.count()
+
+    def draw() -> str:
+        return "p" + hmac.new(key, str(next(counter)).encode(), hashlib.sha256).hexdigest()[:12]
+
+    return draw
+
+
+def _discard_partial(run: MatchingRun, job: ClaimedJob) -> None:
+    """Put back a run that a dead worker left half-computed, as it was when it was queued."""
+    run.assignments.clear()  # delete-orphan: the rows go
+    run.state = RunState.QUEUED
+    run.progress = 0
+    run.message = str(_l("Reprise du calcul après l'arrêt du service de calcul (tentative "
+                         "%(n)s sur %(max)s)", n=job.attempts, max=job.max_attempts))
+    run.instance_sha256 = run.instance_json = run.result_json = run.audit_json = None
+    run.solver = run.verify_message = None
+    run.objective = run.build_seconds = run.solve_seconds = run.total_seconds = None
+    run.pupil_count = run.placed_count = None
+    run.verified_ok = None
+    run.pseudonyms = {}
+    run.stats = {}
+    run.finished_at = None
+    journal.record(None, "matching.run_resumed", run, attempt=job.attempts)
+    db.session.flush()
+
+
+def execute(job: ClaimedJob) -> str:
+    """Compute the job's run (the worker commits it with the job's outcome)."""
+    run = db.session.get(MatchingRun, int(job.payload["run_id"]))
+    if run is None:
+        raise JobFailed(f"matching run {job.payload['run_id']} not found")
+    if run.state not in UNFINISHED:
+        # An earlier attempt committed its result and died before recording the outcome.
+        return f"run {run.id} already {run.state.value}"
+    if run.state == RunState.RUNNING or job.attempts > 1:
+        _discard_partial(run, job)
+
+    def progress(percent: int, message: str) -> None:
+        jobs.report_progress(job, percent, message)
+
+    run = matching.execute_run(run, progress, draw_pseudonym=pseudonym_draw(run))
+    if run.state != RunState.DONE:
+        raise JobFailed(run.message or f"run {run.id} {run.state.value}")
+    return run.message or ""
+
+
+def abandon(job: ClaimedJob, reason: str) -> None:
+    """The job will not be done: a run still waiting for it is marked failed, journaled."""
+    run = db.session.get(MatchingRun, int(job.payload["run_id"]))
+    if run is None or run.state not in UNFINISHED:
+        return
+    run.state = RunState.FAILED
+    run.progress = 100
+    run.message = reason[:2000]
+    run.finished_at = utcnow()
+    journal.record(None, "matching.run_interrupted", run, campaign=run.campaign_id,
+                   attempts=job.attempts)
+
+
+JOB_KIND = JobKind(execute=execute, abandon=abandon)
