@@ -13,7 +13,7 @@ from stagebourse.models import Assignment
 from stagebourse.services import ServiceError, matching
 from stagebourse.web.company import bp
 from stagebourse.web.exports import csv_response
-from stagebourse.web.steering.forms_campaigns import ActionForm
+from stagebourse.web.forms import ActionForm
 
 
 def load_assignment(assignment_id: int) -> Assignment:

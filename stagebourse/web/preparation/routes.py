@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from stagebourse.services import ServiceError, preparation
+from stagebourse.web.forms import ActionForm
 from stagebourse.web.preparation import bp
-from stagebourse.web.preparation.forms import AcknowledgeForm
 
 
 def _link_error(error: preparation.PreparationLinkError) -> tuple[str, int]:
@@ -21,7 +21,7 @@ def read(token: str) -> str | Response | tuple[str, int]:
         tutor, campaign = preparation.read_token(token)
     except preparation.PreparationLinkError as error:
         return _link_error(error)
-    form = AcknowledgeForm()
+    form = ActionForm()
     if form.validate_on_submit():
         try:
             preparation.acknowledge(tutor, campaign)

@@ -11,8 +11,8 @@ from stagebourse.extensions import db
 from stagebourse.identifiers import week_label
 from stagebourse.models import Assignment
 from stagebourse.services import ServiceError, matching
+from stagebourse.web.forms import ActionForm
 from stagebourse.web.pupil import bp
-from stagebourse.web.steering.forms_campaigns import ActionForm
 
 
 @bp.route("/affectation")

@@ -11,10 +11,10 @@ from stagebourse.labels import label
 from stagebourse.models import Campaign, Level
 from stagebourse.services import ServiceError, campaigns
 from stagebourse.web.exports import csv_response
+from stagebourse.web.forms import ActionForm
 from stagebourse.web.steering import bp
 from stagebourse.web.steering.forms_campaigns import (
     WEEK_SLOTS,
-    ActionForm,
     CampaignForm,
     DeadlinesForm,
     parse_school_weeks,

@@ -13,14 +13,9 @@ from stagebourse.extensions import db
 from stagebourse.models import ApiToken, Campaign, Company, CompanyState
 from stagebourse.services import ServiceError, companies, offers
 from stagebourse.web.exports import csv_response
-from stagebourse.web.forms import select_choices
+from stagebourse.web.forms import ActionForm, select_choices
 from stagebourse.web.steering import bp
-from stagebourse.web.steering.forms_companies import (
-    ActionForm,
-    RejectForm,
-    SignatoriesForm,
-    TokenForm,
-)
+from stagebourse.web.steering.forms_companies import RejectForm, SignatoriesForm, TokenForm
 
 
 def load_company(company_id: int) -> Company:

@@ -14,9 +14,9 @@ from stagebourse.labels import label
 from stagebourse.models import Assignment, MatchingRun, RunState
 from stagebourse.services import ServiceError, matching, matching_report
 from stagebourse.web.exports import csv_response
+from stagebourse.web.forms import ActionForm
 from stagebourse.web.steering import bp
 from stagebourse.web.steering.campaigns import load_campaign
-from stagebourse.web.steering.forms_campaigns import ActionForm
 from stagebourse.web.steering.forms_matching import CancelForm, ManualMoveForm, RunForm
 
 

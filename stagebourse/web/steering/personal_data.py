@@ -13,8 +13,8 @@ from stagebourse.extensions import db
 from stagebourse.models import Pupil
 from stagebourse.services import ServiceError, retention
 from stagebourse.web.exports import csv_response
+from stagebourse.web.forms import ActionForm
 from stagebourse.web.steering import bp
-from stagebourse.web.steering.forms_campaigns import ActionForm
 
 
 def load_pupil(pupil_id: int) -> Pupil:

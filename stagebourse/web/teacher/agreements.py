@@ -14,12 +14,11 @@ from stagebourse.models import PARTIES, Agreement, AgreementState, Campaign, Par
 from stagebourse.services import ServiceError, agreements
 from stagebourse.web.agreement_sign.routes import pdf_response
 from stagebourse.web.exports import csv_response
-from stagebourse.web.forms import select_choices
+from stagebourse.web.forms import ActionForm, select_choices
 from stagebourse.web.teacher import bp
 from stagebourse.web.teacher.forms_agreements import (
     PaperSignatureForm,
     SchoolPartForm,
-    SendForm,
     SettingsForm,
 )
 from stagebourse.web.teacher.pupils import validated_only
@@ -52,14 +51,14 @@ def agreement_board() -> str | Response:
     return render_template(
         "teacher/agreements.html", rows=rows, state=state, waiting=waiting,
         class_name=class_name, classes=classes, states=list(AgreementState), parties=PARTIES,
-        form=SendForm(), to_draft=len(agreements.confirmed_without_agreement(
+        form=ActionForm(), to_draft=len(agreements.confirmed_without_agreement(
             current_user.school)))
 
 
 @bp.route("/conventions/preparer", methods=["POST"])
 @validated_only
 def agreement_draft_missing() -> Response:
-    if SendForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         count = agreements.draft_missing(current_user, current_user.school)
         flash(_("%(n)s convention(s) préparée(s) à partir des affectations confirmées.",
                 n=count), "success")
@@ -98,7 +97,7 @@ def _detail(agreement: Agreement, part_form: SchoolPartForm | None = None,
         part_form = SchoolPartForm(data=agreement.content["school"])
     signed = agreements.active_signatures(agreement)
     return render_template(
-        "teacher/agreement.html", part_form=part_form, send_form=SendForm(),
+        "teacher/agreement.html", part_form=part_form, send_form=ActionForm(),
         paper_form=paper_form or PaperSignatureForm(), missing=agreements.missing_fields(
             agreement.content), waiting=agreements.missing_parties(agreement),
         emails={p: agreements.party_email(agreement, p) for p in PARTIES}, signed=signed,
@@ -140,7 +139,7 @@ def agreement_correct(agreement_id: int) -> Response | tuple[str, int]:
 @validated_only
 def agreement_send(agreement_id: int) -> Response | tuple[str, int]:
     agreement = load_agreement(agreement_id)
-    if SendForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             count = agreements.send_for_signature(current_user, agreement)
         except ServiceError as error:
@@ -157,7 +156,7 @@ def agreement_resend(agreement_id: int, party: str) -> Response:
     agreement = load_agreement(agreement_id)
     if party not in {p.value for p in PARTIES}:
         abort(404)
-    if SendForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             address = agreements.resend_link(current_user, agreement, Party(party))
         except ServiceError as error:

@@ -12,7 +12,7 @@ from stagebourse.labels import label
 from stagebourse.models import Assignment
 from stagebourse.services import ServiceError, matching
 from stagebourse.web.exports import csv_response
-from stagebourse.web.steering.forms_campaigns import ActionForm
+from stagebourse.web.forms import ActionForm
 from stagebourse.web.teacher import bp
 from stagebourse.web.teacher.pupils import validated_only
 
