@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -14,14 +14,7 @@ from stagebourse.web.agreement_sign.routes import pdf_response
 from stagebourse.web.company import bp
 from stagebourse.web.company.forms_agreements import HostPartForm
 from stagebourse.web.exports import csv_response
-
-
-def load_agreement(agreement_id: int) -> Agreement:
-    """The one object-level check: an agreement of this structure, or 404."""
-    agreement = agreements.for_company(current_user.company_id, agreement_id)
-    if agreement is None:
-        abort(404)
-    return agreement
+from stagebourse.web.loaders import load_agreement
 
 
 @bp.route("/conventions")

@@ -24,19 +24,12 @@ from stagebourse.web.company.forms_offers import (
 )
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm, select_choices
+from stagebourse.web.loaders import load_offer
 
 FIELD_TO_FORM = {"title": "title", "sector": "sector", "description": "description",
                  "address": "address", "commune": "commune", "levels": "for_3e",
                  "min_age": "min_age", "safety_attested": "safety_attested", "tutor": "tutor",
                  "lat": "lat"}
-
-
-def load_offer(offer_id: int) -> Offer:
-    """The one loader: a structure only reaches its own offers (404 otherwise)."""
-    offer = offers.company_offer(current_user.company_id, offer_id)
-    if offer is None:
-        abort(404)
-    return offer
 
 
 def _build_form(offer: Offer | None) -> tuple[Any, list[offers.CampaignWeeks]]:

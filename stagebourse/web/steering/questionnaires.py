@@ -8,21 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
-from stagebourse.models import Questionnaire
 from stagebourse.services import ServiceError, observatory, questionnaires
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm
+from stagebourse.web.loaders import load_campaign, load_questionnaire
 from stagebourse.web.steering import bp
-from stagebourse.web.steering.campaigns import load_campaign
 from stagebourse.web.steering.forms_questionnaires import QuestionnaireJsonForm, ReminderForm
-
-
-def load_questionnaire(questionnaire_id: int) -> Questionnaire:
-    questionnaire = db.session.get(Questionnaire, questionnaire_id)
-    if questionnaire is None:
-        abort(404)
-    return questionnaire
 
 
 @bp.route("/campagnes/<int:campaign_id>/questionnaires")

@@ -8,13 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
 from stagebourse.labels import label
-from stagebourse.models import PARTIES, Agreement, AgreementState, Campaign, Party
-from stagebourse.services import ServiceError, agreements
+from stagebourse.models import PARTIES, Agreement, AgreementState, Party
+from stagebourse.services import ServiceError, agreements, campaigns
 from stagebourse.web.agreement_sign.routes import pdf_response
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm, select_choices
+from stagebourse.web.loaders import load_agreement
 from stagebourse.web.teacher import bp
 from stagebourse.web.teacher.forms_agreements import (
     PaperSignatureForm,
@@ -22,14 +22,6 @@ from stagebourse.web.teacher.forms_agreements import (
     SettingsForm,
 )
 from stagebourse.web.teacher.pupils import validated_only
-
-
-def load_agreement(agreement_id: int) -> Agreement:
-    """The one object-level check: an agreement of a pupil of the teacher's school, or 404."""
-    agreement = agreements.for_school(current_user.school_id, agreement_id)
-    if agreement is None:
-        abort(404)
-    return agreement
 
 
 @bp.route("/conventions")
@@ -68,17 +60,17 @@ def agreement_draft_missing() -> Response:
 @bp.route("/conventions/parametres", methods=["GET", "POST"])
 @validated_only
 def agreement_settings() -> str | Response:
-    campaigns = agreements.campaigns_for_settings()
-    if not campaigns:
+    offered = agreements.campaigns_for_settings()
+    if not offered:
         flash(_("Aucune campagne en cours : les paramètres se règlent par campagne."), "info")
         return redirect(url_for("teacher.agreement_board"))
-    chosen_id = request.values.get("campaign", type=int) or campaigns[0].id
-    campaign = db.session.get(Campaign, chosen_id) or campaigns[0]
+    chosen_id = request.values.get("campaign", type=int) or offered[0].id
+    campaign = campaigns.get_campaign(chosen_id) or offered[0]
     current = agreements.settings_for(current_user.school, campaign)
     form = SettingsForm(obj=current, campaign=str(campaign.id))
     if current is None and not form.is_submitted():
         form.head_name.data = current_user.school.head_name
-    form.campaign.choices = select_choices((str(c.id), c.name) for c in campaigns)
+    form.campaign.choices = select_choices((str(c.id), c.name) for c in offered)
     if form.validate_on_submit():
         try:
             agreements.save_settings(current_user, campaign, form.data)
