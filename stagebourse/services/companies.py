@@ -163,7 +163,7 @@ def invite_member(actor: User, email: str) -> str:
         reason=_l("%(who)s vous invite à rejoindre %(name)s sur la bourse de stages.",
                   who=actor.display_name, name=company.name),
         company=company, inviter=actor, days=INVITATION_MAX_AGE_SECONDS // 86400,
-        accept_url=public_url("hosts.accept_invitation", token=token),
+        accept_url=public_url("auth.company_invitation", token=token),
     )
     journal.record(actor, "company.member_invited", company, email=email)
     db.session.commit()

@@ -9,6 +9,7 @@ from stagebourse.models import Party
 from stagebourse.services import ServiceError, agreements
 from stagebourse.web.agreement_sign import bp
 from stagebourse.web.agreement_sign.forms import SignForm
+from stagebourse.web.exports import pdf_response
 from stagebourse.web.forms import ActionForm
 
 
@@ -84,11 +85,3 @@ def pdf(token: str) -> Response | tuple[str, int]:
         return _link_error(error)
     return pdf_response(agreement)
 
-
-def pdf_response(agreement) -> Response:  # noqa: ANN001 - an Agreement
-    """The PDF, shared by every blueprint that shows an agreement."""
-    content = agreement.content
-    name = f"convention-{content['pupil']['last_name']}-{content['pupil']['first_name']}"
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name).lower()
-    return Response(agreements.render_pdf(agreement), mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{safe}-v{agreement.version}.pdf"'})

@@ -1,4 +1,4 @@
-"""Host structures confirm the pupils assigned to their offers (first name, level, school)."""
+"""Structures confirm the pupils assigned to their offers (first name, level, school)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from stagebourse.web.loaders import load_assignment
 def assignments_page() -> str | Response:
     rows = matching.company_assignments(current_user.company)
     if request.args.get("format") == "csv":
-        # Only what a host needs: first name, level, school (MISSION.md, rule 6).
+        # Only what a structure needs: first name, level, school (MISSION.md, rule 6).
         return csv_response(
             "accueils.csv",
             [_("Prénom"), _("Niveau"), _("Établissement"), _("Offre"), _("Semaine"),

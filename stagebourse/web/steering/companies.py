@@ -1,4 +1,4 @@
-"""Steering: validating host structures, the Charter list, API tokens, supply vs demand."""
+"""Steering: validating structures, the Charter list, API tokens, supply vs demand."""
 
 from __future__ import annotations
 

@@ -11,8 +11,7 @@ from werkzeug.wrappers import Response
 from stagebourse.labels import label
 from stagebourse.models import PARTIES, Agreement, AgreementState, Party
 from stagebourse.services import ServiceError, agreements, campaigns
-from stagebourse.web.agreement_sign.routes import pdf_response
-from stagebourse.web.exports import csv_response
+from stagebourse.web.exports import csv_response, pdf_response
 from stagebourse.web.forms import ActionForm, select_choices
 from stagebourse.web.loaders import load_agreement
 from stagebourse.web.teacher import bp
