@@ -1073,3 +1073,13 @@ def for_company(company_id: int | None, agreement_id: int) -> Agreement | None:
 
 def signature_of(agreement: Agreement, signature_id: int) -> AgreementSignature | None:
     return next((s for s in agreement.signatures if s.id == signature_id), None)
+
+
+def agreement_for(actor: User, agreement_id: int) -> Agreement | None:
+    """The agreement if this user is one of its parties' desks: the school's teachers, the
+    host structure's members; else None (the page says 404)."""
+    if actor.role == Role.TEACHER:
+        return for_school(actor.school_id, agreement_id)
+    if actor.role == Role.COMPANY:
+        return for_company(actor.company_id, agreement_id)
+    return None

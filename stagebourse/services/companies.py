@@ -164,7 +164,7 @@ def invite_member(actor: User, email: str) -> str:
         reason=_l("%(who)s vous invite à rejoindre %(name)s sur la bourse de stages.",
                   who=actor.display_name, name=company.name),
         company=company, inviter=actor, days=INVITATION_MAX_AGE_SECONDS // 86400,
-        accept_url=public_url("hosts.accept_invitation", token=token),
+        accept_url=public_url("auth.company_invitation", token=token),
     )
     journal.record(actor, "company.member_invited", company, email=email)
     db.session.commit()
@@ -467,3 +467,19 @@ def _consume_rate_limit(token: ApiToken, now: dt.datetime) -> None:
         wait = int((start + dt.timedelta(seconds=window) - now).total_seconds()) + 1
         raise ApiAuthError(f"Trop de requêtes : au plus {limit} par {window} s. "
                            f"Réessayez dans {wait} s.", status=429, retry_after=wait)
+
+
+# Reading one object -------------------------------------------------------------------------
+
+def get_company(company_id: int) -> Company | None:
+    return db.session.get(Company, company_id)
+
+
+def company_by_siret(siret: str | None) -> Company | None:
+    """The structure registered with this SIRET (spaces and dots ignored), else None."""
+    return db.session.scalar(
+        select(Company).where(Company.siret == normalise_siret(siret or "")))
+
+
+def get_api_token(token_id: int) -> ApiToken | None:
+    return db.session.get(ApiToken, token_id)

@@ -934,3 +934,32 @@ def export_files(run: MatchingRun, directory: Path) -> list[Path]:
     write_json(paths[0], json.loads(run.instance_json))
     write_json(paths[1], json.loads(run.result_json))
     return paths
+
+
+# One assignment, as the acting user may reach it --------------------------------------------
+
+def assignment_for(actor: User, assignment_id: int) -> Assignment | None:
+    """The assignment if this user answers for it: a pupil's own, one of a pupil of the
+    teacher's school, one to the structure's offers; else None (the page says 404)."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        return None
+    if actor.role == Role.PUPIL:
+        reachable = actor.pupil_id is not None and assignment.pupil_id == actor.pupil_id
+    elif actor.role == Role.TEACHER:
+        reachable = (actor.school_id is not None
+                     and assignment.pupil.school_id == actor.school_id)
+    elif actor.role == Role.COMPANY:
+        reachable = (actor.company_id is not None
+                     and assignment.offer.company_id == actor.company_id)
+    else:
+        reachable = False
+    return assignment if reachable else None
+
+
+def run_assignment(run: MatchingRun, assignment_id: int | None) -> Assignment | None:
+    """An assignment of this round, else None (a stale or forged form)."""
+    if assignment_id is None:
+        return None
+    assignment = db.session.get(Assignment, assignment_id)
+    return assignment if assignment is not None and assignment.run_id == run.id else None

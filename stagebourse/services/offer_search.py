@@ -29,7 +29,7 @@ from stagebourse.models import (
     Role,
     User,
 )
-from stagebourse.services.offers import is_visible, visible_offer_conditions
+from stagebourse.services.offers import company_offer, is_visible, visible_offer_conditions
 
 PER_PAGE = 20
 MAX_RADIUS_KM = 100
@@ -196,3 +196,13 @@ def distance_to(user: User, offer: Offer) -> float | None:
     if origin is None:
         return None
     return distance_from(origin, offer)
+
+
+def offer_for(actor: User, offer_id: int) -> Offer | None:
+    """The offer as this user may reach it: a structure its own offers (drafts included);
+    pupils, teachers and the steering group what the offer search shows them; else None."""
+    if actor.role == Role.COMPANY:
+        return company_offer(actor.company_id, offer_id)
+    if actor.role in (Role.PUPIL, Role.TEACHER, Role.STEERING):
+        return visible_offer(actor, offer_id)
+    return None

@@ -553,3 +553,7 @@ def active_campaigns() -> list[Campaign]:
     return list(db.session.scalars(
         select(Campaign).where(Campaign.state != CampaignState.FINISHED)
         .order_by(Campaign.year.desc(), Campaign.level)))
+
+
+def get_sector(code: str) -> Sector | None:
+    return db.session.get(Sector, code)

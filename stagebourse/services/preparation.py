@@ -92,7 +92,7 @@ def make_token(tutor: Tutor, campaign: Campaign) -> str:
 
 
 def tutor_link(tutor: Tutor, campaign: Campaign) -> str:
-    return public_url("preparation.read", token=make_token(tutor, campaign))
+    return public_url("tutor_preparation.read", token=make_token(tutor, campaign))
 
 
 def read_token(token: str) -> tuple[Tutor, Campaign]:

@@ -355,3 +355,11 @@ def school_classes(actor: User) -> list[str]:
 def default_level(actor: User) -> Level:
     school = teacher_school(actor)
     return Level.TROISIEME if school.kind.value == "college" else Level.SECONDE
+
+
+def pupil_for(actor: User, pupil_id: int) -> Pupil | None:
+    """The pupil if this user may see them: a validated teacher of their school, or the
+    steering group (requests about personal data); else None (the page says 404)."""
+    if actor.role == Role.STEERING:
+        return db.session.get(Pupil, pupil_id)
+    return pupil_for_teacher(actor, pupil_id)

@@ -591,3 +591,7 @@ def class_sheets_waiting(teacher: User) -> list[tuple[Campaign, dict[str, list[P
         if classes:
             result.append((campaign, classes))
     return result
+
+
+def get_questionnaire(questionnaire_id: int) -> Questionnaire | None:
+    return db.session.get(Questionnaire, questionnaire_id)

@@ -92,18 +92,17 @@ def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.api import bp as api_bp
     from stagebourse.web.auth.routes import bp as auth_bp
     from stagebourse.web.company import bp as company_bp
-    from stagebourse.web.hosts import bp as hosts_bp
     from stagebourse.web.offers import bp as offers_bp
-    from stagebourse.web.preparation import bp as preparation_bp
     from stagebourse.web.public.routes import bp as public_bp
     from stagebourse.web.pupil import bp as pupil_bp
     from stagebourse.web.questionnaire import bp as questionnaire_bp
     from stagebourse.web.steering import bp as steering_bp
     from stagebourse.web.teacher import bp as teacher_bp
     from stagebourse.web.tutor import bp as tutor_bp
+    from stagebourse.web.tutor import preparation_bp as tutor_preparation_bp
 
     for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
-                      steering_bp, hosts_bp, offers_bp, preparation_bp, questionnaire_bp,
+                      steering_bp, offers_bp, tutor_preparation_bp, questionnaire_bp,
                       agreement_sign_bp, api_bp):
         app.register_blueprint(blueprint)
     # The token API authenticates each request with a bearer token, not a cookie: CSRF

@@ -1,4 +1,5 @@
-"""CSV exports: every list in the app can be downloaded (opens in Excel/LibreOffice as is)."""
+"""Downloads: every list in the app as CSV (opens in Excel/LibreOffice as is), and an
+agreement as PDF, the same from every room that shows one."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import Response
+
+from stagebourse.models import Agreement
+from stagebourse.services import agreements
 
 # Spreadsheet formula injection: a cell starting with one of these is made inert.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -37,3 +41,12 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def pdf_response(agreement: Agreement) -> Response:
+    """The agreement's PDF, shown in the browser, named after the pupil and the version."""
+    content = agreement.content
+    name = f"convention-{content['pupil']['last_name']}-{content['pupil']['first_name']}"
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name).lower()
+    return Response(agreements.render_pdf(agreement), mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{safe}-v{agreement.version}.pdf"'})

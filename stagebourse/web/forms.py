@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -46,3 +47,8 @@ def new_password_fields(label: Any = None) -> tuple[PasswordField, PasswordField
             DataRequired(_l("Recopiez le mot de passe.")),
             EqualTo("password", _l("Les deux mots de passe sont différents."))]),
     )
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token, for a one-button action (approve, publish, withdraw, send…): the
+    button's own label says what it does."""

@@ -25,8 +25,7 @@ SERVED_BY = {
     "steering": {"steering"},
     "offers": {"pupil", "teacher", "other_teacher", "steering"},
 }
-PUBLIC = {"public", "auth", "hosts", "preparation", "static", "questionnaire",
-          "agreement_sign"}
+PUBLIC = {"public", "auth", "tutor_preparation", "static", "questionnaire", "agreement_sign"}
 TOKEN_API = {"api"}
 # The anonymous questionnaire keeps no session at all (a CSRF token would need one): the code
 # typed into the form is its only credential. docs/privacy.md explains the choice.
@@ -39,7 +38,7 @@ OWNED_BY_SCHOOL = {"pupil_id", "class_name", "assignment_id", "agreement_id"}
 OWNED_BY_COMPANY = {"offer_id", "assignment_id", "agreement_id"}
 # Files that exist only once uploaded: 404 is their honest answer when there is none.
 OPTIONAL_FILES = {"company.charter_evidence", "steering.company_evidence",
-                  "steering.material_attachment", "preparation.attachment",
+                  "steering.material_attachment", "tutor_preparation.attachment",
                   "teacher.agreement_scan"}
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")
 

@@ -4,10 +4,6 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 
-class RequestCodeForm(FlaskForm):
-    """Only the CSRF token: the button says « Recevoir mon code »."""
-
-
 class SignForm(FlaskForm):
     code = StringField(_l("Code reçu par e-mail (6 chiffres)"),
                        validators=[InputRequired(_l("Recopiez le code reçu par e-mail.")),

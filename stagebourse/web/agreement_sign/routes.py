@@ -8,7 +8,9 @@ from werkzeug.wrappers import Response
 from stagebourse.models import Agreement, Party, User
 from stagebourse.services import ServiceError, agreements
 from stagebourse.web.agreement_sign import bp
-from stagebourse.web.agreement_sign.forms import RequestCodeForm, SignForm
+from stagebourse.web.agreement_sign.forms import SignForm
+from stagebourse.web.exports import pdf_response
+from stagebourse.web.forms import ActionForm
 
 
 def _link_error(error: agreements.AgreementLinkError) -> tuple[str, int]:
@@ -28,7 +30,7 @@ def _page(token: str, agreement: Agreement, party: Party, sign_form: SignForm,
     sign_form.version.data = str(agreement.version)  # the version this page shows
     return render_template(
         "agreements/sign.html", token=token, party=party,
-        party_label=agreements.PARTY_LABELS[party], code_form=RequestCodeForm(),
+        party_label=agreements.PARTY_LABELS[party], code_form=ActionForm(),
         form=sign_form, code_minutes=agreements.CODE_MINUTES,
         needs_name=not agreements.party_signer_name(agreement, party),
         already=party in agreements.active_signatures(agreement),
@@ -64,7 +66,7 @@ def request_code(token: str) -> Response | tuple[str, int]:
         agreement, party = agreements.read_token(token, _viewer())
     except agreements.AgreementLinkError as error:
         return _link_error(error)
-    if RequestCodeForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             address = agreements.request_code(agreement, party)
         except ServiceError as error:
@@ -84,11 +86,3 @@ def pdf(token: str) -> Response | tuple[str, int]:
         return _link_error(error)
     return pdf_response(agreement)
 
-
-def pdf_response(agreement: Agreement) -> Response:
-    """The PDF, shared by every blueprint that shows an agreement."""
-    content = agreement.content
-    name = f"convention-{content['pupil']['last_name']}-{content['pupil']['first_name']}"
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name).lower()
-    return Response(agreements.render_pdf(agreement), mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{safe}-v{agreement.version}.pdf"'})

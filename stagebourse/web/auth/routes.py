@@ -99,4 +99,4 @@ def reset_password(token: str) -> str | Response:
     return render_template("auth/reset_password.html", form=form)
 
 # Route modules registering themselves on bp.
-from stagebourse.web.auth import teacher_sign_up  # noqa: E402, F401
+from stagebourse.web.auth import company_sign_up, teacher_sign_up  # noqa: E402, F401

@@ -1,8 +1,8 @@
-"""The host's agreements: its own list, review and correction of its part, PDF."""
+"""The structure's agreements: its own list, review and correction of its part, PDF."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -10,18 +10,10 @@ from werkzeug.wrappers import Response
 from stagebourse.labels import label
 from stagebourse.models import PARTIES, Agreement, AgreementState, Party
 from stagebourse.services import ServiceError, agreements
-from stagebourse.web.agreement_sign.routes import pdf_response
 from stagebourse.web.company import bp
-from stagebourse.web.company.forms_agreements import HostPartForm
-from stagebourse.web.exports import csv_response
-
-
-def load_agreement(agreement_id: int) -> Agreement:
-    """The one object-level check: an agreement of this structure, or 404."""
-    agreement = agreements.for_company(current_user.company_id, agreement_id)
-    if agreement is None:
-        abort(404)
-    return agreement
+from stagebourse.web.company.forms_agreements import CompanyPartForm
+from stagebourse.web.exports import csv_response, pdf_response
+from stagebourse.web.loaders import load_agreement
 
 
 @bp.route("/conventions")
@@ -39,10 +31,10 @@ def agreement_board() -> str | Response:
                            states=list(AgreementState), parties=PARTIES)
 
 
-def _detail(agreement: Agreement, form: HostPartForm | None = None,
+def _detail(agreement: Agreement, form: CompanyPartForm | None = None,
             status: int = 200) -> tuple[str, int]:
     return render_template(
-        "company/agreement.html", form=form or HostPartForm(data=agreement.content["host"]),
+        "company/agreement.html", form=form or CompanyPartForm(data=agreement.content["host"]),
         waiting=agreements.missing_parties(agreement),
         signed=agreements.active_signatures(agreement),
         editable=agreement.state in (AgreementState.DRAFT, AgreementState.TO_SIGN),
@@ -57,7 +49,7 @@ def agreement_detail(agreement_id: int) -> tuple[str, int]:
 @bp.route("/conventions/<int:agreement_id>/corriger", methods=["POST"])
 def agreement_correct(agreement_id: int) -> Response | tuple[str, int]:
     agreement = load_agreement(agreement_id)
-    form = HostPartForm()
+    form = CompanyPartForm()
     if not form.validate_on_submit():
         return _detail(agreement, form, 422)
     had_signatures = bool(agreements.active_signatures(agreement))

@@ -1,34 +1,25 @@
-"""Host structures confirm the pupils assigned to their offers (first name, level, school)."""
+"""Structures confirm the pupils assigned to their offers (first name, level, school)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
 from stagebourse.labels import label
-from stagebourse.models import Assignment
 from stagebourse.services import ServiceError, matching
 from stagebourse.web.company import bp
 from stagebourse.web.exports import csv_response
-from stagebourse.web.steering.forms_campaigns import ActionForm
-
-
-def load_assignment(assignment_id: int) -> Assignment:
-    """An assignment to one of this structure's offers, or 404."""
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or assignment.offer.company_id != current_user.company_id:
-        abort(404)
-    return assignment
+from stagebourse.web.forms import ActionForm
+from stagebourse.web.loaders import load_assignment
 
 
 @bp.route("/accueils")
 def assignments_page() -> str | Response:
     rows = matching.company_assignments(current_user.company)
     if request.args.get("format") == "csv":
-        # Only what a host needs: first name, level, school (MISSION.md, rule 6).
+        # Only what a structure needs: first name, level, school (MISSION.md, rule 6).
         return csv_response(
             "accueils.csv",
             [_("Prénom"), _("Niveau"), _("Établissement"), _("Offre"), _("Semaine"),

@@ -1,4 +1,4 @@
-"""The host's part of an agreement, which the structure may correct before signing."""
+"""The structure's part of an agreement, which it may correct before signing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 _EMAIL = Email(_l("Cette adresse e-mail n'est pas valide (exemple : nom@exemple.fr)."))
 
 
-class HostPartForm(FlaskForm):
+class CompanyPartForm(FlaskForm):
     representative_name = StringField(_l("Représentant(e) de la structure"), validators=[
         DataRequired(_l("Indiquez qui représente la structure.")), Length(max=200)])
     representative_title = StringField(_l("Sa fonction"), validators=[Optional(),

@@ -115,7 +115,3 @@ class ImportUploadForm(FlaskForm):
 
 class ImportConfirmForm(FlaskForm):
     only_valid = BooleanField(_l("Importer seulement les lignes valides"))
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: the CSRF token of a one-button action (withdraw, duplicate)."""

@@ -16,7 +16,6 @@ from stagebourse.services.offers import OfferRefused
 from stagebourse.web.company import bp
 from stagebourse.web.company.forms_offers import (
     NEW_TUTOR,
-    ConfirmForm,
     ImportConfirmForm,
     ImportUploadForm,
     form_to_input,
@@ -24,20 +23,13 @@ from stagebourse.web.company.forms_offers import (
     seats_field_name,
 )
 from stagebourse.web.exports import csv_response
-from stagebourse.web.forms import select_choices
+from stagebourse.web.forms import ActionForm, select_choices
+from stagebourse.web.loaders import load_offer
 
 FIELD_TO_FORM = {"title": "title", "sector": "sector", "description": "description",
                  "address": "address", "commune": "commune", "levels": "for_3e",
                  "min_age": "min_age", "safety_attested": "safety_attested", "tutor": "tutor",
                  "lat": "lat"}
-
-
-def load_offer(offer_id: int) -> Offer:
-    """The one loader: a structure only reaches its own offers (404 otherwise)."""
-    offer = offers.company_offer(current_user.company_id, offer_id)
-    if offer is None:
-        abort(404)
-    return offer
 
 
 def _build_form(offer: Offer | None) -> tuple[Any, list[offers.CampaignWeeks]]:
@@ -119,7 +111,7 @@ def offer_list() -> str | Response:
     if request.args.get("format") == "csv":
         header, rows = offer_import.export_rows(items)
         return csv_response("offres.csv", header, rows)
-    return render_template("company/offer_list.html", offers=items, form=ConfirmForm(),
+    return render_template("company/offer_list.html", offers=items, form=ActionForm(),
                            state=state, q=request.args.get("q", ""))
 
 
@@ -131,7 +123,7 @@ def offer_new() -> str | Response:
 @bp.route("/offres/<int:offer_id>")
 def offer_view(offer_id: int) -> str:
     offer = load_offer(offer_id)
-    return render_template("company/offer_view.html", offer=offer, form=ConfirmForm(),
+    return render_template("company/offer_view.html", offer=offer, form=ActionForm(),
                            days=DAYS, format_day_ranges=format_day_ranges)
 
 
@@ -143,7 +135,7 @@ def offer_edit(offer_id: int) -> str | Response:
 @bp.route("/offres/<int:offer_id>/dupliquer", methods=["POST"])
 def offer_duplicate(offer_id: int) -> Response:
     offer = load_offer(offer_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     copy = offers.duplicate_offer(current_user, offer)
     flash(_("Copie créée en brouillon : ajustez-la, indiquez les places, puis publiez-la."),
@@ -154,7 +146,7 @@ def offer_duplicate(offer_id: int) -> Response:
 @bp.route("/offres/<int:offer_id>/retirer", methods=["POST"])
 def offer_withdraw(offer_id: int) -> Response:
     offer = load_offer(offer_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     try:
         offers.withdraw_offer(current_user, offer)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -10,9 +10,9 @@ from stagebourse.services.offer_search import (
     OfferFilters,
     distance_to,
     search_offers,
-    visible_offer,
 )
 from stagebourse.web.exports import csv_response
+from stagebourse.web.loaders import load_offer
 from stagebourse.web.offers import bp
 
 
@@ -64,9 +64,7 @@ def browse() -> str | Response:
 
 @bp.route("/<int:offer_id>")
 def detail(offer_id: int) -> str:
-    offer = visible_offer(current_user, offer_id)
-    if offer is None:
-        abort(404)
+    offer = load_offer(offer_id)
     return render_template("offers/detail.html", offer=offer,
                            distance=distance_to(current_user, offer), days=DAYS,
                            format_day_ranges=format_day_ranges)

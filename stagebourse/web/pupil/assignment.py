@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
 from stagebourse.identifiers import week_label
-from stagebourse.models import Assignment
 from stagebourse.services import ServiceError, matching
+from stagebourse.web.forms import ActionForm
+from stagebourse.web.loaders import load_assignment
 from stagebourse.web.pupil import bp
-from stagebourse.web.steering.forms_campaigns import ActionForm
 
 
 @bp.route("/affectation")
@@ -24,9 +23,7 @@ def assignment_page() -> str:
 
 @bp.route("/affectation/<int:assignment_id>/<any(accept, decline):answer>", methods=["POST"])
 def assignment_answer(assignment_id: int, answer: str) -> Response:
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or assignment.pupil_id != current_user.pupil_id:
-        abort(404)
+    assignment = load_assignment(assignment_id)
     if ActionForm().validate_on_submit():
         try:
             matching.answer_for_pupil(current_user, assignment, answer == "accept")

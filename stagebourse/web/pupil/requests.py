@@ -6,10 +6,10 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
-from stagebourse.models import Pupil, Sector
+from stagebourse.models import Pupil
 from stagebourse.services import requests as requests_service
 from stagebourse.services.offer_search import page_of
+from stagebourse.web.loaders import load_sector
 from stagebourse.web.pupil import bp
 from stagebourse.web.requests_shared import ACTIONS, apply_action, page_context
 
@@ -52,9 +52,7 @@ def offers() -> str:
     sector = None
     code = request.args.get("secteur")
     if code:
-        sector = db.session.get(Sector, code)
-        if sector is None:
-            abort(404)
+        sector = load_sector(code)
     in_sector = [c for c in context["choices"] if sector is not None and c.sector_code == code]
     shown, page, pages = page_of(in_sector, request.args.get("page", 1, type=int))
     shown = requests_service.with_offers(shown)

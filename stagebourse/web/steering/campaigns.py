@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from stagebourse.labels import label
-from stagebourse.models import Campaign, Level
+from stagebourse.models import Level
 from stagebourse.services import ServiceError, campaigns
 from stagebourse.web.exports import csv_response
+from stagebourse.web.forms import ActionForm
+from stagebourse.web.loaders import load_campaign
 from stagebourse.web.steering import bp
 from stagebourse.web.steering.forms_campaigns import (
     WEEK_SLOTS,
-    ActionForm,
     CampaignForm,
     DeadlinesForm,
     parse_school_weeks,
     week_field_name,
 )
-
-
-def load_campaign(campaign_id: int) -> Campaign:
-    campaign = campaigns.get_campaign(campaign_id)
-    if campaign is None:
-        abort(404)
-    return campaign
 
 
 @bp.route("/campagnes")

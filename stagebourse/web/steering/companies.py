@@ -1,4 +1,4 @@
-"""Steering: validating host structures, the Charter list, API tokens, supply vs demand."""
+"""Steering: validating structures, the Charter list, API tokens, supply vs demand."""
 
 from __future__ import annotations
 
@@ -9,25 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
-from stagebourse.models import ApiToken, Campaign, Company, CompanyState
-from stagebourse.services import ServiceError, companies, offers
+from stagebourse.models import CompanyState
+from stagebourse.services import ServiceError, campaigns, companies, offers
 from stagebourse.web.exports import csv_response
-from stagebourse.web.forms import select_choices
+from stagebourse.web.forms import ActionForm, select_choices
+from stagebourse.web.loaders import load_api_token, load_company
 from stagebourse.web.steering import bp
-from stagebourse.web.steering.forms_companies import (
-    ActionForm,
-    RejectForm,
-    SignatoriesForm,
-    TokenForm,
-)
-
-
-def load_company(company_id: int) -> Company:
-    company = db.session.get(Company, company_id)
-    if company is None:
-        abort(404)
-    return company
+from stagebourse.web.steering.forms_companies import RejectForm, SignatoriesForm, TokenForm
 
 
 @bp.route("/structures")
@@ -127,9 +115,7 @@ def api_tokens() -> str:
 
 @bp.route("/jetons-api/<int:token_id>/revoquer", methods=["POST"])
 def api_token_revoke(token_id: int) -> Response:
-    token = db.session.get(ApiToken, token_id)
-    if token is None:
-        abort(404)
+    token = load_api_token(token_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -143,11 +129,11 @@ def api_token_revoke(token_id: int) -> Response:
 
 @bp.route("/offre-et-demande")
 def supply_demand() -> str | Response:
-    campaigns = offers.active_campaigns()
+    active = offers.active_campaigns()
     campaign = None
     chosen = request.args.get("campaign", "")
     if chosen.isdigit():
-        campaign = db.session.get(Campaign, int(chosen))
+        campaign = campaigns.get_campaign(int(chosen))
     rows = offers.supply_and_demand(campaign)
     if request.args.get("format") == "csv":
         return csv_response("offre-et-demande.csv",
@@ -155,5 +141,5 @@ def supply_demand() -> str | Response:
                             [[r.label, r.seats, r.wishes, r.first_wishes, r.missing]
                              for r in rows])
     weeks = offers.seats_by_week(campaign) if campaign is not None else {}
-    return render_template("steering/supply_demand.html", rows=rows, campaigns=campaigns,
+    return render_template("steering/supply_demand.html", rows=rows, campaigns=active,
                            campaign=campaign, weeks=weeks)

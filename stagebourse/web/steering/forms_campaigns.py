@@ -32,10 +32,6 @@ class DeadlinesForm(FlaskForm):
                                       validators=[Optional()])
 
 
-class ActionForm(FlaskForm):
-    """An empty form: just the CSRF token for a state-changing button."""
-
-
 WEEK_SLOTS = 2
 
 

@@ -5,10 +5,6 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 
-class ActionForm(FlaskForm):
-    """The CSRF token of a one-button action (approve, revoke)."""
-
-
 class RejectForm(FlaskForm):
     reason = TextAreaField(_l("Raison du refus (envoyée à la structure)"), validators=[
         DataRequired(_l("Indiquez la raison du refus.")), Length(min=5, max=2000)])

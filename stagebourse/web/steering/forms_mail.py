@@ -26,7 +26,3 @@ class OutboxFilterForm(FlaskForm):
                         + [SelectChoice(s.value, label) for s, label in STATE_LABELS.items()],
                         validators=[Optional()])
     q = StringField(_l("Destinataire ou objet contient"), validators=[Optional(), Length(max=100)])
-
-
-class RetryForm(FlaskForm):
-    """Only the CSRF token: the button says what it does."""

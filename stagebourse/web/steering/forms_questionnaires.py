@@ -14,10 +14,6 @@ class QuestionnaireJsonForm(FlaskForm):
         Length(max=100_000, message=_l("100 000 caractères au plus."))])
 
 
-class InviteForm(FlaskForm):
-    pass
-
-
 class ReminderForm(FlaskForm):
     days = IntegerField(_l("Relancer les personnes invitées depuis au moins (jours)"),
                         default=7, validators=[

@@ -8,23 +8,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
 from stagebourse.identifiers import week_label
 from stagebourse.labels import label
-from stagebourse.models import Assignment, MatchingRun, RunState
+from stagebourse.models import MatchingRun, RunState
 from stagebourse.services import ServiceError, matching, matching_jobs, matching_report
 from stagebourse.web.exports import csv_response
+from stagebourse.web.forms import ActionForm
+from stagebourse.web.loaders import load_campaign, load_run
 from stagebourse.web.steering import bp
-from stagebourse.web.steering.campaigns import load_campaign
-from stagebourse.web.steering.forms_campaigns import ActionForm
 from stagebourse.web.steering.forms_matching import CancelForm, ManualMoveForm, RunForm
-
-
-def load_run(run_id: int) -> MatchingRun:
-    run = matching.get_run(run_id)
-    if run is None:
-        abort(404)
-    return run
 
 
 @bp.route("/campagnes/<int:campaign_id>/tours", methods=["GET", "POST"])
@@ -167,8 +159,8 @@ def matching_assignments(run_id: int) -> str | Response:
                 flash(_("Affectation modifiée ; le changement figure dans l'audit."), "success")
                 return redirect(url_for("steering.matching_assignments", run_id=run.id))
         elif "cancel-submit" in request.form and cancel_form.validate_on_submit():
-            assignment = db.session.get(Assignment, cancel_form.assignment_id.data)
-            if assignment is None or assignment.run_id != run.id:
+            assignment = matching.run_assignment(run, cancel_form.assignment_id.data)
+            if assignment is None:
                 flash(_("Affectation inconnue dans ce tour."), "error")
             else:
                 try:

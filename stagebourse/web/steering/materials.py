@@ -6,15 +6,14 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from stagebourse.extensions import db
-from stagebourse.models import Audience, Campaign, Material
-from stagebourse.services import ServiceError, preparation
+from stagebourse.models import Audience
+from stagebourse.services import ServiceError, campaigns, preparation
 from stagebourse.services import materials as materials_service
 from stagebourse.web.exports import csv_response
+from stagebourse.web.loaders import load_campaign, load_material
 from stagebourse.web.steering import bp
 from stagebourse.web.steering.forms_materials import (
     AUDIENCE_LABELS,
@@ -28,13 +27,6 @@ from stagebourse.web.steering.forms_materials import (
 def _uploaded(form: NewMaterialForm | EditMaterialForm) -> bytes | None:
     upload = form.attachment.data
     return upload.read() if upload else None
-
-
-def _material_or_404(slug: str) -> Material:
-    material = materials_service.current_material(slug)
-    if material is None:
-        abort(404)
-    return material
 
 
 @bp.route("/supports")
@@ -69,7 +61,7 @@ def material_new() -> str | Response:
 
 @bp.route("/supports/<slug>")
 def material(slug: str) -> str:
-    current = _material_or_404(slug)
+    current = load_material(slug)
     return render_template(
         "steering/material.html", material=current, labels=AUDIENCE_LABELS,
         html=materials_service.render_markdown(current.body_md, heading_offset=1),
@@ -79,7 +71,7 @@ def material(slug: str) -> str:
 
 @bp.route("/supports/<slug>/modifier", methods=["GET", "POST"])
 def material_edit(slug: str) -> str | Response:
-    current = _material_or_404(slug)
+    current = load_material(slug)
     form = EditMaterialForm(obj=current if request.method == "GET" else None)
     if request.method == "GET":
         form.audience.data = current.audience.value
@@ -103,7 +95,7 @@ def material_edit(slug: str) -> str | Response:
 
 @bp.route("/supports/<slug>/document")
 def material_attachment(slug: str) -> Response:
-    path = materials_service.attachment_path(_material_or_404(slug))
+    path = materials_service.attachment_path(load_material(slug))
     if path is None:
         abort(404)
     return send_file(path, mimetype="application/pdf", as_attachment=True,
@@ -112,17 +104,14 @@ def material_attachment(slug: str) -> Response:
 
 @bp.route("/preparation")
 def preparation_dashboard() -> str | Response:
-    campaigns = db.session.scalars(
-        select(Campaign).order_by(Campaign.year.desc(), Campaign.level)).all()
+    every_campaign = campaigns.list_campaigns()
     form = CampaignChoiceForm(request.args)
-    form.campaign.choices = [SelectChoice(c.id, c.name) for c in campaigns]
+    form.campaign.choices = [SelectChoice(c.id, c.name) for c in every_campaign]
     chosen = None
     if form.validate() and form.campaign.data:
-        chosen = db.session.get(Campaign, form.campaign.data)
-        if chosen is None:
-            abort(404)
-    elif campaigns:
-        chosen = campaigns[0]
+        chosen = load_campaign(form.campaign.data)
+    elif every_campaign:
+        chosen = every_campaign[0]
         form.campaign.data = chosen.id
     dashboard = preparation.preparation_dashboard(chosen) if chosen is not None else None
     if dashboard is not None and request.args.get("format") == "csv":

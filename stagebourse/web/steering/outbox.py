@@ -11,8 +11,9 @@ from stagebourse.models import OutboxState
 from stagebourse.services import ServiceError
 from stagebourse.services import outbox as outbox_service
 from stagebourse.web.exports import csv_response
+from stagebourse.web.forms import ActionForm
 from stagebourse.web.steering import bp
-from stagebourse.web.steering.forms_mail import STATE_LABELS, OutboxFilterForm, RetryForm
+from stagebourse.web.steering.forms_mail import STATE_LABELS, OutboxFilterForm
 
 
 @bp.route("/courriels")
@@ -36,12 +37,12 @@ def outbox() -> str | Response:
     counts = outbox_service.count_by_state()
     return render_template("steering/outbox.html", form=form, messages=messages,
                            counts=counts, failed_count=counts[OutboxState.FAILED],
-                           labels=STATE_LABELS, retry_form=RetryForm())
+                           labels=STATE_LABELS, retry_form=ActionForm())
 
 
 @bp.route("/courriels/<int:message_id>/relancer", methods=["POST"])
 def outbox_retry(message_id: int) -> Response:
-    form = RetryForm()
+    form = ActionForm()
     if form.validate_on_submit():
         try:
             outbox_service.retry_failed(current_user, [message_id])
@@ -55,7 +56,7 @@ def outbox_retry(message_id: int) -> Response:
 
 @bp.route("/courriels/relancer-tout", methods=["POST"])
 def outbox_retry_all() -> Response:
-    form = RetryForm()
+    form = ActionForm()
     if form.validate_on_submit():
         count = outbox_service.retry_failed(current_user)
         flash(_("%(count)d message(s) remis dans la file d'envoi.", count=count), "success")

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from stagebourse.extensions import db
-from stagebourse.models import Pupil
 from stagebourse.services import ServiceError, retention
 from stagebourse.web.exports import csv_response
+from stagebourse.web.forms import ActionForm
+from stagebourse.web.loaders import load_pupil
 from stagebourse.web.steering import bp
-from stagebourse.web.steering.forms_campaigns import ActionForm
-
-
-def load_pupil(pupil_id: int) -> Pupil:
-    pupil = db.session.get(Pupil, pupil_id)
-    if pupil is None:
-        abort(404)
-    return pupil
 
 
 @bp.route("/donnees-personnelles")

@@ -8,24 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
-from stagebourse.models import Questionnaire
 from stagebourse.services import ServiceError, observatory, questionnaires
 from stagebourse.web.exports import csv_response
+from stagebourse.web.forms import ActionForm
+from stagebourse.web.loaders import load_campaign, load_questionnaire
 from stagebourse.web.steering import bp
-from stagebourse.web.steering.campaigns import load_campaign
-from stagebourse.web.steering.forms_questionnaires import (
-    InviteForm,
-    QuestionnaireJsonForm,
-    ReminderForm,
-)
-
-
-def load_questionnaire(questionnaire_id: int) -> Questionnaire:
-    questionnaire = db.session.get(Questionnaire, questionnaire_id)
-    if questionnaire is None:
-        abort(404)
-    return questionnaire
+from stagebourse.web.steering.forms_questionnaires import QuestionnaireJsonForm, ReminderForm
 
 
 @bp.route("/campagnes/<int:campaign_id>/questionnaires")
@@ -35,7 +23,7 @@ def questionnaires_campaign(campaign_id: int) -> str:
              for q in questionnaires.ensure_questionnaires(current_user, campaign)]
     obs = observatory.campaign_observatory(campaign)
     return render_template("steering/questionnaires.html", campaign=campaign, items=items,
-                           invite_form=InviteForm(), reminder_form=ReminderForm(), obs=obs)
+                           invite_form=ActionForm(), reminder_form=ReminderForm(), obs=obs)
 
 
 @bp.route("/questionnaires/<int:questionnaire_id>", methods=["GET", "POST"])
@@ -66,7 +54,7 @@ def questionnaire_edit(questionnaire_id: int) -> str | Response:
 @bp.route("/campagnes/<int:campaign_id>/questionnaires/inviter", methods=["POST"])
 def questionnaires_invite(campaign_id: int) -> Response:
     campaign = load_campaign(campaign_id)
-    if InviteForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             summary = questionnaires.invite(current_user, campaign)
         except ServiceError as error:

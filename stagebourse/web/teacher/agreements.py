@@ -8,29 +8,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
 from stagebourse.labels import label
-from stagebourse.models import PARTIES, Agreement, AgreementState, Campaign, Party
-from stagebourse.services import ServiceError, agreements
-from stagebourse.web.agreement_sign.routes import pdf_response
-from stagebourse.web.exports import csv_response
-from stagebourse.web.forms import select_choices
+from stagebourse.models import PARTIES, Agreement, AgreementState, Party
+from stagebourse.services import ServiceError, agreements, campaigns
+from stagebourse.web.exports import csv_response, pdf_response
+from stagebourse.web.forms import ActionForm, select_choices
+from stagebourse.web.loaders import load_agreement
 from stagebourse.web.teacher import bp
 from stagebourse.web.teacher.forms_agreements import (
     PaperSignatureForm,
     SchoolPartForm,
-    SendForm,
     SettingsForm,
 )
 from stagebourse.web.teacher.pupils import validated_only
-
-
-def load_agreement(agreement_id: int) -> Agreement:
-    """The one object-level check: an agreement of a pupil of the teacher's school, or 404."""
-    agreement = agreements.for_school(current_user.school_id, agreement_id)
-    if agreement is None:
-        abort(404)
-    return agreement
 
 
 @bp.route("/conventions")
@@ -52,14 +42,14 @@ def agreement_board() -> str | Response:
     return render_template(
         "teacher/agreements.html", rows=rows, state=state, waiting=waiting,
         class_name=class_name, classes=classes, states=list(AgreementState), parties=PARTIES,
-        form=SendForm(), to_draft=len(agreements.confirmed_without_agreement(
+        form=ActionForm(), to_draft=len(agreements.confirmed_without_agreement(
             current_user.school)))
 
 
 @bp.route("/conventions/preparer", methods=["POST"])
 @validated_only
 def agreement_draft_missing() -> Response:
-    if SendForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         count = agreements.draft_missing(current_user, current_user.school)
         flash(_("%(n)s convention(s) préparée(s) à partir des affectations confirmées.",
                 n=count), "success")
@@ -69,17 +59,17 @@ def agreement_draft_missing() -> Response:
 @bp.route("/conventions/parametres", methods=["GET", "POST"])
 @validated_only
 def agreement_settings() -> str | Response:
-    campaigns = agreements.campaigns_for_settings()
-    if not campaigns:
+    offered = agreements.campaigns_for_settings()
+    if not offered:
         flash(_("Aucune campagne en cours : les paramètres se règlent par campagne."), "info")
         return redirect(url_for("teacher.agreement_board"))
-    chosen_id = request.values.get("campaign", type=int) or campaigns[0].id
-    campaign = db.session.get(Campaign, chosen_id) or campaigns[0]
+    chosen_id = request.values.get("campaign", type=int) or offered[0].id
+    campaign = campaigns.get_campaign(chosen_id) or offered[0]
     current = agreements.settings_for(current_user.school, campaign)
     form = SettingsForm(obj=current, campaign=str(campaign.id))
     if current is None and not form.is_submitted():
         form.head_name.data = current_user.school.head_name
-    form.campaign.choices = select_choices((str(c.id), c.name) for c in campaigns)
+    form.campaign.choices = select_choices((str(c.id), c.name) for c in offered)
     if form.validate_on_submit():
         try:
             agreements.save_settings(current_user, campaign, form.data)
@@ -98,7 +88,7 @@ def _detail(agreement: Agreement, part_form: SchoolPartForm | None = None,
         part_form = SchoolPartForm(data=agreement.content["school"])
     signed = agreements.active_signatures(agreement)
     return render_template(
-        "teacher/agreement.html", part_form=part_form, send_form=SendForm(),
+        "teacher/agreement.html", part_form=part_form, send_form=ActionForm(),
         paper_form=paper_form or PaperSignatureForm(), missing=agreements.missing_fields(
             agreement.content), waiting=agreements.missing_parties(agreement),
         emails={p: agreements.party_email(agreement, p) for p in PARTIES}, signed=signed,
@@ -140,7 +130,7 @@ def agreement_correct(agreement_id: int) -> Response | tuple[str, int]:
 @validated_only
 def agreement_send(agreement_id: int) -> Response | tuple[str, int]:
     agreement = load_agreement(agreement_id)
-    if SendForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             count = agreements.send_for_signature(current_user, agreement)
         except ServiceError as error:
@@ -157,7 +147,7 @@ def agreement_resend(agreement_id: int, party: str) -> Response:
     agreement = load_agreement(agreement_id)
     if party not in {p.value for p in PARTIES}:
         abort(404)
-    if SendForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             address = agreements.resend_link(current_user, agreement, Party(party))
         except ServiceError as error:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
 from stagebourse.labels import label
-from stagebourse.models import Assignment
 from stagebourse.services import ServiceError, matching
 from stagebourse.web.exports import csv_response
-from stagebourse.web.steering.forms_campaigns import ActionForm
+from stagebourse.web.forms import ActionForm
+from stagebourse.web.loaders import load_assignment
 from stagebourse.web.teacher import bp
 from stagebourse.web.teacher.pupils import validated_only
-
-
-def load_assignment(assignment_id: int) -> Assignment:
-    """An assignment of a pupil of the teacher's school, or 404."""
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or assignment.pupil.school_id != current_user.school_id:
-        abort(404)
-    return assignment
 
 
 @bp.route("/affectations")

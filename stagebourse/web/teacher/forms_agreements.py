@@ -41,10 +41,6 @@ class SchoolPartForm(_SchoolFields):
                           validators=[Optional(), Length(max=300)])
 
 
-class SendForm(FlaskForm):
-    """Only the CSRF token: send for signature, resend a link, draft the missing agreements."""
-
-
 PAPER_PARTY_CHOICES = [
     SelectChoice(Party.GUARDIAN.value, _l("Le ou la représentant(e) légal(e)")),
     SelectChoice(Party.PUPIL.value, _l("L'élève")),

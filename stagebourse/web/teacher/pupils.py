@@ -15,11 +15,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.models import ConsentMethod, Level, Pupil
+from stagebourse.models import ConsentMethod, Level
 from stagebourse.services import ServiceError, pupils, rosters
 from stagebourse.services.campaigns import current_campaign
 from stagebourse.services.notifications import public_url
 from stagebourse.web.exports import csv_response
+from stagebourse.web.loaders import load_pupil
 from stagebourse.web.requests_shared import ACTIONS, apply_action, page_context, yes_no
 from stagebourse.web.teacher import bp
 from stagebourse.web.teacher.forms_pupils import (
@@ -43,14 +44,6 @@ def validated_only(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def load_pupil(pupil_id: int) -> Pupil:
-    """The one object-level check of this blueprint: a pupil of the teacher's school, or 404."""
-    pupil = pupils.pupil_for_teacher(current_user, pupil_id)
-    if pupil is None:
-        abort(404)
-    return pupil
 
 
 # Roster import ------------------------------------------------------------------------------

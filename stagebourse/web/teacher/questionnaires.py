@@ -7,10 +7,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
-from stagebourse.models import Campaign
 from stagebourse.services import ServiceError, pupils, questionnaires
 from stagebourse.services.notifications import public_url
+from stagebourse.web.loaders import load_campaign
 from stagebourse.web.teacher import bp
 from stagebourse.web.teacher.pupils import validated_only
 
@@ -25,9 +24,9 @@ def questionnaire_sheets() -> str:
 @bp.route("/questionnaires/<int:campaign_id>/<class_name>", methods=["POST"])
 @validated_only
 def questionnaire_sheet_print(campaign_id: int, class_name: str) -> str | Response:
-    campaign = db.session.get(Campaign, campaign_id)
+    campaign = load_campaign(campaign_id)
     # A class is known only to its own school's teachers: as for the class board, 404.
-    if campaign is None or not pupils.class_pupils(current_user, class_name):
+    if not pupils.class_pupils(current_user, class_name):
         abort(404)
     try:
         slips = questionnaires.print_class_sheet(current_user, campaign, class_name)

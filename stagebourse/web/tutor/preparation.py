@@ -1,3 +1,5 @@
+"""A tutor's preparation pages, from their personal link: read the materials, say so."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, send_file, url_for
@@ -5,8 +7,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from stagebourse.services import ServiceError, preparation
-from stagebourse.web.preparation import bp
-from stagebourse.web.preparation.forms import AcknowledgeForm
+from stagebourse.web.forms import ActionForm
+from stagebourse.web.tutor import preparation_bp
 
 
 def _link_error(error: preparation.PreparationLinkError) -> tuple[str, int]:
@@ -15,13 +17,13 @@ def _link_error(error: preparation.PreparationLinkError) -> tuple[str, int]:
                            message=str(error)), error.status
 
 
-@bp.route("/<token>", methods=["GET", "POST"])
+@preparation_bp.route("/<token>", methods=["GET", "POST"])
 def read(token: str) -> str | Response | tuple[str, int]:
     try:
         tutor, campaign = preparation.read_token(token)
     except preparation.PreparationLinkError as error:
         return _link_error(error)
-    form = AcknowledgeForm()
+    form = ActionForm()
     if form.validate_on_submit():
         try:
             preparation.acknowledge(tutor, campaign)
@@ -29,16 +31,16 @@ def read(token: str) -> str | Response | tuple[str, int]:
             flash(str(error), "error")
         else:
             flash(_("Merci ! Votre lecture est enregistrée."), "success")
-            return redirect(url_for("preparation.read", token=token))
+            return redirect(url_for("tutor_preparation.read", token=token))
     items = preparation.reading_list(tutor, campaign)
     return render_template(
-        "preparation/read.html", tutor=tutor, campaign=campaign, form=form,
+        "tutor/preparation.html", tutor=tutor, campaign=campaign, form=form,
         materials=[(item.material, item.html, item.acknowledged_at) for item in items],
         all_done=bool(items) and all(item.acknowledged_at for item in items),
     )
 
 
-@bp.route("/<token>/document/<slug>")
+@preparation_bp.route("/<token>/document/<slug>")
 def attachment(token: str, slug: str) -> Response | tuple[str, int]:
     try:
         preparation.read_token(token)

@@ -1,23 +1,26 @@
+"""People of a host structure become users: the structure signs up, a colleague asks to join
+it, an invited colleague accepts. Once signed in they use the company room (web/company/)."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from stagebourse.extensions import db
-from stagebourse.identifiers import normalise_siret
-from stagebourse.models import Company
 from stagebourse.services import ServiceError, companies, offers
+from stagebourse.web.auth.forms_company import (
+    AcceptInvitationForm,
+    CompanySignUpForm,
+    JoinRequestForm,
+)
+from stagebourse.web.auth.routes import bp
 from stagebourse.web.forms import select_choices
-from stagebourse.web.hosts import bp
-from stagebourse.web.hosts.forms import AcceptInvitationForm, JoinRequestForm, SignUpForm
 
 
-@bp.route("/inscription", methods=["GET", "POST"])
-def sign_up() -> str | Response:
-    form = SignUpForm()
+@bp.route("/structures/inscription", methods=["GET", "POST"])
+def company_sign_up() -> str | Response:
+    form = CompanySignUpForm()
     form.commune_code.choices = select_choices([("", _("— choisir —"))] + [
         (c.code_insee, f"{c.name} ({c.postcodes})") for c in offers.communes()])
     duplicate = None
@@ -39,28 +42,28 @@ def sign_up() -> str | Response:
                 flash(_("Votre structure est inscrite. Le groupe de pilotage va la vérifier ; "
                         "vous pouvez déjà préparer vos offres et déclarer la Charte."), "success")
                 return redirect(url_for("company.home"))
-    return render_template("hosts/sign_up.html", form=form, duplicate=duplicate,
+    return render_template("auth/company_sign_up.html", form=form, duplicate=duplicate,
                            join_form=JoinRequestForm(siret=duplicate.siret) if duplicate else None)
 
 
-@bp.route("/rejoindre", methods=["POST"])
-def join_request() -> str | Response:
+@bp.route("/structures/rejoindre", methods=["POST"])
+def company_join_request() -> str | Response:
     form = JoinRequestForm()
-    company = db.session.scalar(
-        select(Company).where(Company.siret == normalise_siret(form.siret.data or "")))
+    company = companies.company_by_siret(form.siret.data)
     if company is None:
         flash(_("Structure introuvable : vérifiez le SIRET."), "error")
-        return redirect(url_for("hosts.sign_up"))
+        return redirect(url_for("auth.company_sign_up"))
     if form.validate_on_submit():
         companies.request_to_join(company, form.name.data, form.email.data, form.message.data)
         flash(_("Votre demande est envoyée aux membres de la structure : ils pourront vous "
                 "inviter par e-mail."), "success")
         return redirect(url_for("public.index"))
-    return render_template("hosts/sign_up.html", form=None, duplicate=company, join_form=form)
+    return render_template("auth/company_sign_up.html", form=None, duplicate=company,
+                           join_form=form)
 
 
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
-def accept_invitation(token: str) -> str | Response:
+@bp.route("/structures/invitation/<token>", methods=["GET", "POST"])
+def company_invitation(token: str) -> str | Response:
     try:
         invitation = companies.read_invitation(token)
     except ServiceError as error:
@@ -78,4 +81,4 @@ def accept_invitation(token: str) -> str | Response:
             flash(_("Bienvenue : vous êtes membre de %(name)s.", name=invitation.company.name),
                   "success")
             return redirect(url_for("company.home"))
-    return render_template("hosts/accept_invitation.html", form=form, invitation=invitation)
+    return render_template("auth/company_invitation.html", form=form, invitation=invitation)

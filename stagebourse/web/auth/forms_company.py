@@ -1,3 +1,5 @@
+"""The forms of a structure's sign-up, a request to join it, an invitation's acceptance."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField
@@ -9,7 +11,7 @@ _EMAIL = [Email(_l("Cette adresse e-mail n'est pas valide (exemple : nom@exemple
           Length(max=254)]
 
 
-class SignUpForm(FlaskForm):
+class CompanySignUpForm(FlaskForm):
     siret = StringField(_l("SIRET de l'établissement"), validators=[
         DataRequired(_l("Indiquez le SIRET (14 chiffres)."))])
     name = StringField(_l("Nom de la structure"), validators=[
