@@ -26,7 +26,7 @@ def load_assignment(assignment_id: int) -> Assignment:
 
 @bp.route("/accueils")
 def assignments_page() -> str | Response:
-    rows = matching.company_assignments(current_user.company)
+    rows = matching.company_assignments(current_user, current_user.company)
     if request.args.get("format") == "csv":
         # Only what a host needs: first name, level, school (MISSION.md, rule 6).
         return csv_response(

@@ -28,7 +28,7 @@ def load_assignment(assignment_id: int) -> Assignment:
 @bp.route("/affectations")
 @validated_only
 def assignments_page() -> str | Response:
-    rows = matching.school_assignments(current_user.school_id)
+    rows = matching.school_assignments(current_user, current_user.school_id)
     state = request.args.get("state")
     if state:
         rows = [a for a in rows if a.state.value == state]
