@@ -148,6 +148,8 @@ def issue_codes(actor: User, pupils: list[Pupil], *, only_missing: bool) -> list
     as a hash, so this is the one moment they can be printed; every previous code stops
     working and the pupils' open sessions are signed out."""
     require(actor, Action.SCHOOL_PUPILS)
+    for pupil in pupils:
+        require(actor, Action.SCHOOL_PUPILS, pupil)
     slips = _issue(actor, pupils, only_missing)
     journal.record(actor, "pupils.codes_issued", actor.school,
                    pupils=[slip.pupil.id for slip in slips], only_missing=only_missing)
