@@ -412,7 +412,7 @@ def correct(actor: User, agreement: Agreement, party: Party, changes: dict[str, 
     """The school or the host corrects its own part. A change after any signature voids every
     signature, bumps the version and tells the parties. Returns whether anything changed."""
     require(actor, Action.COMPANY_AGREEMENTS if party == Party.HOST
-        else Action.SCHOOL_AGREEMENTS, agreement)
+            else Action.SCHOOL_AGREEMENTS, agreement)
     allowed = {Party.SCHOOL: SCHOOL_FIELDS, Party.HOST: HOST_FIELDS}.get(party)
     if allowed is None:
         raise ServiceError(_l("Seuls l'établissement et la structure d'accueil corrigent la "
