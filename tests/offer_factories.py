@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
+
+from sqlalchemy import select
 
 from stagebourse.extensions import db
 from stagebourse.models import (
+    ApiToken,
     Assignment,
     AssignmentState,
     Campaign,
@@ -18,6 +22,7 @@ from stagebourse.models import (
     Offer,
     Pupil,
 )
+from stagebourse.services.companies import hash_token
 from stagebourse.services.offer_rules import Slot
 from stagebourse.services.offers import OfferInput, TutorInput, save_offer
 
@@ -68,8 +73,22 @@ def offer_input(**overrides: Any) -> OfferInput:
     return OfferInput(**values)
 
 
+def offer_writer(company: Company) -> ApiToken:
+    """Who saves the factories' offers: a partner API token of the structure. The services
+    let only the structure itself (a member or its token) write its offers, and a token adds
+    no account that would receive the structure's mail."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.company_id == company.id,
+                                                     ApiToken.label == "factories"))
+    if token is None:
+        token = ApiToken(company_id=company.id, label="factories",
+                         token_hash=hash_token(secrets.token_urlsafe(16)))
+        db.session.add(token)
+        db.session.flush()
+    return token
+
+
 def make_offer(company: Company, **overrides: Any) -> Offer:
-    return save_offer(None, company, offer_input(**overrides))
+    return save_offer(offer_writer(company), company, offer_input(**overrides))
 
 
 def assign(pupil: Pupil, offer: Offer, week: str, campaign: Campaign,

@@ -99,7 +99,7 @@ def export_command(run_id: int, directory: Path) -> None:
     if run is None:
         raise click.ClickException(f"Tour {run_id} inconnu.")
     try:
-        paths = matching.export_files(run, directory)
+        paths = matching.export_files(None, run, directory)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     for path in paths:

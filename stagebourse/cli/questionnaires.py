@@ -58,7 +58,7 @@ def remind_command(campaign_id: int, days: int) -> None:
     """Rappeler une fois ceux qui ont reçu leur code par courriel (relançable)."""
     from stagebourse.services.questionnaires import send_reminders
 
-    click.echo(f"{send_reminders(_campaign(campaign_id), days)} rappel(s) mis en file.")
+    click.echo(f"{send_reminders(None, _campaign(campaign_id), days)} rappel(s) mis en file.")
 
 
 @questionnaires_group.command("redact")

@@ -57,6 +57,7 @@ from stagebourse.services import ServiceError, journal
 from stagebourse.services.files import private_files_dir
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.offer_rules import format_minutes, minutes
+from stagebourse.services.policy import Action, require
 from stagebourse.services.preparation import first_day as week_monday
 
 CONTENT_FORMAT = 1
@@ -278,6 +279,7 @@ def draft(actor: User | None, assignment: Assignment) -> Agreement:
     Calling it again returns the existing agreement. The steering issue calls this when an
     assignment is confirmed; :func:`draft_missing` catches up on the others.
     """
+    require(actor, Action.ASSIGNMENT_PARTY, assignment)
     existing = agreement_of(assignment)
     if existing is not None:
         return existing
@@ -296,7 +298,9 @@ def draft(actor: User | None, assignment: Assignment) -> Agreement:
     return agreement
 
 
-def confirmed_without_agreement(school: School | None = None) -> list[Assignment]:
+def confirmed_without_agreement(actor: User | None, school: School | None = None
+                                ) -> list[Assignment]:
+    require(actor, Action.SCHOOL_AGREEMENTS if school else Action.STEER_AGREEMENTS, school)
     query = (select(Assignment).join(MatchingRun, Assignment.run_id == MatchingRun.id)
              .outerjoin(Agreement, Agreement.assignment_id == Assignment.id)
              .where(Assignment.state == AssignmentState.CONFIRMED,
@@ -310,7 +314,8 @@ def confirmed_without_agreement(school: School | None = None) -> list[Assignment
 
 def draft_missing(actor: User | None, school: School | None = None) -> int:
     """Draft the agreement of every confirmed assignment that has none yet (commits)."""
-    assignments = confirmed_without_agreement(school)
+    require(actor, Action.SCHOOL_AGREEMENTS if school else Action.STEER_AGREEMENTS, school)
+    assignments = confirmed_without_agreement(actor, school)
     for assignment in assignments:
         draft(actor, assignment)
     db.session.commit()
@@ -322,9 +327,9 @@ def draft_missing(actor: User | None, school: School | None = None) -> int:
 
 def save_settings(actor: User, campaign: Campaign, data: dict[str, Any]) -> AgreementSettings:
     """The school's defaults for a campaign; drafts not yet sent take them at once."""
+    require(actor, Action.SCHOOL_AGREEMENTS)
     school = actor.school
-    if actor.role != Role.TEACHER or school is None:
-        raise ServiceError(_l("Seul un professeur de l'établissement règle ses conventions."))
+    assert school is not None
     settings = settings_for(school, campaign)
     if settings is None:
         settings = AgreementSettings(campaign=campaign, school=school)
@@ -407,16 +412,12 @@ def _check_editable(agreement: Agreement) -> None:
 def correct(actor: User, agreement: Agreement, party: Party, changes: dict[str, str]) -> bool:
     """The school or the host corrects its own part. A change after any signature voids every
     signature, bumps the version and tells the parties. Returns whether anything changed."""
+    require(actor, Action.COMPANY_AGREEMENTS if party == Party.HOST
+            else Action.SCHOOL_AGREEMENTS, agreement)
     allowed = {Party.SCHOOL: SCHOOL_FIELDS, Party.HOST: HOST_FIELDS}.get(party)
     if allowed is None:
         raise ServiceError(_l("Seuls l'établissement et la structure d'accueil corrigent la "
                               "convention."))
-    if party == Party.SCHOOL and not (actor.role == Role.TEACHER
-                                      and actor.school_id == agreement.school_id):
-        raise ServiceError(_l("Seul l'établissement de l'élève corrige sa partie."))
-    if party == Party.HOST and not (actor.role == Role.COMPANY
-                                    and actor.company_id == agreement.company_id):
-        raise ServiceError(_l("Seule la structure d'accueil corrige sa partie."))
     _check_editable(agreement)
     part_key = "school" if party == Party.SCHOOL else "host"
     content = json.loads(json.dumps(agreement.content))
@@ -510,6 +511,7 @@ def signature_link(agreement: Agreement, party: Party) -> str:
 
 def send_for_signature(actor: User, agreement: Agreement) -> int:
     """The school sends the reviewed draft to the four parties. Returns the mails queued."""
+    require(actor, Action.SCHOOL_AGREEMENTS, agreement)
     if agreement.state != AgreementState.DRAFT:
         raise ServiceError(_l("Cette convention a déjà été envoyée pour signature."))
     missing = missing_fields(agreement.content)
@@ -793,9 +795,7 @@ def scan_kind(data: bytes) -> str | None:
 def record_paper_signature(actor: User, agreement: Agreement, party: Party, signer_name: str,
                            data: bytes) -> AgreementSignature:
     """The teacher records a signature made by hand on the printed agreement (commits)."""
-    if actor.role != Role.TEACHER or actor.school_id != agreement.school_id:
-        raise ServiceError(_l("Seul un professeur de l'établissement de l'élève enregistre une "
-                              "signature sur papier."))
+    require(actor, Action.SCHOOL_AGREEMENTS, agreement)
     _check_signable(agreement, party)
     if not data:
         raise ServiceError(_l("Joignez le scan (ou la photo) de la convention signée."))
@@ -835,6 +835,7 @@ def scan_path(signature: AgreementSignature) -> Any:
 
 def resend_link(actor: User, agreement: Agreement, party: Party) -> str:
     """The teacher sends a party its link again (after expiry or a lost mail). Commits."""
+    require(actor, Action.SCHOOL_AGREEMENTS, agreement)
     _check_signable(agreement, party)
     address = party_email(agreement, party)
     if not address:
@@ -852,6 +853,7 @@ def resend_link(actor: User, agreement: Agreement, party: Party) -> str:
 
 def void(actor: User | None, agreement: Agreement, reason: str) -> None:
     """Supersede an agreement whose assignment was cancelled or declined (no commit)."""
+    require(actor, Action.STEER_AGREEMENTS, agreement)
     if agreement.state == AgreementState.VOIDED:
         return
     agreement.state = AgreementState.VOIDED
@@ -926,14 +928,16 @@ def _rows(agreements: list[Agreement]) -> list[BoardRow]:
     return rows
 
 
-def school_board(school: School, state: str | None = None, waiting: str | None = None,
-                 class_name: str | None = None) -> list[BoardRow]:
+def school_board(actor: User, school: School, state: str | None = None,
+                 waiting: str | None = None, class_name: str | None = None) -> list[BoardRow]:
+    require(actor, Action.SCHOOL_AGREEMENTS, school)
     query = select(Agreement).where(Agreement.school_id == school.id)
     return _filter(query, state, waiting, class_name)
 
 
-def company_board(company: Company, state: str | None = None,
+def company_board(actor: User, company: Company, state: str | None = None,
                   waiting: str | None = None) -> list[BoardRow]:
+    require(actor, Action.COMPANY_AGREEMENTS, company)
     query = select(Agreement).where(Agreement.company_id == company.id)
     return _filter(query, state, waiting, None)
 

@@ -29,6 +29,7 @@ from stagebourse.models import (
     User,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.policy import Action, require
 
 S = CampaignState
 
@@ -76,6 +77,7 @@ def create_campaign(
     requests_deadline: dt.date,
     confirmation_deadline: dt.date | None = None,
 ) -> Campaign:
+    require(actor, Action.STEER_CAMPAIGNS)
     if confirmation_deadline is not None and confirmation_deadline < requests_deadline:
         raise ServiceError(_l("La date limite de confirmation doit suivre celle des vœux."))
     campaign = Campaign(year=year, level=level, name=name.strip(),
@@ -107,6 +109,7 @@ def set_school_weeks(
     actor: User, campaign: Campaign, weeks_by_school: Mapping[int, Sequence[str]]
 ) -> None:
     """Replace the internship weeks of the given schools (ISO weeks, one or two each)."""
+    require(actor, Action.STEER_CAMPAIGNS, campaign)
     if campaign.state not in (S.DRAFT, S.OPEN):
         raise ServiceError(_l("Les semaines ne peuvent plus changer : les vœux sont clos."))
     start, end = _school_year_bounds(campaign)
@@ -163,6 +166,7 @@ def weeks_by_school(campaign: Campaign) -> dict[int, list[str]]:
 
 def transition(actor: User, campaign: Campaign, action: str, *, today: dt.date | None = None,
                commit: bool = True) -> Campaign:
+    require(actor, Action.STEER_CAMPAIGNS, campaign)
     rule = TRANSITIONS.get(action)
     if rule is None:
         raise ServiceError(_l("Action inconnue."))
@@ -188,6 +192,7 @@ def transition(actor: User, campaign: Campaign, action: str, *, today: dt.date |
 
 def update_deadlines(actor: User, campaign: Campaign, requests_deadline: dt.date,
                      confirmation_deadline: dt.date | None) -> None:
+    require(actor, Action.STEER_CAMPAIGNS, campaign)
     if campaign.state in (S.PUBLISHED, S.FINISHED):
         raise ServiceError(_l("Les résultats sont publiés : les dates ne changent plus."))
     if confirmation_deadline is not None and confirmation_deadline < requests_deadline:
@@ -201,7 +206,8 @@ def update_deadlines(actor: User, campaign: Campaign, requests_deadline: dt.date
     db.session.commit()
 
 
-def campaign_journal(campaign: Campaign, limit: int = 100) -> list[JournalEntry]:
+def campaign_journal(actor: User, campaign: Campaign, limit: int = 100) -> list[JournalEntry]:
+    require(actor, Action.STEER_CAMPAIGNS, campaign)
     return list(db.session.scalars(
         select(JournalEntry)
         .where(JournalEntry.subject_type == "Campaign",

@@ -35,6 +35,7 @@ from stagebourse.services.accounts import check_password_length, email_taken, ha
 from stagebourse.services.csv_input import normalise_name, read_csv
 from stagebourse.services.files import private_files_dir
 from stagebourse.services.notifications import public_url, queue_email
+from stagebourse.services.policy import Action, require
 
 INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
 EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
@@ -152,6 +153,7 @@ def _invitation_serializer() -> URLSafeTimedSerializer:
 
 def invite_member(actor: User, email: str) -> str:
     """Send a signed invitation link (valid 7 days); returns the token (for tests)."""
+    require(actor, Action.COMPANY_MEMBERS)
     company = actor.company
     assert company is not None
     email = email.strip().lower()
@@ -219,6 +221,7 @@ def _evidence_kind(data: bytes) -> str | None:
 
 def declare_charter(actor: User, signed_on: dt.date, evidence_url: str | None,
                     evidence_file: bytes | None) -> Company:
+    require(actor, Action.COMPANY_MEMBERS)
     company = actor.company
     assert company is not None
     if signed_on > clock.today():
@@ -275,7 +278,9 @@ def pending_companies() -> list[Company]:
     ))
 
 
-def list_companies(state: str | None = None, q: str | None = None) -> list[Company]:
+def list_companies(actor: User, state: str | None = None, q: str | None = None
+                   ) -> list[Company]:
+    require(actor, Action.STEER_COMPANIES)
     query = select(Company).order_by(Company.name)
     if state:
         query = query.where(Company.state == CompanyState(state))
@@ -298,6 +303,7 @@ def _inform(company: Company, decision: str) -> None:
 
 
 def approve_company(actor: User, company: Company) -> None:
+    require(actor, Action.STEER_COMPANIES, company)
     if company.state == CompanyState.VALIDATED:
         raise ServiceError(_l("Cette structure est déjà validée."))
     company.state = CompanyState.VALIDATED
@@ -309,6 +315,7 @@ def approve_company(actor: User, company: Company) -> None:
 
 
 def reject_company(actor: User, company: Company, reason: str) -> None:
+    require(actor, Action.STEER_COMPANIES, company)
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ServiceError(_l("Indiquez la raison du refus : la structure la recevra par "
@@ -342,6 +349,7 @@ def import_charter_signatories(actor: User, data: bytes) -> SignatoriesReport:
     Columns: ``siret`` and/or ``nom`` (the list published by the Charte's office may carry
     only names). A SIRET match wins; otherwise the normalised name must match exactly.
     """
+    require(actor, Action.STEER_COMPANIES)
     table = read_csv(data, required=[], optional=["siret", "nom", "raison_sociale"],
                      max_rows=SIGNATORIES_MAX_ROWS)
     if not ({"siret", "nom", "raison_sociale"} & set(table.header)):
@@ -387,6 +395,7 @@ def hash_token(token: str) -> str:
 def create_api_token(actor: User, company: Company, label: str,
                      expires_on: dt.date | None) -> str:
     """Returns the clear token: shown once, only its sha256 is stored."""
+    require(actor, Action.STEER_COMPANIES, company)
     if expires_on is not None and expires_on <= clock.today():
         raise ServiceError(_l("La date d'expiration doit être dans le futur."))
     if company.state != CompanyState.VALIDATED:
@@ -406,6 +415,7 @@ def create_api_token(actor: User, company: Company, label: str,
 
 
 def revoke_api_token(actor: User, token: ApiToken) -> None:
+    require(actor, Action.STEER_COMPANIES, token)
     if token.revoked_at is not None:
         raise ServiceError(_l("Ce jeton est déjà révoqué."))
     token.revoked_at = utcnow()
@@ -413,7 +423,8 @@ def revoke_api_token(actor: User, token: ApiToken) -> None:
     db.session.commit()
 
 
-def list_api_tokens() -> list[ApiToken]:
+def list_api_tokens(actor: User) -> list[ApiToken]:
+    require(actor, Action.STEER_COMPANIES)
     return list(db.session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
 
 

@@ -25,6 +25,7 @@ from stagebourse.models import (
     User,
 )
 from stagebourse.services.campaigns import list_campaigns
+from stagebourse.services.policy import Action, require
 from stagebourse.services.requests import campaign_for, request_of
 
 
@@ -119,7 +120,8 @@ class SteeringHome:
     mail_failed: int
 
 
-def steering_home() -> SteeringHome:
+def steering_home(actor: User) -> SteeringHome:
+    require(actor, Action.STEER_DASHBOARD)
     def count(query: Select[Any]) -> int:
         return int(db.session.scalar(query) or 0)
 

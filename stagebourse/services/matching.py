@@ -50,12 +50,14 @@ from stagebourse.models import (
     Request,
     Role,
     RunState,
+    School,
     User,
     utcnow,
 )
 from stagebourse.services import ServiceError, campaigns, journal
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.offers import HOLDING_STATES, campaign_capacities
+from stagebourse.services.policy import Action, require
 from stagebourse.services.requests import matching_candidates
 
 MECHANISMS = ("optimal", "fcfs", "network-first")
@@ -249,6 +251,7 @@ def _check_can_run(campaign: Campaign, round_number: int) -> None:
 
 def create_run(actor: User | None, campaign: Campaign, options: RunOptions) -> MatchingRun:
     """Record a queued run (seed drawn if not given). Execute it with :func:`execute_run`."""
+    require(actor, Action.STEER_MATCHING, campaign)
     _check_can_run(campaign, options.round_number)
     seed = options.seed if options.seed is not None else draw_seed()
     try:
@@ -374,6 +377,7 @@ def run_round(actor: User | None, campaign: Campaign, options: RunOptions,
               progress: ProgressCallback | None = None, *,
               draw_pseudonym: PseudonymDraw = random_pseudonym) -> MatchingRun:
     """Create and execute a run in the caller's thread (command line, tests, the demo)."""
+    require(actor, Action.STEER_MATCHING, campaign)
     return execute_run(create_run(actor, campaign, options), progress,
                        draw_pseudonym=draw_pseudonym)
 
@@ -407,8 +411,9 @@ def run_instance(run: MatchingRun) -> dict[str, Any]:
     return _loads(run.instance_json)
 
 
-def blindness(run: MatchingRun) -> dict[str, Any]:
+def blindness(actor: User, run: MatchingRun) -> dict[str, Any]:
     """The field names of the stored instance and whether any of them is protected."""
+    require(actor, Action.STEER_MATCHING, run)
     doc = run_instance(run)
     pupil_fields = sorted({k for p in doc.get("pupils", []) for k in p})
     offer_fields = sorted({k for o in doc.get("offers", []) for k in o})
@@ -452,7 +457,8 @@ def summarize(run: MatchingRun, mechanism: str = "optimal") -> RunSummary | None
                       overall["p90_km"], gaps)
 
 
-def compare_runs(runs: list[MatchingRun]) -> list[RunSummary]:
+def compare_runs(actor: User, runs: list[MatchingRun]) -> list[RunSummary]:
+    require(actor, Action.STEER_MATCHING)
     return [s for s in (summarize(r) for r in runs) if s is not None]
 
 
@@ -466,6 +472,7 @@ def publish(actor: User, run: MatchingRun) -> MatchingRun:
     (guardians), teachers, company members and tutors, and the journal says who did it. Two
     people publishing at once: the conditional UPDATE on the run's state lets exactly one win.
     """
+    require(actor, Action.STEER_MATCHING, run)
     if run.state != RunState.DONE:
         raise ServiceError(_l("Seul un essai terminé et vérifié peut être publié (cet essai "
                               "est « %(state)s »).", state=_state_label(run.state)))
@@ -616,23 +623,14 @@ def _decide(actor: User, assignment: Assignment, side: str, accept: bool) -> Ass
 def answer_for_pupil(actor: User, assignment: Assignment, accept: bool,
                      today: dt.date | None = None) -> Assignment:
     """The pupil, or a validated teacher of their school, confirms or declines."""
-    if actor.role == Role.PUPIL:
-        allowed = actor.pupil_id == assignment.pupil_id
-    elif actor.role == Role.TEACHER:
-        allowed = (actor.validated_at is not None
-                   and actor.school_id == assignment.pupil.school_id)
-    else:
-        allowed = False
-    if not allowed:
-        raise ServiceError(_l("Vous ne pouvez pas répondre pour cet élève."))
+    require(actor, Action.PUPIL_ANSWER, assignment)
     _check_answerable(assignment, today)
     return _decide(actor, assignment, "pupil", accept)
 
 
 def answer_for_company(actor: User, assignment: Assignment, accept: bool,
                        today: dt.date | None = None) -> Assignment:
-    if actor.role != Role.COMPANY or actor.company_id != assignment.offer.company_id:
-        raise ServiceError(_l("Vous ne pouvez pas répondre pour cette structure."))
+    require(actor, Action.COMPANY_ASSIGNMENTS, assignment)
     _check_answerable(assignment, today)
     return _decide(actor, assignment, "company", accept)
 
@@ -640,6 +638,7 @@ def answer_for_company(actor: User, assignment: Assignment, accept: bool,
 def release_unconfirmed(actor: User | None, campaign: Campaign, today: dt.date | None = None,
                         commit: bool = True) -> int:
     """After the confirmation deadline, seats not confirmed by both sides go back to the pool."""
+    require(actor, Action.STEER_MATCHING, campaign)
     deadline = campaign.confirmation_deadline
     if deadline is None or (today or clock.today()) <= deadline:
         if commit:
@@ -679,7 +678,8 @@ def pupil_assignments(pupil: Pupil) -> list[Assignment]:
         .order_by(Assignment.id.desc())))
 
 
-def school_assignments(school_id: int) -> list[Assignment]:
+def school_assignments(actor: User, school_id: int) -> list[Assignment]:
+    require(actor, Action.SCHOOL_ASSIGNMENTS, db.session.get(School, school_id))
     return list(db.session.scalars(
         select(Assignment).join(MatchingRun, MatchingRun.id == Assignment.run_id)
         .join(Pupil, Pupil.id == Assignment.pupil_id)
@@ -688,7 +688,8 @@ def school_assignments(school_id: int) -> list[Assignment]:
         .order_by(Pupil.class_name, Pupil.last_name, Pupil.first_name)))
 
 
-def company_assignments(company: Company) -> list[Assignment]:
+def company_assignments(actor: User, company: Company) -> list[Assignment]:
+    require(actor, Action.COMPANY_ASSIGNMENTS, company)
     return list(db.session.scalars(
         select(Assignment).join(MatchingRun, MatchingRun.id == Assignment.run_id)
         .join(Offer, Offer.id == Assignment.offer_id)
@@ -808,6 +809,7 @@ def _rule_broken(why: Infeasibility, week: str) -> str:
 def manual_assign(actor: User, run: MatchingRun, pupil_id: int, offer_id: int, week: str,
                   reason: str) -> Assignment:
     """Move a pupil of the run to another offer/week (or place an unplaced one)."""
+    require(actor, Action.STEER_MATCHING, run)
     reason = _check_reason(reason)
     if run.state not in (RunState.DONE, RunState.PUBLISHED):
         raise ServiceError(_l("On ne modifie qu'un essai terminé ou un tour publié."))
@@ -874,6 +876,7 @@ def _queue_moved_mail(assignment: Assignment, offer: Offer, suffix: str) -> None
 
 
 def cancel_assignment(actor: User, assignment: Assignment, reason: str) -> Assignment:
+    require(actor, Action.STEER_MATCHING, assignment)
     reason = _check_reason(reason)
     if assignment.state in (AssignmentState.CANCELLED, AssignmentState.DECLINED,
                             AssignmentState.COMPLETED):
@@ -889,7 +892,8 @@ def cancel_assignment(actor: User, assignment: Assignment, reason: str) -> Assig
     return assignment
 
 
-def manual_changes(run: MatchingRun) -> list[JournalEntry]:
+def manual_changes(actor: User, run: MatchingRun) -> list[JournalEntry]:
+    require(actor, Action.STEER_MATCHING, run)
     return list(db.session.scalars(
         select(JournalEntry).where(
             JournalEntry.subject_type == "MatchingRun", JournalEntry.subject_id == str(run.id),
@@ -905,6 +909,7 @@ def _assignment_keys(document: Mapping[str, Any]) -> set[tuple[str, str, str]]:
 
 def reproduce(actor: User | None, run: MatchingRun) -> bool:
     """Re-run the stored instance with the stored seed; record whether the result is the same."""
+    require(actor, Action.STEER_MATCHING, run)
     if not run.instance_json or not run.result_json:
         raise ServiceError(_l("Cet essai n'a pas de résultat à reproduire."))
     instance = engine.instance_from_dict(json.loads(run.instance_json))
@@ -925,8 +930,9 @@ def reproduce(actor: User | None, run: MatchingRun) -> bool:
     return same
 
 
-def export_files(run: MatchingRun, directory: Path) -> list[Path]:
+def export_files(actor: User | None, run: MatchingRun, directory: Path) -> list[Path]:
     """Write the anonymised instance and result files (never the pseudonym map)."""
+    require(actor, Action.STEER_MATCHING, run)
     if not run.instance_json or not run.result_json:
         raise ServiceError(_l("Cet essai n'a pas de résultat à exporter."))
     directory.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,9 @@ from typing import Any
 from flask_babel import format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 
-from stagebourse.models import MatchingRun
+from stagebourse.models import MatchingRun, User
 from stagebourse.services.matching import min_cell, run_audit
+from stagebourse.services.policy import Action, require
 
 MECHANISM_LABELS = {"optimal": _l("Bourse (optimal)"), "fcfs": _l("Premier arrivé"),
                     "network-first": _l("Réseau d'abord")}
@@ -81,7 +82,8 @@ def hidden_size() -> str:
     return f"< {min_cell()}"
 
 
-def audit_tables(run: MatchingRun) -> list[Table]:
+def audit_tables(actor: User, run: MatchingRun) -> list[Table]:
+    require(actor, Action.STEER_MATCHING, run)
     audit = run_audit(run)
     if not audit:
         return []

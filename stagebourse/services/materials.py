@@ -18,6 +18,7 @@ from stagebourse.extensions import db
 from stagebourse.models import Audience, Material, User
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.files import private_files_dir
+from stagebourse.services.policy import Action, require
 from stagebourse.services.reference import SEED_DIR
 
 MATERIALS_DIR = SEED_DIR / "materials"
@@ -157,6 +158,7 @@ def _store_attachment(slug: str, data: bytes) -> str:
 
 def create_material(actor: User, data: dict[str, Any],
                     attachment: bytes | None = None) -> Material:
+    require(actor, Action.STEER_MATERIALS)
     slug = (data.get("slug") or "").strip().lower()
     title, body = data.get("title") or "", data.get("body_md") or ""
     _check(slug, title, body)
@@ -180,6 +182,7 @@ def edit_material(actor: User, slug: str, data: dict[str, Any],
     A new PDF replaces the attachment; ``data["remove_attachment"]`` removes it; otherwise the
     new version keeps the current one.
     """
+    require(actor, Action.STEER_MATERIALS)
     current = current_material(slug)
     if current is None:
         raise ServiceError(_l("Ce support n'existe plus. Rechargez la liste des supports."))

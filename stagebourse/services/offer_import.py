@@ -34,6 +34,7 @@ from stagebourse.services.offers import (
     offerable_weeks,
     save_offer,
 )
+from stagebourse.services.policy import Action, require
 
 MAX_ROWS = 500
 REQUIRED = ["reference", "titre", "secteur", "description", "adresse", "commune", "niveaux",
@@ -300,6 +301,7 @@ def preview_import(company: Company, data: bytes, token: str | None = None) -> I
 
 
 def run_import(actor: User, company: Company, token: str, only_valid: bool) -> ImportResult:
+    require(actor, Action.COMPANY_OFFERS, company)
     data = load_upload(company, token)
     preview = preview_import(company, data, token)
     if preview.errors and not only_valid:

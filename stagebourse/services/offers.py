@@ -43,6 +43,7 @@ from stagebourse.services.offer_rules import (
     check_seats,
     check_seats_not_below_assigned,
 )
+from stagebourse.services.policy import Action, Actor, person, require
 
 # A seat counts as taken once the assignment is announced.
 HOLDING_STATES = (AssignmentState.PUBLISHED, AssignmentState.CONFIRMED, AssignmentState.COMPLETED)
@@ -296,9 +297,10 @@ def _after_publication(offer: Offer) -> bool:
     return any(w.campaign.state in AFTER_PUBLICATION for w in offer.weeks)
 
 
-def save_offer(actor: User | None, company: Company, data: OfferInput,
+def save_offer(actor: Actor, company: Company, data: OfferInput,
                offer: Offer | None = None, *, commit: bool = True, source: str = "form") -> Offer:
     """Create (``offer`` None) or update an offer; raises OfferRefused with every reason."""
+    require(actor, Action.COMPANY_OFFERS, company)
     if offer is not None and offer.company_id != company.id:
         raise ServiceError(_l("Cette offre n'appartient pas à votre structure."))
     errors = check_offer(company, data, offer)
@@ -309,7 +311,7 @@ def save_offer(actor: User | None, company: Company, data: OfferInput,
         db.session.add(offer)
         _apply(company, offer, data)
         db.session.flush()
-        journal.record(actor, "offer.created", offer, company_id=company.id, source=source)
+        journal.record(person(actor), "offer.created", offer, company_id=company.id, source=source)
     else:
         before = _snapshot(offer)
         was_published = _after_publication(offer)
@@ -318,8 +320,8 @@ def save_offer(actor: User | None, company: Company, data: OfferInput,
         after = _snapshot(offer)
         changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
         if changes:
-            journal.record(actor, "offer.updated", offer, company_id=company.id, source=source,
-                           after_publication=was_published, changes=changes)
+            journal.record(person(actor), "offer.updated", offer, company_id=company.id,
+                           source=source, after_publication=was_published, changes=changes)
     if commit:
         db.session.commit()
     return offer
@@ -327,6 +329,7 @@ def save_offer(actor: User | None, company: Company, data: OfferInput,
 
 def duplicate_offer(actor: User, offer: Offer) -> Offer:
     """A draft copy without weeks nor external reference, to adapt and publish."""
+    require(actor, Action.COMPANY_OFFERS, offer)
     copy = Offer(
         company_id=offer.company_id, sector_code=offer.sector_code,
         title=str(_l("%(title)s (copie)", title=offer.title))[:200],
@@ -342,7 +345,8 @@ def duplicate_offer(actor: User, offer: Offer) -> Offer:
     return copy
 
 
-def withdraw_offer(actor: User | None, offer: Offer, *, commit: bool = True) -> None:
+def withdraw_offer(actor: Actor, offer: Offer, *, commit: bool = True) -> None:
+    require(actor, Action.COMPANY_OFFERS, offer)
     if offer.state == OfferState.WITHDRAWN:
         raise ServiceError(_l("Cette offre est déjà retirée."))
     held = int(db.session.scalar(
@@ -354,7 +358,7 @@ def withdraw_offer(actor: User | None, offer: Offer, *, commit: bool = True) -> 
                               "être retirée. Contactez le groupe de pilotage pour annuler ces "
                               "accueils.", n=held))
     offer.state = OfferState.WITHDRAWN
-    journal.record(actor, "offer.withdrawn", offer, company_id=offer.company_id,
+    journal.record(person(actor), "offer.withdrawn", offer, company_id=offer.company_id,
                    after_publication=_after_publication(offer))
     if commit:
         db.session.commit()

@@ -43,6 +43,7 @@ from stagebourse.extensions import db
 from stagebourse.models import OutboxMessage, OutboxState, User, utcnow
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.claims import claim_statement, claim_token
+from stagebourse.services.policy import Action, require
 
 log = logging.getLogger(__name__)
 
@@ -358,6 +359,7 @@ def deliver_due(worker_id: str = "worker", max_batches: int | None = None) -> De
 
 def retry_failed(actor: User, message_ids: list[int] | None = None) -> int:
     """Put failed messages back in the queue now, with a fresh attempt count. Journaled."""
+    require(actor, Action.STEER_OUTBOX)
     query = select(OutboxMessage).where(OutboxMessage.state == OutboxState.FAILED)
     if message_ids is not None:
         query = query.where(OutboxMessage.id.in_(message_ids))
@@ -380,9 +382,10 @@ def retry_failed(actor: User, message_ids: list[int] | None = None) -> int:
     return len(rows)
 
 
-def list_messages(state: OutboxState | None = None, search: str | None = None,
+def list_messages(actor: User, state: OutboxState | None = None, search: str | None = None,
                   limit: int | None = 500) -> list[OutboxMessage]:
     """The outbox as the steering group sees it, newest first (read-only)."""
+    require(actor, Action.STEER_OUTBOX)
     query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
                                            OutboxMessage.id.desc())
     if state is not None:

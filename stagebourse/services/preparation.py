@@ -48,6 +48,7 @@ from stagebourse.services.materials import (
     render_markdown,
 )
 from stagebourse.services.notifications import public_url, queue_email
+from stagebourse.services.policy import Action, require
 
 # Assignments that still mean "a pupil will come" (a proposal of the run being published is
 # included: the publication may flip states after calling us, in the same transaction).
@@ -189,6 +190,7 @@ def queue_preparation(actor: User | None, run: MatchingRun) -> PreparationSummar
     address is known) gets the pupil materials; each teacher of the schools concerned gets the
     teacher and pupil materials. Calling it again queues nothing new (outbox keys).
     """
+    require(actor, Action.STEER_MATERIALS, run)
     campaign = run.campaign
     summary = PreparationSummary()
     tutor_materials = current_materials(Audience.TUTOR)
@@ -250,6 +252,7 @@ def queue_preparation(actor: User | None, run: MatchingRun) -> PreparationSummar
 
 def prepare_tutors(actor: User | None, run: MatchingRun) -> PreparationSummary:
     """:func:`queue_preparation` as a use case of its own (commits)."""
+    require(actor, Action.STEER_MATERIALS, run)
     if run.state not in (RunState.PUBLISHED, RunState.DONE):
         raise ServiceError(_l("Ce tour d'affectation n'est pas terminé : publiez-le d'abord."))
     summary = queue_preparation(actor, run)
@@ -402,8 +405,9 @@ class PreparationDashboard:
         return [row for row in self.rows if not row.acknowledged_before_first_day]
 
 
-def preparation_dashboard(campaign: Campaign) -> PreparationDashboard:
+def preparation_dashboard(actor: User, campaign: Campaign) -> PreparationDashboard:
     """Per tutor of the campaign's published rounds: first day and first acknowledgement."""
+    require(actor, Action.STEER_MATERIALS, campaign)
     rows = []
     for placement in _tutor_placements(campaign, published_runs(campaign)):
         first_ack = db.session.scalar(

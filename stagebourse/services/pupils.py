@@ -31,6 +31,7 @@ from stagebourse.models import (
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import set_access_code
 from stagebourse.services.campaigns import school_weeks
+from stagebourse.services.policy import Action, can, require
 from stagebourse.services.rosters import person_key, teacher_school
 
 CONSENT_AGE = 15  # under this age on the first internship day, no assignment without consent
@@ -40,8 +41,7 @@ CONSENT_AGE = 15  # under this age on the first internship day, no assignment wi
 
 def is_teacher_of(actor: User, pupil: Pupil) -> bool:
     """A validated teacher of the pupil's school: may see the pupil and act on their behalf."""
-    return (actor.role == Role.TEACHER and actor.validated_at is not None
-            and actor.school_id is not None and actor.school_id == pupil.school_id)
+    return can(actor, Action.SCHOOL_PUPILS, pupil)
 
 
 def pupil_for_teacher(actor: User, pupil_id: int) -> Pupil | None:
@@ -51,6 +51,7 @@ def pupil_for_teacher(actor: User, pupil_id: int) -> Pupil | None:
 
 
 def class_pupils(actor: User, class_name: str) -> list[Pupil]:
+    require(actor, Action.SCHOOL_PUPILS)
     school = teacher_school(actor)
     return list(db.session.scalars(
         select(Pupil).where(Pupil.school_id == school.id, Pupil.class_name == class_name)
@@ -78,6 +79,7 @@ def _check_duplicate(school_id: int, data: dict[str, Any], exclude: int | None =
 
 
 def add_pupil(actor: User, data: dict[str, Any]) -> Pupil:
+    require(actor, Action.SCHOOL_PUPILS)
     school = teacher_school(actor)
     _check_duplicate(school.id, data)
     pupil = Pupil(school_id=school.id, **{k: data.get(k) for k in PUPIL_FIELDS})
@@ -91,6 +93,7 @@ def add_pupil(actor: User, data: dict[str, Any]) -> Pupil:
 
 def update_pupil(actor: User, pupil: Pupil, data: dict[str, Any], expected_version: int) -> Pupil:
     """Save a teacher's edit unless someone saved the same pupil since the form was opened."""
+    require(actor, Action.SCHOOL_PUPILS, pupil)
     conflict = ServiceError(_l(
         "Un collègue (ou l'élève) a modifié cette fiche pendant que vous la modifiiez. La page "
         "montre maintenant la version enregistrée : vérifiez-la et refaites votre modification."))
@@ -145,6 +148,9 @@ def issue_codes(actor: User, pupils: list[Pupil], *, only_missing: bool) -> list
     """New codes for the pupils given (or only those who never had one). Codes are kept only
     as a hash, so this is the one moment they can be printed; every previous code stops
     working and the pupils' open sessions are signed out."""
+    require(actor, Action.SCHOOL_PUPILS)
+    for pupil in pupils:
+        require(actor, Action.SCHOOL_PUPILS, pupil)
     slips = _issue(actor, pupils, only_missing)
     journal.record(actor, "pupils.codes_issued", actor.school,
                    pupils=[slip.pupil.id for slip in slips], only_missing=only_missing)
@@ -154,6 +160,7 @@ def issue_codes(actor: User, pupils: list[Pupil], *, only_missing: bool) -> list
 
 def regenerate_code(actor: User, pupil: Pupil) -> CodeSlip:
     """A lost code: a new one, the old one stops working and every session is signed out."""
+    require(actor, Action.SCHOOL_PUPILS, pupil)
     slip = _issue(actor, [pupil], only_missing=False)[0]
     journal.record(actor, "pupil.code_regenerated", pupil)
     db.session.commit()
@@ -163,6 +170,7 @@ def regenerate_code(actor: User, pupil: Pupil) -> CodeSlip:
 # Consent ----------------------------------------------------------------------------------
 
 def record_consent(actor: User, pupil: Pupil, on: dt.date, method: ConsentMethod) -> None:
+    require(actor, Action.SCHOOL_PUPILS, pupil)
     teacher_school(actor)
     if on > clock.today():
         raise ServiceError(_l("La date du consentement ne peut pas être dans le futur."))
@@ -177,6 +185,7 @@ def record_consent(actor: User, pupil: Pupil, on: dt.date, method: ConsentMethod
 def withdraw_consent(actor: User, pupil: Pupil, reason: str = "") -> int:
     """The guardian withdraws consent: it is erased and the pupil leaves every running campaign.
     Returns how many requests were withdrawn."""
+    require(actor, Action.SCHOOL_PUPILS, pupil)
     teacher_school(actor)
     if pupil.consent_on is None:
         raise ServiceError(_l("Aucun consentement n'est enregistré pour cet élève."))
@@ -287,6 +296,7 @@ class BoardRow:
 
 def class_board(actor: User, class_name: str, campaign: Campaign | None,
                 state_filter: str | None = None) -> list[BoardRow]:
+    require(actor, Action.SCHOOL_PUPILS)
     pupils = class_pupils(actor, class_name)
     if not pupils:
         return []
@@ -346,6 +356,7 @@ def _board_state(request: Request | None, assignment: Assignment | None,
 
 
 def school_classes(actor: User) -> list[str]:
+    require(actor, Action.SCHOOL_PUPILS)
     school = teacher_school(actor)
     return list(db.session.scalars(
         select(Pupil.class_name).where(Pupil.school_id == school.id).distinct()
@@ -353,6 +364,7 @@ def school_classes(actor: User) -> list[str]:
 
 
 def default_level(actor: User) -> Level:
+    require(actor, Action.SCHOOL_PUPILS)
     school = teacher_school(actor)
     return Level.TROISIEME if school.kind.value == "college" else Level.SECONDE
 

@@ -47,6 +47,7 @@ from stagebourse.models import (
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import hash_code, new_access_code
 from stagebourse.services.notifications import public_url, queue_email
+from stagebourse.services.policy import Action, require
 from stagebourse.services.reference import SEED_DIR
 
 QUESTIONNAIRES_DIR = SEED_DIR / "questionnaires"
@@ -164,6 +165,7 @@ def _ensure(campaign: Campaign, respondent: Respondent) -> Questionnaire:
 
 def ensure_questionnaires(actor: User | None, campaign: Campaign) -> list[Questionnaire]:
     """The campaign's two questionnaires, created from the defaults the first time."""
+    require(actor, Action.STEER_QUESTIONNAIRES, campaign)
     created = [r for r in Respondent if current_questionnaire(campaign, r) is None]
     result = [_ensure(campaign, r) for r in Respondent]
     if created:
@@ -181,6 +183,7 @@ def response_count(questionnaire: Questionnaire) -> int:
 def save_questionnaire(actor: User, questionnaire: Questionnaire, text: str) -> Questionnaire:
     """Replace the questions. Once someone has answered, the answered version is kept as it
     was and a new version is created (answers always refer to the questions they answered)."""
+    require(actor, Action.STEER_QUESTIONNAIRES, questionnaire)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -291,6 +294,7 @@ def invite(actor: User | None, campaign: Campaign, today: dt.date | None = None
     Pupils with a guardian e-mail receive their code by e-mail (through the outbox); the others
     get theirs on the class sheet their teacher prints. Tutors receive theirs by e-mail.
     Running it again invites only the newcomers."""
+    require(actor, Action.STEER_QUESTIONNAIRES, campaign)
     today = today or clock.today()
     questionnaires = {q.respondent: q for q in ensure_questionnaires(actor, campaign)}
     invited_pupils, invited_tutors = _invited(campaign)
@@ -360,14 +364,15 @@ class QuestionnaireSlip:
     code: str
 
 
-def class_sheet_pupils(teacher: User, campaign: Campaign) -> dict[str, list[Pupil]]:
+def class_sheet_pupils(actor: User, campaign: Campaign) -> dict[str, list[Pupil]]:
     """Pupils of the teacher's school waiting for a paper code, by class."""
+    require(actor, Action.SCHOOL_PUPILS)
     pupils = db.session.scalars(
         select(Pupil).join(QuestionnaireInvitee, QuestionnaireInvitee.pupil_id == Pupil.id)
         .where(QuestionnaireInvitee.campaign_id == campaign.id,
                QuestionnaireInvitee.channel == InvitationChannel.CLASS_SHEET,
                QuestionnaireInvitee.code_issued.is_(False),
-               Pupil.school_id == teacher.school_id)
+               Pupil.school_id == actor.school_id)
         .order_by(Pupil.class_name, Pupil.last_name, Pupil.first_name)).all()
     classes: dict[str, list[Pupil]] = {}
     for pupil in pupils:
@@ -375,11 +380,12 @@ def class_sheet_pupils(teacher: User, campaign: Campaign) -> dict[str, list[Pupi
     return classes
 
 
-def print_class_sheet(teacher: User, campaign: Campaign, class_name: str
+def print_class_sheet(actor: User, campaign: Campaign, class_name: str
                       ) -> list[QuestionnaireSlip]:
     """Codes for the pupils of one class who wait for a paper code. Shown once: only their
     hashes are kept, so the sheet cannot be printed again."""
-    pupils = class_sheet_pupils(teacher, campaign).get(class_name, [])
+    require(actor, Action.SCHOOL_PUPILS)
+    pupils = class_sheet_pupils(actor, campaign).get(class_name, [])
     if not pupils:
         raise ServiceError(_l("Aucun code à imprimer pour cette classe : ils ont déjà été "
                               "imprimés ou envoyés par courriel."))
@@ -390,17 +396,18 @@ def print_class_sheet(teacher: User, campaign: Campaign, class_name: str
         .where(QuestionnaireInvitee.campaign_id == campaign.id,
                QuestionnaireInvitee.pupil_id.in_([p.id for p in pupils]))
         .values(code_issued=True))
-    journal.record(teacher, "questionnaires.class_sheet_printed", campaign,
+    journal.record(actor, "questionnaires.class_sheet_printed", campaign,
                    class_name=class_name, count=len(pupils))
     db.session.commit()
     return [QuestionnaireSlip(p, c) for p, c in zip(pupils, codes, strict=True)]
 
 
-def send_reminders(campaign: Campaign, days: int = DEFAULT_REMINDER_DAYS,
+def send_reminders(actor: User | None, campaign: Campaign, days: int = DEFAULT_REMINDER_DAYS,
                    today: dt.date | None = None) -> int:
     """Remind everyone invited by e-mail at least ``days`` days ago (once: the outbox key
     makes it idempotent). Nobody knows who answered, so the reminder says "if you have not
     answered yet"; it cannot repeat the code, which only exists as a hash."""
+    require(actor, Action.STEER_QUESTIONNAIRES, campaign)
     today = today or clock.today()
     due = db.session.scalars(select(QuestionnaireInvitee).where(
         QuestionnaireInvitee.campaign_id == campaign.id,
@@ -581,13 +588,14 @@ def _write_response(questionnaire: Questionnaire, level: Any, school_kind: Any,
     db.session.flush()
 
 
-def class_sheets_waiting(teacher: User) -> list[tuple[Campaign, dict[str, list[Pupil]]]]:
+def class_sheets_waiting(actor: User) -> list[tuple[Campaign, dict[str, list[Pupil]]]]:
     """Every campaign where pupils of the teacher's school wait for their paper code."""
+    require(actor, Action.SCHOOL_PUPILS)
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.year.desc(),
                                                              Campaign.level)).all()
     result = []
     for campaign in campaigns:
-        classes = class_sheet_pupils(teacher, campaign)
+        classes = class_sheet_pupils(actor, campaign)
         if classes:
             result.append((campaign, classes))
     return result

@@ -39,10 +39,10 @@ from stagebourse.services import ServiceError, journal
 from stagebourse.services.campaigns import current_campaign, school_weeks
 from stagebourse.services.offer_search import Origin, pupil_origin
 from stagebourse.services.offers import is_visible, sectors, visible_offer_conditions
+from stagebourse.services.policy import Action, require
 from stagebourse.services.pupils import (
     eligible_for_matching,
     first_internship_day,
-    is_teacher_of,
 )
 
 MIN_TRAVEL_KM = 1
@@ -91,15 +91,6 @@ def _check_editable(campaign: Campaign | None) -> Campaign:
     return campaign
 
 
-def _check_actor(actor: User, pupil: Pupil) -> None:
-    """The pupil themself, or a validated teacher of the pupil's school."""
-    if actor.role == Role.PUPIL and actor.pupil_id == pupil.id:
-        return
-    if is_teacher_of(actor, pupil):
-        return
-    raise ServiceError(_l("Vous ne pouvez pas modifier la demande de cet élève."))
-
-
 def request_of(pupil: Pupil, campaign: Campaign | None) -> Request | None:
     if campaign is None:
         return None
@@ -108,7 +99,6 @@ def request_of(pupil: Pupil, campaign: Campaign | None) -> Request | None:
 
 
 def _editable_request(actor: User, pupil: Pupil) -> Request:
-    _check_actor(actor, pupil)
     campaign = _check_editable(campaign_for(pupil))
     if pupil.level != campaign.level:
         raise ServiceError(_l("Cette campagne n'est pas celle de ta classe."))
@@ -156,6 +146,7 @@ def _write(request: Request, items: list[WishItem]) -> None:
 
 def add_wish(actor: User, pupil: Pupil, *, sector_code: str | None = None,
              offer_id: int | None = None) -> Request:
+    require(actor, Action.PUPIL_REQUEST, pupil)
     if (sector_code is None) == (offer_id is None):
         raise ServiceError(_l("Choisis soit un secteur, soit une offre."))
     request = _editable_request(actor, pupil)
@@ -194,6 +185,7 @@ def _rank_index(items: list[WishItem], rank: int) -> int:
 
 
 def remove_wish(actor: User, pupil: Pupil, rank: int) -> Request:
+    require(actor, Action.PUPIL_REQUEST, pupil)
     request = _editable_request(actor, pupil)
     items = _items(request)
     removed = items.pop(_rank_index(items, rank))
@@ -206,6 +198,7 @@ def remove_wish(actor: User, pupil: Pupil, rank: int) -> Request:
 
 def move_wish(actor: User, pupil: Pupil, rank: int, direction: str) -> Request:
     """Move a wish one place ``up`` (towards rank 1) or ``down``."""
+    require(actor, Action.PUPIL_REQUEST, pupil)
     request = _editable_request(actor, pupil)
     items = _items(request)
     index = _rank_index(items, rank)
@@ -221,6 +214,7 @@ def move_wish(actor: User, pupil: Pupil, rank: int, direction: str) -> Request:
 
 def set_preferences(actor: User, pupil: Pupil, *, max_travel_km: float,
                     needs_accessible: bool, has_network: bool | None) -> Request:
+    require(actor, Action.PUPIL_REQUEST, pupil)
     request = _editable_request(actor, pupil)
     if not MIN_TRAVEL_KM <= max_travel_km <= MAX_TRAVEL_KM:
         raise ServiceError(_l("La distance doit être entre %(min)s et %(max)s km.",
@@ -236,6 +230,7 @@ def set_preferences(actor: User, pupil: Pupil, *, max_travel_km: float,
 
 
 def confirm_request(actor: User, pupil: Pupil) -> Request:
+    require(actor, Action.PUPIL_REQUEST, pupil)
     request = _editable_request(actor, pupil)
     if not request.wishes:
         raise ServiceError(_l("Choisis au moins un vœu avant de confirmer ta demande."))
@@ -248,6 +243,7 @@ def confirm_request(actor: User, pupil: Pupil) -> Request:
 
 def declare_found_own(actor: User, pupil: Pupil) -> Request:
     """The pupil found an internship by their own means: they leave the campaign (counted)."""
+    require(actor, Action.PUPIL_REQUEST, pupil)
     request = _editable_request(actor, pupil)
     request.state = RequestState.FOUND_OWN
     _journal(actor, "request.found_own", request)

@@ -43,6 +43,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.policy import Action, require
 
 PUPIL_RETENTION = dt.timedelta(days=365)
 ACCOUNT_RETENTION = dt.timedelta(days=2 * 365)
@@ -158,7 +159,8 @@ def purge(plan: PurgePlan, *, apply: bool) -> PurgePlan:
 
 # A pupil's or guardian's rights: see, then erase -----------------------------------------
 
-def find_pupils(query: str, limit: int = 50) -> list[Pupil]:
+def find_pupils(actor: User, query: str, limit: int = 50) -> list[Pupil]:
+    require(actor, Action.STEER_PERSONAL_DATA)
     words = [w for w in query.split() if w]
     if not words:
         return []
@@ -174,6 +176,7 @@ def find_pupils(query: str, limit: int = 50) -> list[Pupil]:
 
 def subject_export(actor: User, pupil: Pupil) -> dict[str, Any]:
     """Everything held about one pupil, as plain data (for a JSON or CSV download)."""
+    require(actor, Action.STEER_PERSONAL_DATA, pupil)
     requests = db.session.scalars(select(Request).where(Request.pupil_id == pupil.id)).all()
     wishes = db.session.scalars(select(Wish).join(Request).where(Request.pupil_id == pupil.id)
                                 .order_by(Wish.request_id, Wish.rank)).all()
@@ -212,6 +215,7 @@ def subject_export(actor: User, pupil: Pupil) -> dict[str, Any]:
 
 def erase_pupil(actor: User, pupil: Pupil, reason: str) -> None:
     """Anonymise now, at the pupil's or guardian's request (the statistics stay anonymous)."""
+    require(actor, Action.STEER_PERSONAL_DATA, pupil)
     if not reason.strip():
         raise ServiceError(_l("Indiquez le motif de l'effacement (par exemple : demande du "
                               "responsable légal reçue le …)."))

@@ -18,6 +18,7 @@ from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.models import Gender, Level, Pupil, Role, School, User
 from stagebourse.services import ServiceError, csv_input, journal
+from stagebourse.services.policy import Action, require
 
 # One class is ~30 pupils; a whole school's level is a few hundred. Above this we refuse at once,
 # rather than build a preview nobody can read; the message says how to split the file.
@@ -290,6 +291,7 @@ def _read_row(
 
 def import_roster(actor: User, text: str, level: Level, *, only_valid: bool) -> list[Pupil]:
     """Create the pupils of a checked roster. All or nothing unless ``only_valid``."""
+    require(actor, Action.SCHOOL_PUPILS)
     school = teacher_school(actor)
     preview = read_roster(text, school)
     if preview.problems and not only_valid:
@@ -321,12 +323,8 @@ def import_roster(actor: User, text: str, level: Level, *, only_valid: bool) -> 
 
 def teacher_school(actor: User) -> School:
     """The school a teacher acts for; refused until the account is validated."""
-    if actor.role != Role.TEACHER or actor.school is None:
-        raise ServiceError(_l("Seul un professeur référent peut faire cela."))
-    if actor.validated_at is None:
-        raise ServiceError(_l(
-            "Votre compte attend encore la validation du groupe de pilotage ou d'un collègue "
-            "de votre établissement."))
+    require(actor, Action.SCHOOL_PUPILS)
+    assert actor.school is not None
     return actor.school
 
 

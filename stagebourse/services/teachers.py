@@ -10,6 +10,7 @@ from stagebourse.models import Role, School, User, utcnow
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import check_password_length, email_taken, hash_password
 from stagebourse.services.notifications import public_url, queue_email
+from stagebourse.services.policy import Action, can, require
 
 
 def schools_for_sign_up() -> list[School]:
@@ -55,14 +56,12 @@ def pending_teachers(actor: User) -> list[User]:
 def can_validate(actor: User, teacher: User) -> bool:
     if teacher.role != Role.TEACHER or teacher.validated_at is not None or teacher.id == actor.id:
         return False
-    if actor.role == Role.STEERING:
-        return True
-    return (actor.role == Role.TEACHER and actor.validated_at is not None
-            and actor.school_id == teacher.school_id)
+    return can(actor, Action.VALIDATE_TEACHER, teacher)
 
 
 def validate_teacher(actor: User, teacher_id: int) -> User:
     teacher = db.session.get(User, teacher_id)
+    require(actor, Action.VALIDATE_TEACHER, teacher)
     if teacher is None or not can_validate(actor, teacher):
         raise ServiceError(_l("Ce compte n'est pas (ou plus) en attente de votre validation."))
     teacher.validated_at = utcnow()

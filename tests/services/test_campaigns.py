@@ -55,9 +55,10 @@ def test_full_life_cycle_is_journaled_with_who(steering):
                           ("finish", CampaignState.FINISHED)]:
         campaigns.transition(steering, campaign, action, today=TODAY)
         assert campaign.state == state
-    actions = [e.action for e in campaigns.campaign_journal(campaign)]
+    actions = [e.action for e in campaigns.campaign_journal(steering, campaign)]
     assert actions[0] == "campaign.finish" and "campaign.created" in actions
-    assert all(e.actor_label == "pilotage@test.fr" for e in campaigns.campaign_journal(campaign))
+    assert all(e.actor_label == "pilotage@test.fr"
+               for e in campaigns.campaign_journal(steering, campaign))
 
 
 @pytest.mark.parametrize("state, action", [

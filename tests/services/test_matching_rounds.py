@@ -37,7 +37,7 @@ def test_round_is_blind_pseudonymous_and_verified(app: Flask) -> None:
     run = matching.run_round(steering, campaign, RunOptions(seed=7))
     assert run.state == RunState.DONE and run.verified_ok
     assert campaign.state == CampaignState.MATCHED
-    blind = matching.blindness(run)
+    blind = matching.blindness(steering, run)
     assert blind["ok"] and not blind["protected_found"]
     doc = json.loads(run.instance_json)
     ids = [p["id"] for p in doc["pupils"]]
@@ -69,7 +69,7 @@ def test_steering_journey_on_the_demo_campaign(app: Flask) -> None:
     first = matching.run_round(steering, campaign, RunOptions(seed=11))
     second = matching.run_round(steering, campaign, RunOptions(
         seed=12, rank_costs=(0, 50, 100, 150, 200), km_cost=30))
-    compared = matching.compare_runs([first, second])
+    compared = matching.compare_runs(steering, [first, second])
     assert [s.run.id for s in compared] == [first.id, second.id]
     assert compared[0].mean_rank != compared[1].mean_rank or \
         compared[0].mean_km != compared[1].mean_km
@@ -238,7 +238,7 @@ def test_manual_change_needs_a_reason_and_obeys_the_engine(app: Flask) -> None:
     moved = matching.manual_assign(steering, run, assignment.pupil_id, assignment.offer_id,
                                    assignment.week, "La structure a rouvert finalement")
     assert moved.state == AssignmentState.PROPOSED and moved.manual_reason
-    actions = [e.action for e in matching.manual_changes(run)]
+    actions = [e.action for e in matching.manual_changes(steering, run)]
     assert actions == ["matching.manual_cancel", "matching.manual_move"]
 
 
@@ -252,7 +252,7 @@ def test_small_groups_are_never_shown_exactly(app: Flask) -> None:
     small = {(label, value): by["optimal"]["size"] for label, table in audit["labels"].items()
              for value, by in table.items() if by["optimal"]["size"] < 40}
     assert small
-    tables = {t.id: t for t in audit_tables(run)}
+    tables = {t.id: t for t in audit_tables(steering, run)}
     for (label, value), size in small.items():
         rows = [r for r in tables[f"label-{label}"].rows if r[1] == "Bourse (optimal)"]
         assert any(r[2] == "< 40" for r in rows)

@@ -28,7 +28,15 @@ from stagebourse.services.offers import (
     withdraw_offer,
 )
 from tests.conftest import first_school, make_company, make_pupil_user, make_user
-from tests.offer_factories import WEEK_A, WEEK_B, assign, make_campaign, make_offer, offer_input
+from tests.offer_factories import (
+    WEEK_A,
+    WEEK_B,
+    assign,
+    make_campaign,
+    make_offer,
+    offer_input,
+    offer_writer,
+)
 
 
 @pytest.fixture
@@ -52,32 +60,37 @@ def test_forty_hour_week_and_night_schedule_are_refused_with_reasons(campaign):
     company = make_company()
     days = ("lundi", "mardi", "mercredi", "jeudi", "vendredi")
     with pytest.raises(OfferRefused) as refused:
-        save_offer(None, company, offer_input(schedule=[Slot(d, "08:00", "16:00") for d in days]))
+        save_offer(offer_writer(company), company,
+                   offer_input(schedule=[Slot(d, "08:00", "16:00") for d in days]))
     assert "35 h par semaine" in refused.value.fields["schedule"]
     assert "7 h par jour" in refused.value.fields["schedule"]
     with pytest.raises(OfferRefused) as refused:
-        save_offer(None, company, offer_input(schedule=[Slot("lundi", "14:00", "20:30")]))
+        save_offer(offer_writer(company), company,
+                   offer_input(schedule=[Slot("lundi", "14:00", "20:30")]))
     assert "20:00 et 06:00" in refused.value.fields["schedule"]
 
 
 def test_missing_attestation_and_wrong_level_week_are_refused(campaign):
     with pytest.raises(OfferRefused) as refused:
-        save_offer(None, make_company(), offer_input(safety_attested=False, for_3e=False,
-                                                     for_2de=True))
+        company = make_company()
+        save_offer(offer_writer(company), company, offer_input(safety_attested=False,
+                                                               for_3e=False, for_2de=True))
     assert "D. 331-9" in refused.value.fields["safety_attested"]
     assert "3e" in refused.value.fields["seats"]
 
 
 def test_week_outside_open_campaigns_is_refused(campaign):
     with pytest.raises(OfferRefused) as refused:
-        save_offer(None, make_company(), offer_input(seats={"2027-W30": 2}))
+        company = make_company()
+        save_offer(offer_writer(company), company, offer_input(seats={"2027-W30": 2}))
     assert "aucune campagne ouverte" in refused.value.fields["seats"]
 
 
 def test_a_long_week_for_under_15s_is_saved_with_a_warning(campaign):
     data = offer_input(schedule=[Slot(d, "09:00", "15:30") for d in
                                  ("lundi", "mardi", "mercredi", "jeudi", "vendredi")])
-    save_offer(None, make_company(), data)
+    company = make_company()
+    save_offer(offer_writer(company), company, data)
     assert data.warnings and "30 h" in data.warnings[0]
 
 
@@ -91,25 +104,25 @@ def test_seats_cannot_go_below_assigned_after_publication_and_changes_are_journa
     campaign.state = CampaignState.PUBLISHED
     db.session.commit()
     with pytest.raises(OfferRefused) as refused:
-        save_offer(None, company, offer_input(seats={WEEK_A: 1, WEEK_B: 1}), offer)
+        save_offer(offer_writer(company), company, offer_input(seats={WEEK_A: 1, WEEK_B: 1}), offer)
     assert "2 élève(s)" in refused.value.fields["seats"]
-    save_offer(None, company, offer_input(seats={WEEK_A: 3, WEEK_B: 1}), offer)
+    save_offer(offer_writer(company), company, offer_input(seats={WEEK_A: 3, WEEK_B: 1}), offer)
     entry = db.session.scalar(select(JournalEntry).where(JournalEntry.action == "offer.updated"))
     assert entry.details["after_publication"] is True
     assert entry.details["changes"]["weeks"][1][WEEK_A] == 3
     with pytest.raises(ServiceError, match="affectés"):
-        withdraw_offer(None, offer)
+        withdraw_offer(offer_writer(company), offer)
 
 
 def test_duplicate_is_a_draft_without_weeks_and_withdraw_hides_the_offer(campaign):
     company = make_company()
     offer = make_offer(company, external_ref="A-1")
-    steering = make_user(Role.STEERING, "pilotage@vm-test.fr")
-    copy = duplicate_offer(steering, offer)
+    member = make_user(Role.COMPANY, "membre@atelier-test.fr", company=company)
+    copy = duplicate_offer(member, offer)
     assert copy.state == OfferState.DRAFT and copy.weeks == [] and copy.external_ref is None
     pupil_user = make_pupil_user()
     assert search_offers(pupil_user, OfferFilters()).total == 1
-    withdraw_offer(None, offer)
+    withdraw_offer(offer_writer(company), offer)
     assert offer.state == OfferState.WITHDRAWN
     assert search_offers(pupil_user, OfferFilters()).total == 0
 

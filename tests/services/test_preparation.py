@@ -134,7 +134,8 @@ def test_dashboard_counts_tutors_who_acknowledged_before_the_first_day(app: Flas
     first_tutor, second_tutor = round_["tutors"]
     campaign = round_["campaign"]
     acknowledge(first_tutor, campaign)
-    dashboard = preparation_dashboard(campaign)
+    steering = make_user(Role.STEERING, "pilotage@test.fr")
+    dashboard = preparation_dashboard(steering, campaign)
     assert dashboard.tutors == 2
     assert dashboard.acknowledged_in_time == 1
     assert dashboard.share == 0.5
@@ -146,7 +147,7 @@ def test_dashboard_counts_tutors_who_acknowledged_before_the_first_day(app: Flas
                        .where(MaterialAcknowledgement.tutor_id == second_tutor.id)
                        .values(acknowledged_at=late))
     db.session.commit()
-    dashboard = preparation_dashboard(campaign)
+    dashboard = preparation_dashboard(steering, campaign)
     assert dashboard.acknowledged_in_time == 1
     assert dashboard.not_in_time[0].acknowledged_at == late
 

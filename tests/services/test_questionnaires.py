@@ -116,9 +116,9 @@ def test_teacher_prints_the_class_sheet_once(app):
 def test_reminders_go_once_to_those_invited_by_email(app):
     done = finished_campaign(by_email=2, on_paper=1)
     questionnaires.invite(None, done.campaign, AFTER)
-    assert questionnaires.send_reminders(done.campaign, 7, AFTER + dt.timedelta(days=3)) == 0
-    assert questionnaires.send_reminders(done.campaign, 7, AFTER + dt.timedelta(days=8)) == 3
-    assert questionnaires.send_reminders(done.campaign, 7, AFTER + dt.timedelta(days=9)) == 0
+    assert questionnaires.send_reminders(None, done.campaign, 7, AFTER + dt.timedelta(days=3)) == 0
+    assert questionnaires.send_reminders(None, done.campaign, 7, AFTER + dt.timedelta(days=8)) == 3
+    assert questionnaires.send_reminders(None, done.campaign, 7, AFTER + dt.timedelta(days=9)) == 0
     reminder = db.session.scalar(select(OutboxMessage).where(
         OutboxMessage.template == "questionnaire_reminder").limit(1))
     assert "Nous ne pouvons pas le renvoyer" in reminder.body_text

@@ -108,4 +108,4 @@ def test_subject_export_and_erasure(app, pupil_with_request):
     assert pupil_with_request.last_name == "—"
     with pytest.raises(ServiceError, match="déjà effacées"):
         retention.erase_pupil(steering, pupil_with_request, "encore")
-    assert retention.find_pupils("Essai") == []
+    assert retention.find_pupils(steering, "Essai") == []

@@ -106,7 +106,7 @@ def _save(offer: Offer | None) -> Response:
                       if o.external_ref == data.external_ref), None)
     created = offer is None
     try:
-        saved = offers.save_offer(None, _company(), data, offer,
+        saved = offers.save_offer(g.api_token, _company(), data, offer,
                                   source=f"api-token:{g.api_token.id}")
     except OfferRefused as refusal:
         return error(422, "L'offre ne respecte pas les règles.", refusal.fields)
@@ -136,7 +136,7 @@ def withdraw_offer(offer_id: int) -> Response:
     if offer is None:
         return error(404, "Offre introuvable pour ce jeton.")
     try:
-        offers.withdraw_offer(None, offer)
+        offers.withdraw_offer(g.api_token, offer)
     except ServiceError as refusal:
         return error(409, str(refusal))
     return jsonify(offer_json(offer))

@@ -19,7 +19,7 @@ from stagebourse.web.loaders import load_agreement
 @bp.route("/conventions")
 def agreement_board() -> str | Response:
     state, waiting = request.args.get("etat") or None, request.args.get("attente") or None
-    rows = agreements.company_board(current_user.company, state, waiting)
+    rows = agreements.company_board(current_user, current_user.company, state, waiting)
     if request.args.get("format") == "csv":
         return csv_response("conventions.csv", [
             "élève", "établissement", "semaine", "premier jour", "état",

@@ -17,7 +17,7 @@ from stagebourse.web.loaders import load_assignment
 
 @bp.route("/accueils")
 def assignments_page() -> str | Response:
-    rows = matching.company_assignments(current_user.company)
+    rows = matching.company_assignments(current_user, current_user.company)
     if request.args.get("format") == "csv":
         # Only what a structure needs: first name, level, school (MISSION.md, rule 6).
         return csv_response(

@@ -66,7 +66,7 @@ def campaign_detail(campaign_id: int) -> str:
         action_form=ActionForm(),
         deadlines_form=DeadlinesForm(obj=campaign),
         weeks=campaigns.weeks_by_school(campaign), schools=campaigns.schools_for(campaign),
-        entries=campaigns.campaign_journal(campaign))
+        entries=campaigns.campaign_journal(current_user, campaign))
 
 
 @bp.route("/campagnes/<int:campaign_id>/dates", methods=["POST"])

@@ -24,7 +24,7 @@ def companies_list() -> str | Response:
     if state not in (None, *(s.value for s in CompanyState)):
         state = None
     q = request.args.get("q") or None
-    items = companies.list_companies(state, q)
+    items = companies.list_companies(current_user, state, q)
     if request.args.get("format") == "csv":
         return csv_response("structures.csv", ["siret", "nom", "type", "commune", "etat",
                                                "charte", "contact", "email"],
@@ -101,7 +101,7 @@ def api_tokens() -> str:
     form = TokenForm()
     form.company.choices = select_choices([("", _("— choisir —"))] + [
         (str(c.id), f"{c.name} ({c.siret})")
-        for c in companies.list_companies(CompanyState.VALIDATED.value)])
+        for c in companies.list_companies(current_user, CompanyState.VALIDATED.value)])
     clear = None
     if form.validate_on_submit():
         try:
@@ -110,7 +110,7 @@ def api_tokens() -> str:
         except ServiceError as error:
             flash(str(error), "error")
     return render_template("steering/api_tokens.html", form=form, clear=clear,
-                           tokens=companies.list_api_tokens(), revoke=ActionForm())
+                           tokens=companies.list_api_tokens(current_user), revoke=ActionForm())
 
 
 @bp.route("/jetons-api/<int:token_id>/revoquer", methods=["POST"])

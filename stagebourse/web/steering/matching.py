@@ -38,7 +38,7 @@ def matching_runs(campaign_id: int) -> str | Response:
     runs = matching.campaign_runs(campaign)
     return render_template("steering/matching_runs.html", campaign=campaign, form=form,
                            runs=runs, summaries={s.run.id: s for s in
-                                                 matching.compare_runs(runs)},
+                                                 matching.compare_runs(current_user, runs)},
                            answers={r.id: matching.answer_counts(r) for r in runs
                                     if r.state == RunState.PUBLISHED})
 
@@ -58,7 +58,7 @@ def matching_compare(campaign_id: int) -> str | Response:
     campaign = load_campaign(campaign_id)
     chosen = set(request.args.getlist("run", type=int))
     runs = [r for r in matching.campaign_runs(campaign) if r.id in chosen or not chosen]
-    summaries = matching.compare_runs(runs)
+    summaries = matching.compare_runs(current_user, runs)
     labels = list(matching_report.LABEL_TITLES)
     if request.args.get("format") == "csv":
         return csv_response(
@@ -88,7 +88,7 @@ def _params_text(run: MatchingRun) -> str:
 @bp.route("/tours/<int:run_id>")
 def matching_audit(run_id: int) -> str | Response:
     run = load_run(run_id)
-    tables = matching_report.audit_tables(run)
+    tables = matching_report.audit_tables(current_user, run)
     wanted = request.args.get("table")
     if request.args.get("format") == "csv":
         table = next((t for t in tables if t.id == wanted), None)
@@ -98,8 +98,9 @@ def matching_audit(run_id: int) -> str | Response:
     template = ("steering/matching_report.html" if request.args.get("print")
                 else "steering/matching_audit.html")
     return render_template(
-        template, run=run, tables=tables, blind=matching.blindness(run),
-        changes=matching.manual_changes(run), chart_groups=matching_report.chart_groups,
+        template, run=run, tables=tables, blind=matching.blindness(current_user, run),
+        changes=matching.manual_changes(current_user, run),
+        chart_groups=matching_report.chart_groups,
         params_text=_params_text(run), action_form=ActionForm(),
         can_publish=run.state == RunState.DONE, week_label=week_label)
 
@@ -107,7 +108,7 @@ def matching_audit(run_id: int) -> str | Response:
 @bp.route("/tours/<int:run_id>/audit.xlsx")
 def matching_audit_xlsx(run_id: int) -> FlaskResponse:
     run = load_run(run_id)
-    data = matching_report.xlsx_bytes(matching_report.audit_tables(run),
+    data = matching_report.xlsx_bytes(matching_report.audit_tables(current_user, run),
                                       _("Audit du tour %(id)s", id=run.id))
     return FlaskResponse(data, mimetype="application/vnd.openxmlformats-officedocument."
                                          "spreadsheetml.sheet",

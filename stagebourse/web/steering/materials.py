@@ -113,7 +113,8 @@ def preparation_dashboard() -> str | Response:
     elif every_campaign:
         chosen = every_campaign[0]
         form.campaign.data = chosen.id
-    dashboard = preparation.preparation_dashboard(chosen) if chosen is not None else None
+    dashboard = (preparation.preparation_dashboard(current_user, chosen)
+                 if chosen is not None else None)
     if dashboard is not None and request.args.get("format") == "csv":
         return csv_response(
             f"tuteurs-sans-confirmation-{dashboard.campaign.id}.csv",

@@ -22,7 +22,8 @@ def outbox() -> str | Response:
     state = OutboxState(form.state.data) if form.validate() and form.state.data else None
     search = form.q.data if not form.q.errors else None
     export = request.args.get("format") == "csv"
-    messages = outbox_service.list_messages(state, search, limit=None if export else 500)
+    messages = outbox_service.list_messages(current_user, state, search,
+                                            limit=None if export else 500)
     if export:
         return csv_response(
             "courriels.csv",

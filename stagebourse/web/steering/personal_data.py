@@ -20,7 +20,7 @@ from stagebourse.web.steering import bp
 def personal_data() -> str:
     query = request.args.get("q", "").strip()[:100]
     return render_template("steering/personal_data.html", query=query,
-                           pupils=retention.find_pupils(query) if query else [])
+                           pupils=retention.find_pupils(current_user, query) if query else [])
 
 
 @bp.route("/donnees-personnelles/<int:pupil_id>")

@@ -71,7 +71,7 @@ def questionnaires_remind(campaign_id: int) -> Response:
     campaign = load_campaign(campaign_id)
     form = ReminderForm()
     if form.validate_on_submit():
-        count = questionnaires.send_reminders(campaign, form.days.data)
+        count = questionnaires.send_reminders(current_user, campaign, form.days.data)
         flash(_("%(n)s rappel(s) mis en file d'envoi.", n=count), "success")
     else:
         flash(_("Indiquez un nombre de jours entre 1 et 90."), "error")

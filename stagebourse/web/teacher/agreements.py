@@ -28,7 +28,7 @@ from stagebourse.web.teacher.pupils import validated_only
 def agreement_board() -> str | Response:
     state, waiting = request.args.get("etat") or None, request.args.get("attente") or None
     class_name = request.args.get("classe") or None
-    rows = agreements.school_board(current_user.school, state, waiting, class_name)
+    rows = agreements.school_board(current_user, current_user.school, state, waiting, class_name)
     if request.args.get("format") == "csv":
         return csv_response("conventions.csv", [
             "élève", "classe", "structure", "semaine", "premier jour", "état", "version",
@@ -38,12 +38,13 @@ def agreement_board() -> str | Response:
              ", ".join(label(p) for p in r.waiting),
              r.agreement.signed_at.date().isoformat() if r.agreement.signed_at else "")
             for r in rows])
-    classes = sorted({r.class_name for r in agreements.school_board(current_user.school)})
+    classes = sorted({r.class_name
+                      for r in agreements.school_board(current_user, current_user.school)})
     return render_template(
         "teacher/agreements.html", rows=rows, state=state, waiting=waiting,
         class_name=class_name, classes=classes, states=list(AgreementState), parties=PARTIES,
         form=ActionForm(), to_draft=len(agreements.confirmed_without_agreement(
-            current_user.school)))
+            current_user, current_user.school)))
 
 
 @bp.route("/conventions/preparer", methods=["POST"])

@@ -19,7 +19,7 @@ from stagebourse.web.teacher.pupils import validated_only
 @bp.route("/affectations")
 @validated_only
 def assignments_page() -> str | Response:
-    rows = matching.school_assignments(current_user.school_id)
+    rows = matching.school_assignments(current_user, current_user.school_id)
     state = request.args.get("state")
     if state:
         rows = [a for a in rows if a.state.value == state]
