@@ -57,7 +57,7 @@ from stagebourse.services import ServiceError, journal
 from stagebourse.services.files import private_files_dir
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.offer_rules import format_minutes, minutes
-from stagebourse.services.policy import Action, require
+from stagebourse.services.policy import Action, can, require
 from stagebourse.services.preparation import first_day as week_monday
 
 CONTENT_FORMAT = 1
@@ -1065,16 +1065,6 @@ def campaigns_for_settings() -> list[Campaign]:
                                                            Campaign.level)).all())
 
 
-def for_school(school_id: int | None, agreement_id: int) -> Agreement | None:
-    agreement = db.session.get(Agreement, agreement_id)
-    return agreement if agreement is not None and agreement.school_id == school_id else None
-
-
-def for_company(company_id: int | None, agreement_id: int) -> Agreement | None:
-    agreement = db.session.get(Agreement, agreement_id)
-    return agreement if agreement is not None and agreement.company_id == company_id else None
-
-
 def signature_of(agreement: Agreement, signature_id: int) -> AgreementSignature | None:
     return next((s for s in agreement.signatures if s.id == signature_id), None)
 
@@ -1082,8 +1072,11 @@ def signature_of(agreement: Agreement, signature_id: int) -> AgreementSignature 
 def agreement_for(actor: User, agreement_id: int) -> Agreement | None:
     """The agreement if this user is one of its parties' desks: the school's teachers, the
     host structure's members; else None (the page says 404)."""
-    if actor.role == Role.TEACHER:
-        return for_school(actor.school_id, agreement_id)
-    if actor.role == Role.COMPANY:
-        return for_company(actor.company_id, agreement_id)
-    return None
+    agreement = db.session.get(Agreement, agreement_id)
+    action = AGREEMENT_DESKS.get(actor.role)
+    if agreement is None or action is None or not can(actor, action, agreement):
+        return None
+    return agreement
+
+
+AGREEMENT_DESKS = {Role.TEACHER: Action.SCHOOL_AGREEMENTS, Role.COMPANY: Action.COMPANY_AGREEMENTS}

@@ -57,7 +57,7 @@ from stagebourse.models import (
 from stagebourse.services import ServiceError, campaigns, journal
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.offers import HOLDING_STATES, campaign_capacities
-from stagebourse.services.policy import Action, require
+from stagebourse.services.policy import Action, can, require
 from stagebourse.services.requests import matching_candidates
 
 MECHANISMS = ("optimal", "fcfs", "network-first")
@@ -948,19 +948,15 @@ def assignment_for(actor: User, assignment_id: int) -> Assignment | None:
     """The assignment if this user answers for it: a pupil's own, one of a pupil of the
     teacher's school, one to the structure's offers; else None (the page says 404)."""
     assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None:
+    action = ASSIGNMENT_READERS.get(actor.role)
+    if assignment is None or action is None or not can(actor, action, assignment):
         return None
-    if actor.role == Role.PUPIL:
-        reachable = actor.pupil_id is not None and assignment.pupil_id == actor.pupil_id
-    elif actor.role == Role.TEACHER:
-        reachable = (actor.school_id is not None
-                     and assignment.pupil.school_id == actor.school_id)
-    elif actor.role == Role.COMPANY:
-        reachable = (actor.company_id is not None
-                     and assignment.offer.company_id == actor.company_id)
-    else:
-        reachable = False
-    return assignment if reachable else None
+    return assignment
+
+
+# Who answers for an assignment, by role (the pages of each room list and open them).
+ASSIGNMENT_READERS = {Role.PUPIL: Action.PUPIL_ANSWER, Role.TEACHER: Action.SCHOOL_ASSIGNMENTS,
+                      Role.COMPANY: Action.COMPANY_ASSIGNMENTS}
 
 
 def run_assignment(run: MatchingRun, assignment_id: int | None) -> Assignment | None:

@@ -373,5 +373,6 @@ def pupil_for(actor: User, pupil_id: int) -> Pupil | None:
     """The pupil if this user may see them: a validated teacher of their school, or the
     steering group (requests about personal data); else None (the page says 404)."""
     if actor.role == Role.STEERING:
-        return db.session.get(Pupil, pupil_id)
+        pupil = db.session.get(Pupil, pupil_id)
+        return pupil if can(actor, Action.STEER_PERSONAL_DATA, pupil) else None
     return pupil_for_teacher(actor, pupil_id)
