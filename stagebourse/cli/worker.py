@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 
 from stagebourse.extensions import db
 from stagebourse.services.outbox import DeliveryReport, deliver_due
+from stagebourse.transactions import unit_of_work
 
 # Periodic jobs the loop runs besides delivery: (name, every N seconds, job). Each job is
 # idempotent (its mail goes through the outbox keys), so running it twice is harmless.
@@ -22,9 +23,12 @@ PeriodicJob = tuple[str, float, Callable[[], object]]
 
 
 def _periodic_jobs() -> list[PeriodicJob]:
+    from stagebourse.services.matching import fail_interrupted_runs
     from stagebourse.services.preparation import send_due_reminders
 
-    return [("rappels tuteurs", 3600.0, send_due_reminders)]
+    return [("rappels tuteurs", 3600.0, send_due_reminders),
+            # A run whose thread died with its server: failed, so that nobody waits for it.
+            ("essais interrompus", 300.0, fail_interrupted_runs)]
 
 
 def _echo_report(report: DeliveryReport) -> None:
@@ -46,7 +50,8 @@ def worker_command(once: bool, poll: float) -> None:
     """Envoyer les e-mails de la file d'attente (outbox)."""
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     if once:
-        report = deliver_due(worker_id)
+        with unit_of_work():
+            report = deliver_due(worker_id)
         _echo_report(report)
         if not report.handled:
             click.echo("Aucun e-mail à envoyer.")
@@ -68,14 +73,15 @@ def worker_command(once: bool, poll: float) -> None:
             if time.monotonic() - last_run.get(name, -every) >= every:
                 last_run[name] = time.monotonic()
                 try:
-                    job()
+                    with unit_of_work():  # each job commits, or writes nothing
+                        job()
                 except Exception as error:  # noqa: BLE001 - one failing job must not stop mail
-                    db.session.rollback()
                     click.echo(f"Tâche « {name} » en erreur : {error!r}", err=True)
         try:
-            report = deliver_due(worker_id, max_batches=20)
+            # Each claim and each outcome commits at once (side_write in services.outbox).
+            with unit_of_work():
+                report = deliver_due(worker_id, max_batches=20)
         except Exception as error:  # noqa: BLE001 - e.g. the database restarting: wait, retry
-            db.session.rollback()
             click.echo(f"Envoi interrompu : {error!r} ; nouvel essai dans {poll:g} s.", err=True)
             report = DeliveryReport()
         _echo_report(report)

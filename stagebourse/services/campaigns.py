@@ -28,6 +28,7 @@ from stagebourse.models import (
     User,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.questionnaires import ensure_questionnaires
 
 S = CampaignState
 
@@ -94,7 +95,9 @@ def create_campaign(
         raise ServiceError(_l("Une campagne de ce niveau existe déjà pour %(year)s : "
                               "modifiez-la plutôt que d'en créer une autre.", year=year)) from None
     journal.record(actor, "campaign.created", campaign, year=year, level=level.value)
-    db.session.commit()
+    # Now rather than when the questionnaires page is first shown: a page never writes.
+    ensure_questionnaires(actor, campaign)
+    db.session.flush()
     return campaign
 
 
@@ -138,7 +141,7 @@ def set_school_weeks(
         changes[school.uai] = clean
     if changes:
         journal.record(actor, "campaign.weeks_set", campaign, weeks=changes)
-    db.session.commit()
+    db.session.flush()
 
 
 def campaign_weeks(campaign: Campaign) -> list[str]:
@@ -160,8 +163,8 @@ def weeks_by_school(campaign: Campaign) -> dict[int, list[str]]:
     return {school: sorted(weeks) for school, weeks in result.items()}
 
 
-def transition(actor: User, campaign: Campaign, action: str, *, today: dt.date | None = None,
-               commit: bool = True) -> Campaign:
+def transition(actor: User, campaign: Campaign, action: str, *, today: dt.date | None = None
+               ) -> Campaign:
     rule = TRANSITIONS.get(action)
     if rule is None:
         raise ServiceError(_l("Action inconnue."))
@@ -180,8 +183,7 @@ def transition(actor: User, campaign: Campaign, action: str, *, today: dt.date |
     campaign.state = rule.target
     journal.record(actor, f"campaign.{action}", campaign, previous=previous.value,
                    state=rule.target.value)
-    if commit:
-        db.session.commit()
+    db.session.flush()
     return campaign
 
 
@@ -197,7 +199,7 @@ def update_deadlines(actor: User, campaign: Campaign, requests_deadline: dt.date
                    if confirmation_deadline else None)
     campaign.requests_deadline = requests_deadline
     campaign.confirmation_deadline = confirmation_deadline
-    db.session.commit()
+    db.session.flush()
 
 
 def campaign_journal(campaign: Campaign, limit: int = 100) -> list[JournalEntry]:

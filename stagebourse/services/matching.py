@@ -29,7 +29,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from stagebourse import matching as engine
@@ -57,6 +57,7 @@ from stagebourse.services import ServiceError, campaigns, journal
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.offers import HOLDING_STATES, campaign_capacities
 from stagebourse.services.requests import matching_candidates
+from stagebourse.transactions import side_write, unit_of_work
 
 MECHANISMS = ("optimal", "fcfs", "network-first")
 # Labels kept BESIDE the instance, for the audit only (and "network" for network-first).
@@ -256,7 +257,7 @@ def create_run(actor: User | None, campaign: Campaign, options: RunOptions) -> M
         raise ServiceError(_l("Paramètres refusés par le moteur : %(error)s",
                               error=str(error))) from None
     if options.round_number == 2:
-        release_unconfirmed(actor, campaign, commit=False)
+        release_unconfirmed(actor, campaign)
     run = MatchingRun(campaign=campaign, round_number=options.round_number,
                       mechanism="optimal", state=RunState.QUEUED,
                       params=json.loads(json.dumps(_params_dict(params))), seed=seed,
@@ -266,7 +267,7 @@ def create_run(actor: User | None, campaign: Campaign, options: RunOptions) -> M
     db.session.flush()
     journal.record(actor, "matching.run_created", run, campaign=campaign.id,
                    round=options.round_number, seed=seed)
-    db.session.commit()
+    db.session.flush()
     return run
 
 
@@ -279,31 +280,42 @@ def _set_progress(run: MatchingRun, percent: int, message: str,
                   callback: ProgressCallback | None) -> None:
     run.progress = percent
     run.message = message
-    db.session.commit()
     if callback is not None:
         callback(percent, message)
 
 
+def _mark_failed(run: MatchingRun, message: str) -> None:
+    run.state = RunState.FAILED
+    run.progress = 100
+    run.message = message[:2000]
+    run.finished_at = utcnow()
+
+
 def execute_run(run: MatchingRun, progress: ProgressCallback | None = None, *,
                 draw_pseudonym: PseudonymDraw = random_pseudonym) -> MatchingRun:
-    """Build, solve, verify, audit and store a queued run; progress is written to the run."""
+    """Build, solve, verify, audit and store a queued run, in the caller's transaction.
+
+    A refusal (a bad instance) undoes the run's partial results and records why on the run.
+    Any other error is raised after the run is marked failed in a transaction of its own,
+    since the caller rolls back: nobody waits for it."""
     if run.state != RunState.QUEUED:
         raise ServiceError(_l("Ce calcul a déjà été lancé."))
     started = time.perf_counter()
     run.state = RunState.RUNNING
     try:
-        _execute(run, progress, started, draw_pseudonym)
-    except Exception as error:  # noqa: BLE001 - the run records any failure, then re-raises
+        with db.session.begin_nested():
+            _execute(run, progress, started, draw_pseudonym)
+    except (ServiceError, engine.InstanceError) as error:
+        _mark_failed(run, str(error))
+        db.session.flush()
+    except Exception as error:
+        run_id = run.id
         db.session.rollback()
-        run = db.session.get(MatchingRun, run.id)  # type: ignore[assignment]
-        run.state = RunState.FAILED
-        run.progress = 100
-        run.message = (str(error) if isinstance(error, ServiceError | engine.InstanceError)
-                       else f"{type(error).__name__}: {error}")[:2000]
-        run.finished_at = utcnow()
-        db.session.commit()
-        if not isinstance(error, ServiceError | engine.InstanceError):
-            raise
+        with side_write() as session:
+            failed = session.get(MatchingRun, run_id)
+            if failed is not None:  # None: the run itself was not committed yet
+                _mark_failed(failed, f"{type(error).__name__}: {error}")
+        raise
     return run
 
 
@@ -353,7 +365,7 @@ def _execute(run: MatchingRun, progress: ProgressCallback | None, started: float
     run.total_seconds = round(time.perf_counter() - started, 6)
     if run.round_number == 1 and campaign.state == CampaignState.CLOSED and report.ok:
         creator = db.session.get(User, run.created_by_id) if run.created_by_id else None
-        campaigns.transition(creator, campaign, "matched", commit=False)  # type: ignore[arg-type]
+        campaigns.transition(creator, campaign, "matched")  # type: ignore[arg-type]
     journal.record(None, "matching.run_done", run, placed=optimal.placed,
                    pupils=len(instance.pupils), sha256=digest, verified=report.ok)
     _set_progress(run, 100, str(_l("Terminé : %(placed)s élèves placés sur %(n)s",
@@ -377,12 +389,13 @@ def run_round(actor: User | None, campaign: Campaign, options: RunOptions,
 
 
 def _background(app: Flask, run_id: int) -> None:
-    # Own application context, hence its own database session.
+    # Own application context, hence its own database session; the run is its unit of work.
     with app.app_context():
         try:
-            run = db.session.get(MatchingRun, run_id)
-            if run is not None:
-                execute_run(run)
+            with unit_of_work():
+                run = db.session.get(MatchingRun, run_id)
+                if run is not None:
+                    execute_run(run)
         except Exception:  # noqa: BLE001 - recorded on the run; a thread must not die loudly
             app.logger.exception("matching run %s failed", run_id)
         finally:
@@ -391,12 +404,15 @@ def _background(app: Flask, run_id: int) -> None:
 
 def start_in_background(actor: User, campaign: Campaign, options: RunOptions
                         ) -> tuple[MatchingRun, threading.Thread]:
-    """Record the run and compute it in a background thread; the request returns at once."""
+    """Record the run and compute it in a background thread; the request returns at once.
+
+    The thread starts once the caller's transaction has committed: before, it could not see
+    the run. If the caller rolls back, it never starts."""
     run = create_run(actor, campaign, options)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     thread = threading.Thread(target=_background, args=(app, run.id),
                               name=f"matching-run-{run.id}", daemon=True)
-    thread.start()
+    event.listen(db.session(), "after_commit", lambda _session: thread.start(), once=True)
     return run, thread
 
 
@@ -407,21 +423,25 @@ def start_in_background(actor: User, campaign: Campaign, options: RunOptions
 INTERRUPTED_AFTER = dt.timedelta(minutes=30)
 
 
-def fail_interrupted_runs(campaign: Campaign, now: dt.datetime | None = None) -> int:
-    """Mark the campaign's runs cut off by a restart as failed, so that nobody waits for them;
-    the steering group runs again. Returns how many."""
+def fail_interrupted_runs(campaign: Campaign | None = None,
+                          now: dt.datetime | None = None) -> int:
+    """Mark the runs cut off by a restart (of the campaign, or of every campaign) as failed,
+    so that nobody waits for them; the steering group runs again. Returns how many. The
+    worker's loop calls it; pages only read."""
     cutoff = (now or utcnow()) - INTERRUPTED_AFTER
-    stale = list(db.session.scalars(select(MatchingRun).where(
-        MatchingRun.campaign_id == campaign.id, MatchingRun.created_at < cutoff,
-        MatchingRun.state.in_((RunState.QUEUED, RunState.RUNNING)))))
+    query = select(MatchingRun).where(
+        MatchingRun.created_at < cutoff,
+        MatchingRun.state.in_((RunState.QUEUED, RunState.RUNNING)))
+    if campaign is not None:
+        query = query.where(MatchingRun.campaign_id == campaign.id)
+    stale = list(db.session.scalars(query))
     for run in stale:
         run.state = RunState.FAILED
         run.message = str(_l("Calcul interrompu (le serveur a redémarré pendant le calcul) : "
                              "relancez-le."))
         run.finished_at = now or utcnow()
-        journal.record(None, "matching.run_interrupted", run, campaign=campaign.id)
-    if stale:
-        db.session.commit()
+        journal.record(None, "matching.run_interrupted", run, campaign=run.campaign_id)
+    db.session.flush()
     return len(stale)
 
 
@@ -546,7 +566,7 @@ def publish(actor: User, run: MatchingRun) -> MatchingRun:
         db.session.expire_all()
         run = db.session.get(MatchingRun, run_id)  # type: ignore[assignment]
         campaign = run.campaign
-        campaigns.transition(actor, campaign, "publish", commit=False)
+        campaigns.transition(actor, campaign, "publish")
         counts = _queue_publication_mail(run)
         from stagebourse.services.preparation import queue_preparation
 
@@ -554,7 +574,7 @@ def publish(actor: User, run: MatchingRun) -> MatchingRun:
         journal.record(actor, "matching.published", run, campaign=campaign_id,
                        round=round_number, assignments=counts["assignments"],
                        discarded=discarded, sha256=run.instance_sha256)
-        db.session.commit()
+        db.session.flush()
     except ServiceError:
         db.session.rollback()
         raise
@@ -655,7 +675,7 @@ def _decide(actor: User, assignment: Assignment, side: str, accept: bool) -> Ass
         assignment.decided_at = now
     journal.record(actor, f"assignment.{'confirmed' if accept else 'declined'}", assignment,
                    side=side, run=assignment.run_id)
-    db.session.commit()
+    db.session.flush()
     return assignment
 
 
@@ -683,13 +703,11 @@ def answer_for_company(actor: User, assignment: Assignment, accept: bool,
     return _decide(actor, assignment, "company", accept)
 
 
-def release_unconfirmed(actor: User | None, campaign: Campaign, today: dt.date | None = None,
-                        commit: bool = True) -> int:
+def release_unconfirmed(actor: User | None, campaign: Campaign, today: dt.date | None = None
+                        ) -> int:
     """After the confirmation deadline, seats not confirmed by both sides go back to the pool."""
     deadline = campaign.confirmation_deadline
     if deadline is None or (today or dt.date.today()) <= deadline:
-        if commit:
-            db.session.commit()
         return 0
     stale = db.session.scalars(
         select(Assignment).join(MatchingRun, MatchingRun.id == Assignment.run_id)
@@ -702,8 +720,7 @@ def release_unconfirmed(actor: User | None, campaign: Campaign, today: dt.date |
         a.decided_at = now
     if stale:
         journal.record(actor, "matching.released_unconfirmed", campaign, count=len(stale))
-    if commit:
-        db.session.commit()
+    db.session.flush()
     return len(stale)
 
 
@@ -889,7 +906,7 @@ def manual_assign(actor: User, run: MatchingRun, pupil_id: int, offer_id: int, w
         # A published assignment changed: the family and the new host must answer again.
         db.session.flush()
         _queue_moved_mail(current, offer, f"moved:{entry.id}")
-    db.session.commit()
+    db.session.flush()
     return current
 
 
@@ -931,7 +948,7 @@ def cancel_assignment(actor: User, assignment: Assignment, reason: str) -> Assig
     journal.record(actor, "matching.manual_cancel", assignment.run, assignment=assignment.id,
                    offer=assignment.offer_id, week=assignment.week, previous=previous,
                    reason=reason)
-    db.session.commit()
+    db.session.flush()
     return assignment
 
 
@@ -967,7 +984,7 @@ def reproduce(actor: User | None, run: MatchingRun) -> bool:
         if same else str(_l("Différent : %(missing)s affectations manquent, %(extra)s en plus.",
                             missing=len(a - b), extra=len(b - a))))
     journal.record(actor, "matching.reproduced", run, ok=same)
-    db.session.commit()
+    db.session.flush()
     return same
 
 

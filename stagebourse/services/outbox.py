@@ -43,6 +43,7 @@ from sqlalchemy import and_, func, or_, select, update
 from stagebourse.extensions import db
 from stagebourse.models import OutboxMessage, OutboxState, User, utcnow
 from stagebourse.services import ServiceError, journal
+from stagebourse.transactions import side_write
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,8 @@ def _claimable(now: dt.datetime) -> Any:
 
 
 def claim_batch(worker_id: str, limit: int | None = None) -> tuple[str, list[OutboxMessage]]:
-    """Move up to ``limit`` due messages to ``sending`` under a fresh token, and commit.
+    """Move up to ``limit`` due messages to ``sending`` under a fresh token, committed at once
+    (:func:`~stagebourse.transactions.side_write`): other workers must see the claim.
 
     Returns the token and the claimed rows. Safe with any number of concurrent workers.
     """
@@ -189,39 +191,43 @@ def claim_batch(worker_id: str, limit: int | None = None) -> tuple[str, list[Out
         candidates = candidates.with_for_update(skip_locked=True)
     # The state test is repeated on the UPDATE itself: even if a candidate list were stale,
     # a row another worker took in between no longer matches and is left alone.
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
-        .values(
-            state=OutboxState.SENDING,
-            claimed_by=token,
-            claimed_at=now,
-            attempts=OutboxMessage.attempts + 1,
+    with side_write() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+            .values(
+                state=OutboxState.SENDING,
+                claimed_by=token,
+                claimed_at=now,
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    # Read back fresh: the caller's session may still hold these rows as an earlier claim
+    # left them.
     rows = db.session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.claimed_by == token, OutboxMessage.state == OutboxState.SENDING)
         .order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
     ).all()
     return token, list(rows)
 
 
 def _transition(row_id: int, token: str, **values: Any) -> bool:
-    """Leave ``sending`` only if we still hold the claim. Commits. True if the row moved."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == row_id,
-            OutboxMessage.claimed_by == token,
-            OutboxMessage.state == OutboxState.SENDING,
+    """Leave ``sending`` only if we still hold the claim, committed at once (the outcome of a
+    delivery stands whatever happens next). True if the row moved."""
+    with side_write() as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.claimed_by == token,
+                OutboxMessage.state == OutboxState.SENDING,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
     moved: bool = getattr(result, "rowcount", 0) == 1
     if not moved:
         log.warning("outbox %s: claim %s lost before its outcome was recorded", row_id, token)
@@ -254,13 +260,13 @@ def _record_failure(row: OutboxMessage, token: str, failure: Exception) -> str:
 def _renew(token: str) -> set[int]:
     """Extend the lease of every row we still hold; return their ids. A slow server must not
     let another worker take back (and send again) messages still waiting in our batch."""
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.claimed_by == token, OutboxMessage.state == OutboxState.SENDING)
-        .values(claimed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with side_write() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.claimed_by == token, OutboxMessage.state == OutboxState.SENDING)
+            .values(claimed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
     return set(db.session.scalars(select(OutboxMessage.id).where(
         OutboxMessage.claimed_by == token, OutboxMessage.state == OutboxState.SENDING)).all())
 
@@ -391,7 +397,7 @@ def retry_failed(actor: User, message_ids: list[int] | None = None) -> int:
         row.next_attempt_at = now
         row.claimed_by = None
         row.claimed_at = None
-    db.session.commit()
+    db.session.flush()
     return len(rows)
 
 

@@ -149,6 +149,13 @@ def current_questionnaire(campaign: Campaign, respondent: Respondent) -> Questio
         .order_by(Questionnaire.version.desc()).limit(1))
 
 
+def current_questionnaires(campaign: Campaign) -> list[Questionnaire]:
+    """The campaign's questionnaires as they are (read-only: the campaign's creation, or the
+    first invitation, created them)."""
+    found = (current_questionnaire(campaign, respondent) for respondent in Respondent)
+    return [questionnaire for questionnaire in found if questionnaire is not None]
+
+
 def _ensure(campaign: Campaign, respondent: Respondent) -> Questionnaire:
     existing = current_questionnaire(campaign, respondent)
     if existing is not None:
@@ -168,7 +175,7 @@ def ensure_questionnaires(actor: User | None, campaign: Campaign) -> list[Questi
     if created:
         journal.record(actor, "questionnaires.created", campaign,
                        respondents=[r.value for r in created])
-        db.session.commit()
+        db.session.flush()
     return result
 
 
@@ -204,7 +211,7 @@ def save_questionnaire(actor: User, questionnaire: Questionnaire, text: str) -> 
         questionnaire.questions = questions
     journal.record(actor, "questionnaire.edited", questionnaire,
                    version=questionnaire.version)
-    db.session.commit()
+    db.session.flush()
     return questionnaire
 
 
@@ -349,7 +356,7 @@ def invite(actor: User | None, campaign: Campaign, today: dt.date | None = None
     journal.record(actor, "questionnaires.invited", campaign,
                    by_email=summary.pupils_by_email,
                    class_sheet=summary.pupils_for_class_sheet, tutors=summary.tutors)
-    db.session.commit()
+    db.session.flush()
     return summary
 
 
@@ -391,7 +398,7 @@ def print_class_sheet(teacher: User, campaign: Campaign, class_name: str
         .values(code_issued=True))
     journal.record(teacher, "questionnaires.class_sheet_printed", campaign,
                    class_name=class_name, count=len(pupils))
-    db.session.commit()
+    db.session.flush()
     return [QuestionnaireSlip(p, c) for p, c in zip(pupils, codes, strict=True)]
 
 
@@ -431,7 +438,7 @@ def send_reminders(campaign: Campaign, days: int = DEFAULT_REMINDER_DAYS,
         queued += 1
     if queued:
         journal.record(None, "questionnaires.reminded", campaign, count=queued)
-    db.session.commit()
+    db.session.flush()
     return queued
 
 
@@ -448,7 +455,7 @@ def redact_sent_codes() -> int:
         if text != message.body_text or html != (message.body_html or ""):
             message.body_text, message.body_html = text, html or None
             count += 1
-    db.session.commit()
+    db.session.flush()
     return count
 
 
@@ -552,7 +559,7 @@ def submit_answers(code: str, form: Mapping[str, list[str]], today: dt.date | No
                     monday_of(today or dt.date.today()))
     if questionnaire.state == QuestionnaireState.DRAFT:
         questionnaire.state = QuestionnaireState.IN_USE
-    db.session.commit()
+    db.session.flush()
     return Submission(respondent, reports_discrimination(questionnaire.questions, answers))
 
 

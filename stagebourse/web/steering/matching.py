@@ -43,7 +43,6 @@ def matching_runs(campaign_id: int) -> str | Response:
         else:
             flash(_("Calcul lancé (graine %(seed)s).", seed=run.seed), "success")
             return redirect(url_for("steering.matching_progress", run_id=run.id))
-    matching.fail_interrupted_runs(campaign)
     runs = matching.campaign_runs(campaign)
     return render_template("steering/matching_runs.html", campaign=campaign, form=form,
                            runs=runs, summaries={s.run.id: s for s in
@@ -55,7 +54,6 @@ def matching_runs(campaign_id: int) -> str | Response:
 @bp.route("/tours/<int:run_id>/progression")
 def matching_progress(run_id: int) -> str | Response:
     run = load_run(run_id)
-    matching.fail_interrupted_runs(run.campaign)
     if run.state in (RunState.DONE, RunState.PUBLISHED) and request.args.get("stay") is None:
         return redirect(url_for("steering.matching_audit", run_id=run.id))
     return render_template("steering/matching_progress.html", run=run,
