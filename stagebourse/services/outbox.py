@@ -189,12 +189,15 @@ def claim_batch(worker_id: str, limit: int | None = None) -> tuple[str, list[Out
     )
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    # The state test is repeated on the UPDATE itself: even if a candidate list were stale,
-    # a row another worker took in between no longer matches and is left alone.
+    # The state test is repeated on the UPDATE itself: on SQLite (no row locks) a row another
+    # worker took in between no longer matches and is left alone.
     with side_write() as session:
+        # The candidates first, locked until the claim commits, then the claim: at most
+        # ``limit`` rows (an UPDATE … IN (SELECT … LIMIT) may run its subquery again).
+        ids = list(session.scalars(candidates))
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+            .where(OutboxMessage.id.in_(ids), _claimable(now))
             .values(
                 state=OutboxState.SENDING,
                 claimed_by=token,
@@ -349,6 +352,8 @@ def deliver_batch(worker_id: str = "worker", limit: int | None = None) -> Delive
                 report.failed += 1
             else:
                 report.retried += 1
+    for row in rows:
+        db.session.expire(row)  # their outcomes were written apart: read them afresh
     return report
 
 
