@@ -7,6 +7,8 @@ import datetime as dt
 import click
 from flask.cli import with_appcontext
 
+from stagebourse.transactions import in_unit_of_work
+
 
 @click.group("agreements")
 def agreements_group() -> None:
@@ -15,6 +17,7 @@ def agreements_group() -> None:
 
 @agreements_group.command("draft")
 @with_appcontext
+@in_unit_of_work
 def draft_agreements() -> None:
     """Préparer la convention de chaque affectation confirmée qui n'en a pas encore."""
     from stagebourse.services.agreements import draft_missing
@@ -27,6 +30,7 @@ def draft_agreements() -> None:
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Date de référence (AAAA-MM-JJ), par défaut aujourd'hui.")
 @with_appcontext
+@in_unit_of_work
 def remind_agreements(today: dt.datetime | None) -> None:
     """Rappeler aux parties qui n'ont pas signé leur convention de le faire avant le stage."""
     from stagebourse.services.agreements import send_reminders

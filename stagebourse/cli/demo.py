@@ -23,6 +23,7 @@ from stagebourse.services.demo import (
     seed_demo,
 )
 from stagebourse.services.reference import load_reference
+from stagebourse.transactions import unit_of_work
 
 ROLE_LABELS = {
     "steering": "Groupe de pilotage",
@@ -57,14 +58,15 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         raise click.ClickException("La démonstration est interdite en production.")
     click.echo(f"Base : {app.config['SQLALCHEMY_DATABASE_URI']}")
     upgrade()
-    for report in load_reference():
-        click.echo(report.lines()[0])
-    if demo_exists():
-        click.echo("Données de démonstration déjà présentes.")
-    else:
-        summary = seed_demo()
-        for line in summary_lines(summary):
-            click.echo(line)
+    with unit_of_work():  # committed before the server starts
+        for report in load_reference():
+            click.echo(report.lines()[0])
+        if demo_exists():
+            click.echo("Données de démonstration déjà présentes.")
+        else:
+            summary = seed_demo()
+            for line in summary_lines(summary):
+                click.echo(line)
     click.echo(f"\nComptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
     for role, email in DEMO_ACCOUNTS.items():
         click.echo(f"  {ROLE_LABELS[role.value]:<22} {email}")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from stagebourse.extensions import db
 from stagebourse.models import Role, User
 from stagebourse.services import ServiceError, campaigns, matching
+from stagebourse.transactions import in_unit_of_work
 
 
 @click.group("match")
@@ -39,6 +40,7 @@ def _steering_actor(email: str | None) -> User | None:
 @click.option("--as", "actor_email", default=None,
               help="Courriel du membre du groupe de pilotage (obligatoire pour publier).")
 @with_appcontext
+@in_unit_of_work
 def run_command(campaign_id: int, dry_run: bool, seed: int | None, round_number: int,
                 km_cost: float | None, allow_unranked: bool, actor_email: str | None) -> None:
     """Calculer un tour : instance anonyme, affectation optimale, contre-factuels, audit."""

@@ -9,10 +9,12 @@ import click
 from flask.cli import with_appcontext
 
 from stagebourse.cli.seed import seed_group
+from stagebourse.transactions import in_unit_of_work
 
 
 @seed_group.command("materials")
 @with_appcontext
+@in_unit_of_work
 def seed_materials() -> None:
     """Charger les supports de sensibilisation de seed/materials/ (relançable sans effet)."""
     from stagebourse.services.materials import load_materials
@@ -34,6 +36,7 @@ def remind_group() -> None:
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Date de référence (AAAA-MM-JJ), par défaut aujourd'hui.")
 @with_appcontext
+@in_unit_of_work
 def remind_tutors(today: dt.datetime | None) -> None:
     """Rappeler aux tuteurs qui n'ont pas confirmé leur lecture de le faire avant le stage."""
     from stagebourse.services.preparation import send_due_reminders
@@ -45,6 +48,7 @@ def remind_tutors(today: dt.datetime | None) -> None:
 @click.command("prepare")
 @click.argument("run_id", type=int)
 @with_appcontext
+@in_unit_of_work
 def prepare_command(run_id: int) -> None:
     """Mettre en file les documents de préparation d'un tour publié (tuteurs, familles,
     professeurs). Relançable : rien n'est envoyé deux fois."""

@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from stagebourse.services.retention import plan_purge, purge
+from stagebourse.transactions import in_unit_of_work
 
 
 @click.command("purge")
@@ -16,6 +17,7 @@ from stagebourse.services.retention import plan_purge, purge
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Date de référence (AAAA-MM-JJ), par défaut aujourd'hui.")
 @with_appcontext
+@in_unit_of_work
 def purge_command(apply_: bool, today: dt.datetime | None) -> None:
     """Anonymiser les données échues (élèves : 12 mois, comptes : 24 mois)."""
     plan = purge(plan_purge(today.date() if today else None), apply=apply_)

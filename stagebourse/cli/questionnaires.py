@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import click
 from flask.cli import with_appcontext
 
+from stagebourse.transactions import in_unit_of_work
+
 if TYPE_CHECKING:
     from stagebourse.models import Campaign
 
@@ -34,6 +36,7 @@ def questionnaires_group() -> None:
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Date de référence (AAAA-MM-JJ), par défaut aujourd'hui.")
 @with_appcontext
+@in_unit_of_work
 def invite_command(campaign_id: int, today: dt.datetime | None) -> None:
     """Envoyer les codes aux élèves et tuteurs dont le stage est fini (relançable)."""
     from stagebourse.services import ServiceError
@@ -54,6 +57,7 @@ def invite_command(campaign_id: int, today: dt.datetime | None) -> None:
 @click.option("--days", type=click.IntRange(1, 90), default=7, show_default=True,
               help="Relancer les invitations envoyées depuis au moins ce nombre de jours.")
 @with_appcontext
+@in_unit_of_work
 def remind_command(campaign_id: int, days: int) -> None:
     """Rappeler une fois ceux qui ont reçu leur code par courriel (relançable)."""
     from stagebourse.services.questionnaires import send_reminders
@@ -63,6 +67,7 @@ def remind_command(campaign_id: int, days: int) -> None:
 
 @questionnaires_group.command("redact")
 @with_appcontext
+@in_unit_of_work
 def redact_command() -> None:
     """Effacer les codes des courriels d'invitation déjà envoyés (à lancer chaque jour)."""
     from stagebourse.services.questionnaires import redact_sent_codes

@@ -12,6 +12,7 @@ from stagebourse.cli.demo import summary_lines
 from stagebourse.services import ServiceError
 from stagebourse.services.demo import seed_demo
 from stagebourse.services.reference import load_reference
+from stagebourse.transactions import in_unit_of_work
 
 
 @click.group("seed")
@@ -21,6 +22,7 @@ def seed_group() -> None:
 
 @seed_group.command("reference")
 @with_appcontext
+@in_unit_of_work
 def seed_reference() -> None:
     """Charger communes, établissements et secteurs depuis seed/ (relançable sans effet)."""
     reports = load_reference()
@@ -34,6 +36,7 @@ def seed_reference() -> None:
 
 @seed_group.command("demo")
 @with_appcontext
+@in_unit_of_work
 def seed_demo_command() -> None:
     """Créer la campagne de démonstration (refusé en production)."""
     if current_app.config["STAGEBOURSE_ENV"] == "production":

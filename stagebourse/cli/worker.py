@@ -25,6 +25,7 @@ from stagebourse.extensions import db
 from stagebourse.services import jobs
 from stagebourse.services.jobs import ClaimedJob, JobKind
 from stagebourse.services.outbox import DeliveryReport, deliver_due
+from stagebourse.transactions import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +67,14 @@ def run_next_job(worker_id: str) -> JobReport | None:
         return None
     kind = kinds.get(job.kind)
     try:
-        if kind is None:
-            raise jobs.JobFailed(f"unknown job kind {job.kind!r}")
-        message = kind.execute(job)
-        jobs.mark_done(job, message)
-        db.session.commit()
+        with unit_of_work():
+            if kind is None:
+                raise jobs.JobFailed(f"unknown job kind {job.kind!r}")
+            message = kind.execute(job)
+            jobs.mark_done(job, message)
     except jobs.LeaseLost as error:
-        db.session.rollback()
         return JobReport(job.id, job.kind, "lost", str(error))
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the job
-        db.session.rollback()
         if isinstance(error, jobs.JobFailed):
             reason = str(error)
         else:
@@ -88,12 +87,11 @@ def run_next_job(worker_id: str) -> JobReport | None:
 def _record_failure(job: ClaimedJob, kind: JobKind | None, reason: str,
                     outcome: str) -> JobReport:
     try:
-        if kind is not None:
-            kind.abandon(job, reason)
-        jobs.mark_failed(job, reason)
-        db.session.commit()
+        with unit_of_work():
+            if kind is not None:
+                kind.abandon(job, reason)
+            jobs.mark_failed(job, reason)
     except jobs.LeaseLost as error:
-        db.session.rollback()
         return JobReport(job.id, job.kind, "lost", str(error))
     return JobReport(job.id, job.kind, outcome, reason)
 
@@ -146,7 +144,8 @@ def worker_command(once: bool, poll: float, jobs_only: bool) -> None:
         done = run_due_jobs(worker_id)
         if jobs_only:
             return
-        report = deliver_due(worker_id)
+        with unit_of_work():
+            report = deliver_due(worker_id)
         _echo_report(report)
         if not report.handled and not done:
             click.echo("Aucun travail en attente, aucun e-mail à envoyer.")
@@ -168,9 +167,9 @@ def worker_command(once: bool, poll: float, jobs_only: bool) -> None:
             if time.monotonic() - last_run.get(name, -every) >= every:
                 last_run[name] = time.monotonic()
                 try:
-                    job()
+                    with unit_of_work():  # each job commits, or writes nothing
+                        job()
                 except Exception as error:  # noqa: BLE001 - one failing job must not stop mail
-                    db.session.rollback()
                     click.echo(f"Tâche « {name} » en erreur : {error!r}", err=True)
         try:
             done = run_due_jobs(worker_id, stop)
@@ -183,7 +182,9 @@ def worker_command(once: bool, poll: float, jobs_only: bool) -> None:
         report = DeliveryReport()
         if not jobs_only:
             try:
-                report = deliver_due(worker_id, max_batches=20)
+                # Each claim and each outcome commits at once (side_write in services.outbox).
+                with unit_of_work():
+                    report = deliver_due(worker_id, max_batches=20)
             except Exception as error:  # noqa: BLE001 - e.g. the database restarting
                 db.session.rollback()
                 click.echo(f"Envoi interrompu : {error!r} ; nouvel essai dans {poll:g} s.",

@@ -1,5 +1,6 @@
 """Use cases. Each takes the acting user explicitly, checks the rules that span entities,
-writes, journals, queues mail in the same transaction, and commits once."""
+writes, journals and queues mail in the caller's transaction, and flushes: the request or
+the command commits once (``stagebourse/transactions.py``)."""
 
 
 class ServiceError(Exception):

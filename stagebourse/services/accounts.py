@@ -18,6 +18,7 @@ from stagebourse.extensions import db
 from stagebourse.models import LoginFailure, Role, User, utcnow
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.notifications import public_url, queue_email
+from stagebourse.transactions import side_write
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Access codes avoid letters children confuse (0/O, 1/I/L) and are grouped for dictation.
@@ -125,17 +126,19 @@ def _check_throttle(keys: list[str]) -> None:
 
 
 def _record_failure(keys: list[str]) -> None:
-    for key in keys:
-        db.session.add(LoginFailure(key=key))
-    db.session.execute(delete(LoginFailure).where(LoginFailure.at < _window_start()))
-    db.session.commit()
+    # Apart from the request's transaction: the request ends refused (rolled back), and the
+    # attempt must still count for the throttle.
+    with side_write() as session:
+        for key in keys:
+            session.add(LoginFailure(key=key))
+        session.execute(delete(LoginFailure).where(LoginFailure.at < _window_start()))
 
 
 def _succeed(user: User, keys: list[str]) -> User:
     db.session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))
     user.last_login_at = utcnow()
     journal.record(user, "auth.sign_in")
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -177,7 +180,7 @@ def sign_out(user: User) -> None:
     """Void every session cookie of this user, on every device."""
     user.session_version += 1
     journal.record(user, "auth.sign_out")
-    db.session.commit()
+    db.session.flush()
 
 
 def load_user(session_id: str) -> User | None:
@@ -219,7 +222,7 @@ def request_password_reset(email: str) -> None:
         minutes=RESET_MAX_AGE_SECONDS // 60,
     )
     journal.record(user, "auth.password_reset_requested")
-    db.session.commit()
+    db.session.flush()
 
 
 def reset_password(token: str, new_password: str) -> User:
@@ -240,5 +243,5 @@ def reset_password(token: str, new_password: str) -> User:
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     journal.record(user, "auth.password_reset")
-    db.session.commit()
+    db.session.flush()
     return user

@@ -313,12 +313,12 @@ def confirmed_without_agreement(actor: User | None, school: School | None = None
 
 
 def draft_missing(actor: User | None, school: School | None = None) -> int:
-    """Draft the agreement of every confirmed assignment that has none yet (commits)."""
+    """Draft the agreement of every confirmed assignment that has none yet."""
     require(actor, Action.SCHOOL_AGREEMENTS if school else Action.STEER_AGREEMENTS, school)
     assignments = confirmed_without_agreement(actor, school)
     for assignment in assignments:
         draft(actor, assignment)
-    db.session.commit()
+    db.session.flush()
     return len(assignments)
 
 
@@ -355,7 +355,7 @@ def save_settings(actor: User, campaign: Campaign, data: dict[str, Any]) -> Agre
             refreshed += 1
     journal.record(actor, "agreement.settings", settings, campaign=campaign.id,
                    refreshed=refreshed)
-    db.session.commit()
+    db.session.flush()
     return settings
 
 
@@ -452,7 +452,7 @@ def correct(actor: User, agreement: Agreement, party: Party, changes: dict[str, 
         _send_links(agreement, kind="request", only=moved)
     journal.record(actor, "agreement.correct", agreement, party=party.value, fields=changed,
                    version=agreement.version, voided=[s.party.value for s in voided])
-    db.session.commit()
+    db.session.flush()
     return True
 
 
@@ -524,7 +524,7 @@ def send_for_signature(actor: User, agreement: Agreement) -> int:
     agreement.sent_at = utcnow()
     sent = _send_links(agreement, kind="request")
     journal.record(actor, "agreement.send", agreement, version=agreement.version, mails=sent)
-    db.session.commit()
+    db.session.flush()
     return sent
 
 
@@ -628,7 +628,7 @@ def _check_signable(agreement: Agreement, party: Party) -> None:
 
 
 def request_code(agreement: Agreement, party: Party) -> str:
-    """Send a new one-time code to the party's address (commits). Returns the address."""
+    """Send a new one-time code to the party's address. Returns the address."""
     _check_signable(agreement, party)
     address = party_email(agreement, party)
     if not address:
@@ -655,14 +655,14 @@ def request_code(agreement: Agreement, party: Party) -> str:
                 reason=_reason(party), code=code, minutes=CODE_MINUTES,
                 party_label=PARTY_LABELS[party], content=agreement.content)
     journal.record(None, "agreement.code", agreement, party=party.value)
-    db.session.commit()
+    db.session.flush()
     return address
 
 
 def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: str | None = None,
                    viewer: User | None = None,
                    read_version: int | None = None) -> AgreementSignature:
-    """Sign with the one-time code received by mail (commits). Every refusal says why.
+    """Sign with the one-time code received by mail. Every refusal says why.
 
     ``read_version`` is the version shown on the page the party signed from: if the document
     changed meanwhile, the party signs nothing it has not read.
@@ -699,12 +699,12 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
                               "« Recevoir mon code » pour en recevoir un par e-mail."))
     if current.expires_at <= now:
         current.revoked_at = now
-        db.session.commit()
+        db.session.flush()
         raise ServiceError(_l("Ce code a expiré (il est valable %(minutes)s minutes). "
                               "Demandez un nouveau code.", minutes=CODE_MINUTES))
     if current.version != agreement.version:
         current.revoked_at = now
-        db.session.commit()
+        db.session.flush()
         raise ServiceError(_l("La convention a été modifiée depuis l'envoi de ce code : relisez "
                               "la nouvelle version, puis demandez un nouveau code."))
     if not hmac.compare_digest(current.code_hash, hashed):
@@ -716,11 +716,11 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
                            code_of=owner.value)
         if current.attempts >= CODE_MAX_ATTEMPTS:
             current.revoked_at = now
-            db.session.commit()
+            db.session.flush()
             raise ServiceError(_l("%(problem)s Trop d'essais : ce code est annulé, demandez-en "
                                   "un nouveau.", problem=message))
         left = CODE_MAX_ATTEMPTS - current.attempts
-        db.session.commit()
+        db.session.flush()
         raise ServiceError(_l("%(problem)s Vérifiez-le dans l'e-mail reçu (%(left)s essai(s) "
                               "restant(s)).", problem=message, left=left))
     name = party_signer_name(agreement, party) or (signer_name or "").strip()
@@ -733,7 +733,7 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
     journal.record(None, "agreement.sign", agreement, party=party.value, method="link_code",
                    version=agreement.version, sha256=signature.document_sha256)
     _complete_if_all_signed(agreement, now)
-    db.session.commit()
+    db.session.flush()
     return signature
 
 
@@ -794,7 +794,7 @@ def scan_kind(data: bytes) -> str | None:
 
 def record_paper_signature(actor: User, agreement: Agreement, party: Party, signer_name: str,
                            data: bytes) -> AgreementSignature:
-    """The teacher records a signature made by hand on the printed agreement (commits)."""
+    """The teacher records a signature made by hand on the printed agreement."""
     require(actor, Action.SCHOOL_AGREEMENTS, agreement)
     _check_signable(agreement, party)
     if not data:
@@ -819,7 +819,7 @@ def record_paper_signature(actor: User, agreement: Agreement, party: Party, sign
     journal.record(actor, "agreement.sign", agreement, party=party.value, method="paper",
                    version=agreement.version, sha256=signature.document_sha256)
     _complete_if_all_signed(agreement, now)
-    db.session.commit()
+    db.session.flush()
     return signature
 
 
@@ -847,7 +847,7 @@ def resend_link(actor: User, agreement: Agreement, party: Party) -> str:
                 party=party, party_label=PARTY_LABELS[party],
                 link=signature_link(agreement, party), link_days=link_days())
     journal.record(actor, "agreement.resend", agreement, party=party.value)
-    db.session.commit()
+    db.session.flush()
     return address
 
 
@@ -1001,7 +1001,7 @@ def reminder_days() -> tuple[int, ...]:
 
 
 def send_reminders(today: dt.date | None = None) -> int:
-    """Remind each party that has not signed yet, at set days before the internship (commits).
+    """Remind each party that has not signed yet, at set days before the internship.
 
     The outbox key names the agreement, version, party and reminder slot: running this twice on
     the same day (or every day) never queues the same reminder twice.
@@ -1019,7 +1019,7 @@ def send_reminders(today: dt.date | None = None) -> int:
         db.session.flush()
     if queued:
         journal.record(None, "agreement.remind", None, mails=queued, today=today.isoformat())
-    db.session.commit()
+    db.session.flush()
     return queued
 
 

@@ -30,6 +30,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.policy import Action, require
+from stagebourse.services.questionnaires import ensure_questionnaires
 
 S = CampaignState
 
@@ -97,7 +98,9 @@ def create_campaign(
         raise ServiceError(_l("Une campagne de ce niveau existe déjà pour %(year)s : "
                               "modifiez-la plutôt que d'en créer une autre.", year=year)) from None
     journal.record(actor, "campaign.created", campaign, year=year, level=level.value)
-    db.session.commit()
+    # Now rather than when the questionnaires page is first shown: a page never writes.
+    ensure_questionnaires(actor, campaign)
+    db.session.flush()
     return campaign
 
 
@@ -142,7 +145,7 @@ def set_school_weeks(
         changes[school.uai] = clean
     if changes:
         journal.record(actor, "campaign.weeks_set", campaign, weeks=changes)
-    db.session.commit()
+    db.session.flush()
 
 
 def campaign_weeks(campaign: Campaign) -> list[str]:
@@ -164,8 +167,8 @@ def weeks_by_school(campaign: Campaign) -> dict[int, list[str]]:
     return {school: sorted(weeks) for school, weeks in result.items()}
 
 
-def transition(actor: User, campaign: Campaign, action: str, *, today: dt.date | None = None,
-               commit: bool = True) -> Campaign:
+def transition(actor: User, campaign: Campaign, action: str, *, today: dt.date | None = None
+               ) -> Campaign:
     require(actor, Action.STEER_CAMPAIGNS, campaign)
     rule = TRANSITIONS.get(action)
     if rule is None:
@@ -185,8 +188,7 @@ def transition(actor: User, campaign: Campaign, action: str, *, today: dt.date |
     campaign.state = rule.target
     journal.record(actor, f"campaign.{action}", campaign, previous=previous.value,
                    state=rule.target.value)
-    if commit:
-        db.session.commit()
+    db.session.flush()
     return campaign
 
 
@@ -203,7 +205,7 @@ def update_deadlines(actor: User, campaign: Campaign, requests_deadline: dt.date
                    if confirmation_deadline else None)
     campaign.requests_deadline = requests_deadline
     campaign.confirmation_deadline = confirmation_deadline
-    db.session.commit()
+    db.session.flush()
 
 
 def campaign_journal(actor: User, campaign: Campaign, limit: int = 100) -> list[JournalEntry]:

@@ -36,6 +36,7 @@ from stagebourse.services.csv_input import normalise_name, read_csv
 from stagebourse.services.files import private_files_dir
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.policy import Action, require
+from stagebourse.transactions import side_write
 
 INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
 EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
@@ -110,7 +111,7 @@ def sign_up_company(data: dict[str, Any]) -> User:
     db.session.flush()
     journal.record(user, "company.sign_up", company, siret=siret, name=company.name)
     _tell_steering(company)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -142,7 +143,7 @@ def request_to_join(company: Company, name: str, email: str, message: str | None
             members_url=public_url("company.members"),
         )
     journal.record(None, "company.join_requested", company, email=email, notified=len(members))
-    db.session.commit()
+    db.session.flush()
 
 
 # Members and invitations ------------------------------------------------------------------
@@ -169,7 +170,7 @@ def invite_member(actor: User, email: str) -> str:
         accept_url=public_url("auth.company_invitation", token=token),
     )
     journal.record(actor, "company.member_invited", company, email=email)
-    db.session.commit()
+    db.session.flush()
     return token
 
 
@@ -201,7 +202,7 @@ def accept_invitation(token: str, display_name: str, password: str) -> User:
     db.session.add(user)
     db.session.flush()
     journal.record(user, "company.member_joined", invitation.company, email=invitation.email)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -258,7 +259,7 @@ def declare_charter(actor: User, signed_on: dt.date, evidence_url: str | None,
         company.charter_status = CharterStatus.DECLARED
     journal.record(actor, "company.charter_declared", company, signed_on=signed_on.isoformat(),
                    url=url, file=bool(stored))
-    db.session.commit()
+    db.session.flush()
     return company
 
 
@@ -311,7 +312,7 @@ def approve_company(actor: User, company: Company) -> None:
     company.validated_at = utcnow()
     journal.record(actor, "company.approved", company)
     _inform(company, "approved")
-    db.session.commit()
+    db.session.flush()
 
 
 def reject_company(actor: User, company: Company, reason: str) -> None:
@@ -325,7 +326,7 @@ def reject_company(actor: User, company: Company, reason: str) -> None:
     company.validated_at = None
     journal.record(actor, "company.rejected", company, reason=reason)
     _inform(company, "rejected")
-    db.session.commit()
+    db.session.flush()
 
 
 @dataclass
@@ -382,7 +383,7 @@ def import_charter_signatories(actor: User, data: bytes) -> SignatoriesReport:
         report.matches.append(SignatoryMatch(line, company, how, already))
     journal.record(actor, "company.charter_list_imported", None, rows=report.rows,
                    matched=len(report.matches), unmatched=report.unmatched)
-    db.session.commit()
+    db.session.flush()
     return report
 
 
@@ -410,7 +411,7 @@ def create_api_token(actor: User, company: Company, label: str,
     db.session.add(token)
     db.session.flush()
     journal.record(actor, "api_token.created", token, company_id=company.id, label=token.label)
-    db.session.commit()
+    db.session.flush()
     return clear
 
 
@@ -420,7 +421,7 @@ def revoke_api_token(actor: User, token: ApiToken) -> None:
         raise ServiceError(_l("Ce jeton est déjà révoqué."))
     token.revoked_at = utcnow()
     journal.record(actor, "api_token.revoked", token, company_id=token.company_id)
-    db.session.commit()
+    db.session.flush()
 
 
 def list_api_tokens(actor: User) -> list[ApiToken]:
@@ -463,17 +464,21 @@ def _consume_rate_limit(token: ApiToken, now: dt.datetime) -> None:
     limit = int(current_app.config.get("API_RATE_LIMIT", 120))
     window = int(current_app.config.get("API_RATE_WINDOW_SECONDS", 60))
     start = token.rate_window_start
-    if start is None or now >= start + dt.timedelta(seconds=window):
-        db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(
-            rate_window_start=now, rate_window_count=1, last_used_at=now))
-        db.session.commit()
+    # Apart from the request's transaction: a request that fails later still counts.
+    new_window = start is None or now >= start + dt.timedelta(seconds=window)
+    with side_write() as session:
+        if new_window:
+            result = session.execute(update(ApiToken).where(ApiToken.id == token.id).values(
+                rate_window_start=now, rate_window_count=1, last_used_at=now))
+        else:
+            result = session.execute(
+                update(ApiToken)
+                .where(ApiToken.id == token.id, ApiToken.rate_window_count < limit)
+                .values(rate_window_count=ApiToken.rate_window_count + 1, last_used_at=now)
+            )
+    db.session.expire(token)  # written apart: read it afresh
+    if start is None or new_window:
         return
-    result = db.session.execute(
-        update(ApiToken)
-        .where(ApiToken.id == token.id, ApiToken.rate_window_count < limit)
-        .values(rate_window_count=ApiToken.rate_window_count + 1, last_used_at=now)
-    )
-    db.session.commit()
     if result.rowcount == 0:  # type: ignore[attr-defined]
         wait = int((start + dt.timedelta(seconds=window) - now).total_seconds()) + 1
         raise ApiAuthError(f"Trop de requêtes : au plus {limit} par {window} s. "

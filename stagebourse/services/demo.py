@@ -348,7 +348,7 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027,
 
     accounts = _demo_accounts(colleges[0] if colleges else schools[0], companies[0][0])
     journal.record(None, "demo.seeded", None, seed=seed, day=today.isoformat())
-    db.session.commit()
+    db.session.flush()
     summary = DemoSummary(
         companies=size.companies, offers=size.offers, pupils=pupil_total,
         requests=request_total, campaigns=[campaign_3e.name, campaign_2de.name],

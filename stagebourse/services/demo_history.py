@@ -125,26 +125,15 @@ class _Calendar:
 
 def seed_history(rng: random.Random, *, school_year: int, pupils: int, college_ids: list[int],
                  offer_ids: list[int], steering_id: int, teacher_id: int) -> HistorySummary:
-    """Play last school year's 3e campaign from opening to end (commits, many times)."""
-    # Every service commits, and a commit normally expires every object in the session, to be
-    # reloaded at the next access: hundreds of commits in a row would reload the same rows
-    # hundreds of times. The history is the only writer while it runs, so it keeps what it
-    # loaded, in a session emptied first, and expires everything once done.
-    db.session.expunge_all()
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        return _play(
-            rng, school_year, pupils,
-            colleges=[db.session.get_one(School, i) for i in college_ids],
-            offers=list(db.session.scalars(
-                select(Offer).where(Offer.id.in_(offer_ids)).order_by(Offer.id)
-                .options(selectinload(Offer.company), selectinload(Offer.weeks)))),
-            steering=db.session.get_one(User, steering_id),
-            teacher=db.session.get_one(User, teacher_id))
-    finally:
-        session.expire_on_commit = True
-        db.session.expire_all()
+    """Play last school year's 3e campaign from opening to end, in the caller's transaction."""
+    return _play(
+        rng, school_year, pupils,
+        colleges=[db.session.get_one(School, i) for i in college_ids],
+        offers=list(db.session.scalars(
+            select(Offer).where(Offer.id.in_(offer_ids)).order_by(Offer.id)
+            .options(selectinload(Offer.company), selectinload(Offer.weeks)))),
+        steering=db.session.get_one(User, steering_id),
+        teacher=db.session.get_one(User, teacher_id))
 
 
 def _play(rng: random.Random, school_year: int, pupils: int, *, colleges: list[School],
@@ -184,7 +173,7 @@ def _play(rng: random.Random, school_year: int, pupils: int, *, colleges: list[S
         if rng.random() < 0.92:
             request.state, request.confirmed_at = RequestState.CONFIRMED, utcnow()
         db.session.add(request)
-    db.session.commit()
+    db.session.flush()
 
     campaigns.transition(steering, campaign, "close",
                          today=when.requests_deadline + dt.timedelta(days=1))
@@ -204,7 +193,7 @@ def _play(rng: random.Random, school_year: int, pupils: int, *, colleges: list[S
     # outbox page (the demo runs no worker), or reach the demo addresses a year late.
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id > mail_before)
                        .values(state=OutboxState.SENT, sent_at=utcnow()))
-    db.session.commit()
+    db.session.flush()
 
     states = Counter(a.state for a in run.assignments)
     return HistorySummary(

@@ -59,6 +59,7 @@ from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.offers import HOLDING_STATES, campaign_capacities
 from stagebourse.services.policy import Action, can, require
 from stagebourse.services.requests import matching_candidates
+from stagebourse.transactions import side_write
 
 MECHANISMS = ("optimal", "fcfs", "network-first")
 # Labels kept BESIDE the instance, for the audit only (and "network" for network-first).
@@ -261,7 +262,7 @@ def create_run(actor: User | None, campaign: Campaign, options: RunOptions) -> M
         raise ServiceError(_l("Paramètres refusés par le moteur : %(error)s",
                               error=str(error))) from None
     if options.round_number == 2:
-        release_unconfirmed(actor, campaign, commit=False)
+        release_unconfirmed(actor, campaign)
     run = MatchingRun(campaign=campaign, round_number=options.round_number,
                       mechanism="optimal", state=RunState.QUEUED,
                       params=json.loads(json.dumps(_params_dict(params))), seed=seed,
@@ -271,7 +272,7 @@ def create_run(actor: User | None, campaign: Campaign, options: RunOptions) -> M
     db.session.flush()
     journal.record(actor, "matching.run_created", run, campaign=campaign.id,
                    round=options.round_number, seed=seed)
-    db.session.commit()
+    db.session.flush()
     return run
 
 
@@ -284,39 +285,71 @@ def _set_progress(run: MatchingRun, percent: int, message: str,
                   callback: ProgressCallback | None) -> None:
     run.progress = percent
     run.message = message
-    db.session.commit()
     if callback is not None:
         callback(percent, message)
 
 
+def _mark_failed(run: MatchingRun, message: str) -> None:
+    run.state = RunState.FAILED
+    run.progress = 100
+    run.message = message[:2000]
+    run.finished_at = utcnow()
+
+
 def execute_run(run: MatchingRun, progress: ProgressCallback | None = None, *,
                 draw_pseudonym: PseudonymDraw = random_pseudonym) -> MatchingRun:
-    """Build, solve, verify, audit and store a queued run; progress is written to the run."""
+    """Build, solve, verify, audit and store a queued run, in the caller's transaction.
+
+    The computation only reads, with autoflush off, so that nothing of the run is written
+    before its results are: a progress report written on another connection (the job queue)
+    never waits for this transaction, even on SQLite where one writer holds the database.
+    A refusal (a bad instance) records why on the run. Any other error is raised after the run
+    is marked failed in a transaction of its own, since the caller rolls back: nobody waits
+    for it."""
     if run.state != RunState.QUEUED:
         raise ServiceError(_l("Ce calcul a déjà été lancé."))
     started = time.perf_counter()
-    run.state = RunState.RUNNING
     try:
-        _execute(run, progress, started, draw_pseudonym)
-    except Exception as error:  # noqa: BLE001 - the run records any failure, then re-raises
+        with db.session.no_autoflush:
+            computed = _compute(run, progress, started, draw_pseudonym)
+        with db.session.begin_nested():
+            _store(run, computed, started)
+    except (ServiceError, engine.InstanceError) as error:
+        _mark_failed(run, str(error))
+        db.session.flush()
+    except Exception as error:
+        run_id = run.id
         db.session.rollback()
-        run = db.session.get(MatchingRun, run.id)  # type: ignore[assignment]
-        run.state = RunState.FAILED
-        run.progress = 100
-        run.message = (str(error) if isinstance(error, ServiceError | engine.InstanceError)
-                       else f"{type(error).__name__}: {error}")[:2000]
-        run.finished_at = utcnow()
-        db.session.commit()
-        if not isinstance(error, ServiceError | engine.InstanceError):
-            raise
+        with side_write() as session:
+            failed = session.get(MatchingRun, run_id)
+            if failed is not None:  # None: the run itself was not committed yet
+                _mark_failed(failed, f"{type(error).__name__}: {error}")
+        raise
+    _set_progress(run, 100, str(_l("Terminé : %(placed)s élèves placés sur %(n)s",
+                                   placed=run.placed_count, n=run.pupil_count))
+                  if run.verified_ok else str(_l("Le certificat d'optimalité a échoué")),
+                  progress)
     return run
 
 
-def _execute(run: MatchingRun, progress: ProgressCallback | None, started: float,
-             draw_pseudonym: PseudonymDraw) -> None:
-    campaign = run.campaign
+@dataclass
+class _Computed:
+    """What a run computed, before anything of it is written."""
+
+    built: BuiltInstance
+    problem: Any
+    optimal: Any
+    document: dict[str, Any]
+    report: Any
+    audit: dict[str, Any]
+    digest: str
+
+
+def _compute(run: MatchingRun, progress: ProgressCallback | None, started: float,
+             draw_pseudonym: PseudonymDraw) -> _Computed:
     _set_progress(run, 5, str(_l("Lecture des vœux et des places")), progress)
-    built = build_instance(campaign, _params_from_run(run), run.round_number, draw_pseudonym)
+    built = build_instance(run.campaign, _params_from_run(run), run.round_number,
+                           draw_pseudonym)
     instance = built.instance
     run.build_seconds = round(time.perf_counter() - started, 6)
     _set_progress(run, 25, str(_l("Instance anonyme construite : %(n)s élèves, %(m)s offres",
@@ -333,14 +366,19 @@ def _execute(run: MatchingRun, progress: ProgressCallback | None, started: float
     report = engine.verify_result(instance, engine.result_from_dict(document), problem=problem)
     _set_progress(run, 80, str(_l("Certificat d'optimalité vérifié")), progress)
     audit = engine.audit([optimal, *counterfactuals], built.groups)
+    return _Computed(built, problem, optimal, document, report, audit, digest)
 
+
+def _store(run: MatchingRun, computed: _Computed, started: float) -> None:
+    built, optimal, report = computed.built, computed.optimal, computed.report
+    instance = built.instance
     run.instance_json = json.dumps(engine.instance_to_dict(instance), ensure_ascii=False,
                                    separators=(",", ":"))
-    run.instance_sha256 = digest
-    run.result_json = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    run.audit_json = json.dumps(audit, ensure_ascii=False, separators=(",", ":"))
+    run.instance_sha256 = computed.digest
+    run.result_json = json.dumps(computed.document, ensure_ascii=False, separators=(",", ":"))
+    run.audit_json = json.dumps(computed.audit, ensure_ascii=False, separators=(",", ":"))
     run.pseudonyms = built.pseudonyms
-    run.stats = {**built.stats, "arcs": int(problem.n_arcs)}
+    run.stats = {**built.stats, "arcs": int(computed.problem.n_arcs)}
     run.solver = optimal.solver[:100]
     run.objective = optimal.objective
     run.solve_seconds = round(optimal.solve_seconds, 6)
@@ -348,7 +386,7 @@ def _execute(run: MatchingRun, progress: ProgressCallback | None, started: float
     run.placed_count = optimal.placed
     run.verified_ok = report.ok
     run.verify_message = "\n".join(report.problems) or None
-    for item in document["assignments"]:
+    for item in computed.document["assignments"]:
         run.assignments.append(Assignment(
             pupil_id=built.pseudonyms[item["pupil"]], offer_id=int(item["offer"][1:]),
             week=item["week"], rank=item["rank"], distance_km=item["distance_km"],
@@ -356,14 +394,12 @@ def _execute(run: MatchingRun, progress: ProgressCallback | None, started: float
     run.state = RunState.DONE if report.ok else RunState.FAILED
     run.finished_at = utcnow()
     run.total_seconds = round(time.perf_counter() - started, 6)
+    campaign = run.campaign
     if run.round_number == 1 and campaign.state == CampaignState.CLOSED and report.ok:
         creator = db.session.get(User, run.created_by_id) if run.created_by_id else None
-        campaigns.transition(creator, campaign, "matched", commit=False)  # type: ignore[arg-type]
+        campaigns.transition(creator, campaign, "matched")  # type: ignore[arg-type]
     journal.record(None, "matching.run_done", run, placed=optimal.placed,
-                   pupils=len(instance.pupils), sha256=digest, verified=report.ok)
-    _set_progress(run, 100, str(_l("Terminé : %(placed)s élèves placés sur %(n)s",
-                                   placed=optimal.placed, n=len(instance.pupils)))
-                  if report.ok else str(_l("Le certificat d'optimalité a échoué")), progress)
+                   pupils=len(instance.pupils), sha256=computed.digest, verified=report.ok)
 
 
 def _params_from_run(run: MatchingRun) -> engine.Params:
@@ -507,7 +543,7 @@ def publish(actor: User, run: MatchingRun) -> MatchingRun:
         db.session.expire_all()
         run = db.session.get(MatchingRun, run_id)  # type: ignore[assignment]
         campaign = run.campaign
-        campaigns.transition(actor, campaign, "publish", commit=False)
+        campaigns.transition(actor, campaign, "publish")
         counts = _queue_publication_mail(run)
         from stagebourse.services.preparation import queue_preparation
 
@@ -515,7 +551,7 @@ def publish(actor: User, run: MatchingRun) -> MatchingRun:
         journal.record(actor, "matching.published", run, campaign=campaign_id,
                        round=round_number, assignments=counts["assignments"],
                        discarded=discarded, sha256=run.instance_sha256)
-        db.session.commit()
+        db.session.flush()
     except ServiceError:
         db.session.rollback()
         raise
@@ -616,7 +652,7 @@ def _decide(actor: User, assignment: Assignment, side: str, accept: bool) -> Ass
         assignment.decided_at = now
     journal.record(actor, f"assignment.{'confirmed' if accept else 'declined'}", assignment,
                    side=side, run=assignment.run_id)
-    db.session.commit()
+    db.session.flush()
     return assignment
 
 
@@ -635,14 +671,12 @@ def answer_for_company(actor: User, assignment: Assignment, accept: bool,
     return _decide(actor, assignment, "company", accept)
 
 
-def release_unconfirmed(actor: User | None, campaign: Campaign, today: dt.date | None = None,
-                        commit: bool = True) -> int:
+def release_unconfirmed(actor: User | None, campaign: Campaign, today: dt.date | None = None
+                        ) -> int:
     """After the confirmation deadline, seats not confirmed by both sides go back to the pool."""
     require(actor, Action.STEER_MATCHING, campaign)
     deadline = campaign.confirmation_deadline
     if deadline is None or (today or clock.today()) <= deadline:
-        if commit:
-            db.session.commit()
         return 0
     stale = db.session.scalars(
         select(Assignment).join(MatchingRun, MatchingRun.id == Assignment.run_id)
@@ -655,8 +689,7 @@ def release_unconfirmed(actor: User | None, campaign: Campaign, today: dt.date |
         a.decided_at = now
     if stale:
         journal.record(actor, "matching.released_unconfirmed", campaign, count=len(stale))
-    if commit:
-        db.session.commit()
+    db.session.flush()
     return len(stale)
 
 
@@ -845,7 +878,7 @@ def manual_assign(actor: User, run: MatchingRun, pupil_id: int, offer_id: int, w
         # A published assignment changed: the family and the new host must answer again.
         db.session.flush()
         _queue_moved_mail(current, offer, f"moved:{entry.id}")
-    db.session.commit()
+    db.session.flush()
     return current
 
 
@@ -888,7 +921,7 @@ def cancel_assignment(actor: User, assignment: Assignment, reason: str) -> Assig
     journal.record(actor, "matching.manual_cancel", assignment.run, assignment=assignment.id,
                    offer=assignment.offer_id, week=assignment.week, previous=previous,
                    reason=reason)
-    db.session.commit()
+    db.session.flush()
     return assignment
 
 
@@ -926,7 +959,7 @@ def reproduce(actor: User | None, run: MatchingRun) -> bool:
         if same else str(_l("Différent : %(missing)s affectations manquent, %(extra)s en plus.",
                             missing=len(a - b), extra=len(b - a))))
     journal.record(actor, "matching.reproduced", run, ok=same)
-    db.session.commit()
+    db.session.flush()
     return same
 
 

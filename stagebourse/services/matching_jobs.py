@@ -1,12 +1,15 @@
 """Matching runs as jobs: the steering page queues a run, ``stagebourse worker`` computes it.
 
 The run (state ``queued``, seed drawn) and its job are recorded in the request; the web process
-never solves. The worker computes the run with :func:`matching.execute_run`, writing progress
-on the run (the page polls it) and on the job (which renews the lease).
+never solves. The worker computes the run with :func:`matching.execute_run` as one unit of
+work: the run and its assignments are written together, with the job's outcome. Meanwhile the
+progress goes on the job, committed apart (which also renews the lease), and the page reads it
+there (:func:`progress_of`).
 
-A worker killed mid-run leaves the run ``running`` and its job leased: after the lease another
-worker takes the job back, first discards what the previous attempt left on the run, then
-computes it again. To give the same result, the second attempt must build the same instance:
+A worker killed mid-run leaves the run as it was queued and its job leased: after the lease
+another worker takes the job back, discards anything a previous attempt may have left on the
+run (nothing, as long as the run is one transaction), journals the resumption, then computes
+it again. To give the same result, the second attempt must build the same instance:
 same data, same seed (stored on the run at creation) and the same pseudonyms. Pseudonyms are
 therefore not drawn from ``secrets`` here but from a keyed draw (:func:`pseudonym_draw`):
 HMAC-SHA256 of the server's secret key over the campaign, the round and the seed. Without the
@@ -20,12 +23,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from stagebourse.extensions import db
-from stagebourse.models import Campaign, MatchingRun, RunState, User, utcnow
+from stagebourse.models import Campaign, JobState, MatchingRun, RunState, User, utcnow
 from stagebourse.services import jobs, journal, matching
 from stagebourse.services.jobs import ClaimedJob, JobFailed, JobKind
 from stagebourse.services.matching import PseudonymDraw, RunOptions
@@ -38,13 +42,25 @@ def start_run(actor: User, campaign: Campaign, options: RunOptions) -> MatchingR
     """Record a queued run and the job that will compute it; the worker does the rest."""
     run = matching.create_run(actor, campaign, options)
     jobs.enqueue(KIND, {"run_id": run.id}, subject=run)
-    db.session.commit()
     return run
 
 
-def waiting_for_worker(run: MatchingRun) -> bool:
-    """Whether no worker has started the run yet (read-only)."""
-    return run.state == RunState.QUEUED
+@dataclass(frozen=True)
+class Progress:
+    percent: int
+    message: str
+    waiting: bool  # no worker has taken the run yet
+
+
+def progress_of(run: MatchingRun) -> Progress:
+    """What the progress page shows: the job's report while the run is being computed (the run
+    itself is written only with its result), the run's own once it is finished."""
+    if run.state not in UNFINISHED:
+        return Progress(run.progress, run.message or "", waiting=False)
+    job = jobs.latest_job(run, KIND)
+    if job is None or job.state == JobState.QUEUED:
+        return Progress(0, "", waiting=True)
+    return Progress(job.progress, job.message or "", waiting=False)
 
 
 def pseudonym_draw(run: MatchingRun) -> PseudonymDraw:
@@ -76,7 +92,6 @@ def _discard_partial(run: MatchingRun, job: ClaimedJob) -> None:
     run.stats = {}
     run.finished_at = None
     journal.record(None, "matching.run_resumed", run, attempt=job.attempts)
-    db.session.flush()
 
 
 def execute(job: ClaimedJob) -> str:
@@ -91,7 +106,10 @@ def execute(job: ClaimedJob) -> str:
         _discard_partial(run, job)
 
     def progress(percent: int, message: str) -> None:
-        jobs.report_progress(job, percent, message)
+        # The end is recorded with the job's outcome, in the worker's transaction: a report
+        # from another connection would wait for that transaction's writes on SQLite.
+        if percent < 100:
+            jobs.report_progress(job, percent, message)
 
     run = matching.execute_run(run, progress, draw_pseudonym=pseudonym_draw(run))
     if run.state != RunState.DONE:

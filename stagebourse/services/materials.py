@@ -171,7 +171,7 @@ def create_material(actor: User, data: dict[str, Any],
     material, _ = _new_version(slug, title, Audience(data["audience"]), body, actor,
                                attachment_name=stored)
     journal.record(actor, "material.create", material, slug=slug, version=material.version)
-    db.session.commit()
+    db.session.flush()
     return material
 
 
@@ -198,7 +198,7 @@ def edit_material(actor: User, slug: str, data: dict[str, Any],
                                      attachment_name=stored)
     if created:
         journal.record(actor, "material.edit", material, slug=slug, version=material.version)
-    db.session.commit()
+    db.session.flush()
     return material, created
 
 
@@ -284,5 +284,5 @@ def load_materials(directory: Path = MATERIALS_DIR) -> LoadReport:
         (report.new_versions if existed else report.created).append(item.slug)
         journal.record(None, "material.load", material, slug=item.slug, version=material.version,
                        file=path.name)
-    db.session.commit()
+    db.session.flush()
     return report

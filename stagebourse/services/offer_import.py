@@ -313,7 +313,7 @@ def run_import(actor: User, company: Company, token: str, only_valid: bool) -> I
     created = updated = 0
     for _line, row, offer_id in preview.valid:
         offer = db.session.get(Offer, offer_id) if offer_id else None
-        save_offer(actor, company, row, offer, commit=False, source="csv")
+        save_offer(actor, company, row, offer, source="csv")
         if offer is None:
             created += 1
         else:
@@ -322,6 +322,6 @@ def run_import(actor: User, company: Company, token: str, only_valid: bool) -> I
     result = ImportResult(created, updated, len(preview.error_lines))
     journal.record(actor, "offer.csv_imported", company, created=created, updated=updated,
                    skipped_lines=preview.error_lines)
-    db.session.commit()
+    db.session.flush()
     discard_upload(company, token)
     return result

@@ -298,7 +298,7 @@ def _after_publication(offer: Offer) -> bool:
 
 
 def save_offer(actor: Actor, company: Company, data: OfferInput,
-               offer: Offer | None = None, *, commit: bool = True, source: str = "form") -> Offer:
+               offer: Offer | None = None, *, source: str = "form") -> Offer:
     """Create (``offer`` None) or update an offer; raises OfferRefused with every reason."""
     require(actor, Action.COMPANY_OFFERS, company)
     if offer is not None and offer.company_id != company.id:
@@ -322,8 +322,7 @@ def save_offer(actor: Actor, company: Company, data: OfferInput,
         if changes:
             journal.record(person(actor), "offer.updated", offer, company_id=company.id,
                            source=source, after_publication=was_published, changes=changes)
-    if commit:
-        db.session.commit()
+    db.session.flush()
     return offer
 
 
@@ -341,11 +340,11 @@ def duplicate_offer(actor: User, offer: Offer) -> Offer:
     db.session.add(copy)
     db.session.flush()
     journal.record(actor, "offer.duplicated", copy, source_offer=offer.id)
-    db.session.commit()
+    db.session.flush()
     return copy
 
 
-def withdraw_offer(actor: Actor, offer: Offer, *, commit: bool = True) -> None:
+def withdraw_offer(actor: Actor, offer: Offer) -> None:
     require(actor, Action.COMPANY_OFFERS, offer)
     if offer.state == OfferState.WITHDRAWN:
         raise ServiceError(_l("Cette offre est déjà retirée."))
@@ -360,8 +359,7 @@ def withdraw_offer(actor: Actor, offer: Offer, *, commit: bool = True) -> None:
     offer.state = OfferState.WITHDRAWN
     journal.record(person(actor), "offer.withdrawn", offer, company_id=offer.company_id,
                    after_publication=_after_publication(offer))
-    if commit:
-        db.session.commit()
+    db.session.flush()
 
 
 def offer_levels(offer: Offer) -> list[str]:

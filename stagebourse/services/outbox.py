@@ -44,6 +44,7 @@ from stagebourse.models import OutboxMessage, OutboxState, User, utcnow
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.claims import claim_statement, claim_token
 from stagebourse.services.policy import Action, require
+from stagebourse.transactions import side_write
 
 log = logging.getLogger(__name__)
 
@@ -173,41 +174,46 @@ def _claimable(now: dt.datetime) -> Any:
 
 
 def claim_batch(worker_id: str, limit: int | None = None) -> tuple[str, list[OutboxMessage]]:
-    """Move up to ``limit`` due messages to ``sending`` under a fresh token, and commit.
+    """Move up to ``limit`` due messages to ``sending`` under a fresh token, committed at once
+    (:func:`~stagebourse.transactions.side_write`): other workers must see the claim.
 
     Returns the token and the claimed rows. Safe with any number of concurrent workers.
     """
     limit = limit or setting("MAIL_BATCH_SIZE")
     now = utcnow()
     token = claim_token(worker_id)
-    db.session.execute(claim_statement(
-        OutboxMessage, claimable=_claimable(now),
-        order_by=(OutboxMessage.next_attempt_at, OutboxMessage.id), limit=limit,
-        values={"state": OutboxState.SENDING, "claimed_by": token, "claimed_at": now,
-                "attempts": OutboxMessage.attempts + 1},
-        dialect=db.session.get_bind().dialect.name))
-    db.session.commit()
+    with side_write() as session:
+        session.execute(claim_statement(
+            OutboxMessage, claimable=_claimable(now),
+            order_by=(OutboxMessage.next_attempt_at, OutboxMessage.id), limit=limit,
+            values={"state": OutboxState.SENDING, "claimed_by": token, "claimed_at": now,
+                    "attempts": OutboxMessage.attempts + 1},
+            dialect=session.get_bind().dialect.name))
+    # Read back fresh: the caller's session may still hold these rows as an earlier claim
+    # left them.
     rows = db.session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.claimed_by == token, OutboxMessage.state == OutboxState.SENDING)
         .order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
     ).all()
     return token, list(rows)
 
 
 def _transition(row_id: int, token: str, **values: Any) -> bool:
-    """Leave ``sending`` only if we still hold the claim. Commits. True if the row moved."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == row_id,
-            OutboxMessage.claimed_by == token,
-            OutboxMessage.state == OutboxState.SENDING,
+    """Leave ``sending`` only if we still hold the claim, committed at once (the outcome of a
+    delivery stands whatever happens next). True if the row moved."""
+    with side_write() as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.claimed_by == token,
+                OutboxMessage.state == OutboxState.SENDING,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
     moved: bool = getattr(result, "rowcount", 0) == 1
     if not moved:
         log.warning("outbox %s: claim %s lost before its outcome was recorded", row_id, token)
@@ -240,13 +246,13 @@ def _record_failure(row: OutboxMessage, token: str, failure: Exception) -> str:
 def _renew(token: str) -> set[int]:
     """Extend the lease of every row we still hold; return their ids. A slow server must not
     let another worker take back (and send again) messages still waiting in our batch."""
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.claimed_by == token, OutboxMessage.state == OutboxState.SENDING)
-        .values(claimed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with side_write() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.claimed_by == token, OutboxMessage.state == OutboxState.SENDING)
+            .values(claimed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
     return set(db.session.scalars(select(OutboxMessage.id).where(
         OutboxMessage.claimed_by == token, OutboxMessage.state == OutboxState.SENDING)).all())
 
@@ -329,6 +335,8 @@ def deliver_batch(worker_id: str = "worker", limit: int | None = None) -> Delive
                 report.failed += 1
             else:
                 report.retried += 1
+    for row in rows:
+        db.session.expire(row)  # their outcomes were written apart: read them afresh
     return report
 
 
@@ -378,7 +386,7 @@ def retry_failed(actor: User, message_ids: list[int] | None = None) -> int:
         row.next_attempt_at = now
         row.claimed_by = None
         row.claimed_at = None
-    db.session.commit()
+    db.session.flush()
     return len(rows)
 
 

@@ -251,12 +251,12 @@ def queue_preparation(actor: User | None, run: MatchingRun) -> PreparationSummar
 
 
 def prepare_tutors(actor: User | None, run: MatchingRun) -> PreparationSummary:
-    """:func:`queue_preparation` as a use case of its own (commits)."""
+    """:func:`queue_preparation` as a use case of its own."""
     require(actor, Action.STEER_MATERIALS, run)
     if run.state not in (RunState.PUBLISHED, RunState.DONE):
         raise ServiceError(_l("Ce tour d'affectation n'est pas terminé : publiez-le d'abord."))
     summary = queue_preparation(actor, run)
-    db.session.commit()
+    db.session.flush()
     return summary
 
 
@@ -309,7 +309,7 @@ def acknowledge(tutor: Tutor, campaign: Campaign) -> list[Material]:
     if new:
         journal.record(None, "preparation.acknowledge", tutor, campaign_id=campaign.id,
                        materials=[f"{m.slug} v{m.version}" for m in new])
-    db.session.commit()
+    db.session.flush()
     return new
 
 
@@ -363,7 +363,7 @@ def send_due_reminders(today: dt.date | None = None) -> int:
             queued += 1
     if queued:
         journal.record(None, "preparation.remind", None, reminders=queued, day=today.isoformat())
-    db.session.commit()
+    db.session.flush()
     return queued
 
 

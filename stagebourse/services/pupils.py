@@ -87,7 +87,7 @@ def add_pupil(actor: User, data: dict[str, Any]) -> Pupil:
     db.session.add(pupil)
     db.session.flush()
     journal.record(actor, "pupil.created", pupil, class_name=pupil.class_name)
-    db.session.commit()
+    db.session.flush()
     return pupil
 
 
@@ -108,7 +108,7 @@ def update_pupil(actor: User, pupil: Pupil, data: dict[str, Any], expected_versi
         pupil.user.display_name = pupil.first_name
     journal.record(actor, "pupil.updated", pupil, fields=changed)
     try:
-        db.session.commit()
+        db.session.flush()
     except StaleDataError:
         # Someone committed between our read and our write: the version check in the UPDATE.
         db.session.rollback()
@@ -154,7 +154,7 @@ def issue_codes(actor: User, pupils: list[Pupil], *, only_missing: bool) -> list
     slips = _issue(actor, pupils, only_missing)
     journal.record(actor, "pupils.codes_issued", actor.school,
                    pupils=[slip.pupil.id for slip in slips], only_missing=only_missing)
-    db.session.commit()
+    db.session.flush()
     return slips
 
 
@@ -163,7 +163,7 @@ def regenerate_code(actor: User, pupil: Pupil) -> CodeSlip:
     require(actor, Action.SCHOOL_PUPILS, pupil)
     slip = _issue(actor, [pupil], only_missing=False)[0]
     journal.record(actor, "pupil.code_regenerated", pupil)
-    db.session.commit()
+    db.session.flush()
     return slip
 
 
@@ -179,7 +179,7 @@ def record_consent(actor: User, pupil: Pupil, on: dt.date, method: ConsentMethod
     pupil.consent_recorded_by = journal.actor_label(actor)
     journal.record(actor, "pupil.consent_recorded", pupil, on=on.isoformat(),
                    method=method.value)
-    db.session.commit()
+    db.session.flush()
 
 
 def withdraw_consent(actor: User, pupil: Pupil, reason: str = "") -> int:
@@ -204,7 +204,7 @@ def withdraw_consent(actor: User, pupil: Pupil, reason: str = "") -> int:
         request.updated_by_id = actor.id
     journal.record(actor, "pupil.consent_withdrawn", pupil, reason=reason.strip()[:500],
                    requests_withdrawn=[r.id for r in requests])
-    db.session.commit()
+    db.session.flush()
     return len(requests)
 
 

@@ -151,6 +151,13 @@ def current_questionnaire(campaign: Campaign, respondent: Respondent) -> Questio
         .order_by(Questionnaire.version.desc()).limit(1))
 
 
+def current_questionnaires(campaign: Campaign) -> list[Questionnaire]:
+    """The campaign's questionnaires as they are (read-only: the campaign's creation, or the
+    first invitation, created them)."""
+    found = (current_questionnaire(campaign, respondent) for respondent in Respondent)
+    return [questionnaire for questionnaire in found if questionnaire is not None]
+
+
 def _ensure(campaign: Campaign, respondent: Respondent) -> Questionnaire:
     existing = current_questionnaire(campaign, respondent)
     if existing is not None:
@@ -171,7 +178,7 @@ def ensure_questionnaires(actor: User | None, campaign: Campaign) -> list[Questi
     if created:
         journal.record(actor, "questionnaires.created", campaign,
                        respondents=[r.value for r in created])
-        db.session.commit()
+        db.session.flush()
     return result
 
 
@@ -208,7 +215,7 @@ def save_questionnaire(actor: User, questionnaire: Questionnaire, text: str) -> 
         questionnaire.questions = questions
     journal.record(actor, "questionnaire.edited", questionnaire,
                    version=questionnaire.version)
-    db.session.commit()
+    db.session.flush()
     return questionnaire
 
 
@@ -354,7 +361,7 @@ def invite(actor: User | None, campaign: Campaign, today: dt.date | None = None
     journal.record(actor, "questionnaires.invited", campaign,
                    by_email=summary.pupils_by_email,
                    class_sheet=summary.pupils_for_class_sheet, tutors=summary.tutors)
-    db.session.commit()
+    db.session.flush()
     return summary
 
 
@@ -398,7 +405,7 @@ def print_class_sheet(actor: User, campaign: Campaign, class_name: str
         .values(code_issued=True))
     journal.record(actor, "questionnaires.class_sheet_printed", campaign,
                    class_name=class_name, count=len(pupils))
-    db.session.commit()
+    db.session.flush()
     return [QuestionnaireSlip(p, c) for p, c in zip(pupils, codes, strict=True)]
 
 
@@ -439,7 +446,7 @@ def send_reminders(actor: User | None, campaign: Campaign, days: int = DEFAULT_R
         queued += 1
     if queued:
         journal.record(None, "questionnaires.reminded", campaign, count=queued)
-    db.session.commit()
+    db.session.flush()
     return queued
 
 
@@ -456,7 +463,7 @@ def redact_sent_codes() -> int:
         if text != message.body_text or html != (message.body_html or ""):
             message.body_text, message.body_html = text, html or None
             count += 1
-    db.session.commit()
+    db.session.flush()
     return count
 
 
@@ -560,7 +567,7 @@ def submit_answers(code: str, form: Mapping[str, list[str]], today: dt.date | No
                     monday_of(today or clock.today()))
     if questionnaire.state == QuestionnaireState.DRAFT:
         questionnaire.state = QuestionnaireState.IN_USE
-    db.session.commit()
+    db.session.flush()
     return Submission(respondent, reports_discrimination(questionnaire.questions, answers))
 
 

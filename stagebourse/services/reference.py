@@ -224,5 +224,5 @@ def load_reference(seed_dir: Path = SEED_DIR) -> list[ImportReport]:
     changes = {r.name: [r.created, r.updated, len(r.errors)] for r in reports}
     if any(r.created or r.updated for r in reports):
         journal.record(None, "reference.loaded", None, changes=changes)
-    db.session.commit()
+    db.session.flush()
     return reports

@@ -173,7 +173,7 @@ def add_wish(actor: User, pupil: Pupil, *, sector_code: str | None = None,
     _write(request, [*items, item])
     _journal(actor, "request.wish_added", request, sector=sector_code, offer=offer_id,
              rank=len(items) + 1)
-    db.session.commit()
+    db.session.flush()
     return request
 
 
@@ -192,7 +192,7 @@ def remove_wish(actor: User, pupil: Pupil, rank: int) -> Request:
     _write(request, items)
     _journal(actor, "request.wish_removed", request, rank=rank, sector=removed[0],
              offer=removed[1])
-    db.session.commit()
+    db.session.flush()
     return request
 
 
@@ -208,7 +208,7 @@ def move_wish(actor: User, pupil: Pupil, rank: int, direction: str) -> Request:
     items[index], items[target] = items[target], items[index]
     _write(request, items)
     _journal(actor, "request.wish_moved", request, rank=rank, to=target + 1)
-    db.session.commit()
+    db.session.flush()
     return request
 
 
@@ -225,7 +225,7 @@ def set_preferences(actor: User, pupil: Pupil, *, max_travel_km: float,
     # has_network is not journaled in clear: only the audit reads it.
     _journal(actor, "request.preferences_set", request, max_travel_km=max_travel_km,
              needs_accessible=needs_accessible)
-    db.session.commit()
+    db.session.flush()
     return request
 
 
@@ -237,7 +237,7 @@ def confirm_request(actor: User, pupil: Pupil) -> Request:
     request.state = RequestState.CONFIRMED
     request.confirmed_at = utcnow()
     _journal(actor, "request.confirmed", request, wishes=len(request.wishes))
-    db.session.commit()
+    db.session.flush()
     return request
 
 
@@ -247,7 +247,7 @@ def declare_found_own(actor: User, pupil: Pupil) -> Request:
     request = _editable_request(actor, pupil)
     request.state = RequestState.FOUND_OWN
     _journal(actor, "request.found_own", request)
-    db.session.commit()
+    db.session.flush()
     return request
 
 

@@ -153,7 +153,7 @@ def purge(plan: PurgePlan, *, apply: bool) -> PurgePlan:
     journal.record(None, "retention.purged", None, day=plan.today.isoformat(),
                    pupils=len(plan.pupil_ids), accounts=len(plan.account_ids),
                    mail=plan.old_mail)
-    db.session.commit()
+    db.session.flush()
     return plan
 
 
@@ -186,7 +186,7 @@ def subject_export(actor: User, pupil: Pupil) -> dict[str, Any]:
         JournalEntry.subject_type == "Pupil", JournalEntry.subject_id == str(pupil.id))
         .order_by(JournalEntry.at)).all()
     journal.record(actor, "retention.subject_export", pupil)
-    db.session.commit()
+    db.session.flush()
     return {
         "pupil": {
             "id": pupil.id, "first_name": pupil.first_name, "last_name": pupil.last_name,
@@ -223,4 +223,4 @@ def erase_pupil(actor: User, pupil: Pupil, reason: str) -> None:
         raise ServiceError(_l("Les données de cet élève sont déjà effacées."))
     _anonymise_pupil(pupil)
     journal.record(actor, "retention.pupil_erased", pupil, reason=reason.strip())
-    db.session.commit()
+    db.session.flush()

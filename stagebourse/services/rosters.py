@@ -317,7 +317,7 @@ def import_roster(actor: User, text: str, level: Level, *, only_valid: bool) -> 
     journal.record(actor, "pupils.imported", school, count=len(pupils),
                    skipped=len(preview.rows) - len(rows),
                    classes=sorted({p.class_name for p in pupils}))
-    db.session.commit()
+    db.session.flush()
     return pupils
 
 

@@ -36,7 +36,7 @@ def sign_up_teacher(email: str, display_name: str, password: str, school_id: int
     queue_email(email, "teacher_signed_up", key=f"teacher-signed-up:{user.id}",
                 reason=_l("vous avez créé un compte de professeur référent."),
                 user=user, school=school)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -69,5 +69,5 @@ def validate_teacher(actor: User, teacher_id: int) -> User:
     queue_email(teacher.email or "", "teacher_validated", key=f"teacher-validated:{teacher.id}",
                 reason=_l("vous avez créé un compte de professeur référent."),
                 user=teacher, school=teacher.school, sign_in_url=public_url("auth.sign_in"))
-    db.session.commit()
+    db.session.flush()
     return teacher

@@ -6,7 +6,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, has_request_context, render_template, request, session
+from flask import (
+    Flask,
+    Response,
+    abort,
+    has_request_context,
+    render_template,
+    request,
+    session,
+)
+from flask.signals import message_flashed
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = Path(__file__).resolve().parent
 
 MAX_DATABASE_ID = 2**31 - 1  # PostgreSQL's INTEGER
+REFUSED = "stagebourse.refused"  # in the WSGI environ: this request's action was refused
 
 # Strict by design: no inline script or style anywhere in the templates.
 CONTENT_SECURITY_POLICY = (
@@ -57,6 +67,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     app.before_request(_refuse_impossible_input)
     app.after_request(_security_headers)
+    # Registered last, so it runs first among the after_request functions (Flask runs them
+    # in reverse): a failed commit is then answered with the error page, headers and all.
+    app.after_request(_end_transaction)
+    message_flashed.connect(_note_refusal, app)
 
     from stagebourse.cli.app import register_commands
 
@@ -169,10 +183,9 @@ def _register_error_handlers(app: Flask) -> None:
                            "dans un instant. Si cela se reproduit, prévenez le groupe de "
                            "pilotage."))
 
-        try:
-            db.session.rollback()
-        except SQLAlchemyError:
-            _discard_session()  # the connection died with the database
+        _roll_back()
+        # What the failed request announced ("Vœu ajouté.") is void: do not show it.
+        session.pop("_flashes", None)
         try:
             return error_page()
         except SQLAlchemyError:
@@ -181,6 +194,43 @@ def _register_error_handlers(app: Flask) -> None:
             # rather than fail here and leave gunicorn to answer a bare 500.
             login_manager._update_request_context_with_user()
             return error_page()
+
+
+def _end_transaction(response: Response) -> Response:
+    """The request's one commit point: services add and flush, the request commits here,
+    once, or writes nothing.
+
+    It commits when the request ended well: a status below 400 (a page, or the redirect after
+    a POST) and no refusal said to the visitor. A view that catches a ``ServiceError`` flashes
+    it as an error, re-renders (200) or redirects, and the service may have added rows before
+    it found the rule broken: those are rolled back, as after any error status or exception
+    (the 500 handler rolls back too). What must survive a refusal, such as a failed sign-in
+    attempt, is written apart (``stagebourse/transactions.py``, ``side_write``).
+
+    A commit that fails raises from here, and Flask answers with the French 500 page
+    (``server_error``): never the success redirect of a write that was not saved. If the
+    database goes away just after the commit, the write stands and the response says so.
+    """
+    if response.status_code < 400 and not request.environ.get(REFUSED, False):
+        db.session.commit()
+    else:
+        _roll_back()
+    return response
+
+
+def _note_refusal(sender: Flask, message: str, category: str, **extra: Any) -> None:
+    """A message flashed as an error means the request's action was refused. Noted on the
+    request itself (``g`` lives as long as the application context, which may serve several
+    requests)."""
+    if category == "error" and has_request_context():
+        request.environ[REFUSED] = True
+
+
+def _roll_back() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        _discard_session()  # the connection died with the database
 
 
 def _discard_session(error: BaseException | None = None) -> None:

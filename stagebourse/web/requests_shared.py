@@ -73,9 +73,10 @@ def _added(req: Request, pupil: Pupil) -> None:
     try:
         views = requests_service.wish_views(pupil, req.campaign, req)
     except SQLAlchemyError:
-        # The wish is committed; only reading it back for the check failed (the database
-        # went away just after: benchmarks/db_restart.py saw it). Say what is true rather
-        # than show an error page; the wish page flags the wish when it can be read.
+        # The wish is written; only reading it back for the check failed (the database went
+        # away: benchmarks/db_restart.py saw it). If the commit at the end of the request
+        # fails too, the error page replaces this message; otherwise it is true. The wish
+        # page flags the wish when it can be read.
         flash(_("Vœu ajouté."), "success")
         return
     last = views[-1] if views else None

@@ -129,6 +129,7 @@ def test_api_token_is_stored_hashed_and_refused_when_revoked_or_expired(app):
     steering = make_user(Role.STEERING, "pilotage@vm-test.fr")
     company = make_company()
     clear = companies.create_api_token(steering, company, "RH", None)
+    db.session.commit()  # the rate limit is counted apart, on a connection of its own
     token = companies.authenticate_api_token(f"Bearer {clear}")
     assert token.token_hash != clear and len(token.token_hash) == 64
     token.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
@@ -147,6 +148,7 @@ def test_api_rate_limit_is_a_fixed_window_per_token(app):
     app.config["API_RATE_LIMIT"] = 3
     steering = make_user(Role.STEERING, "pilotage@vm-test.fr")
     clear = companies.create_api_token(steering, make_company(), "RH", None)
+    db.session.commit()  # the rate limit is counted apart, on a connection of its own
     for _ in range(3):
         companies.authenticate_api_token(f"Bearer {clear}")
     with pytest.raises(ApiAuthError) as refused:

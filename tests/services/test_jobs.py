@@ -35,7 +35,7 @@ def fresh_job(job_id: int) -> Job:
 def test_a_queued_run_is_computed_by_the_worker_with_its_progress(app: Flask) -> None:
     steering, campaign = small_round()
     run = matching_jobs.start_run(steering, campaign, RunOptions(seed=3))
-    assert run.state == RunState.QUEUED and matching_jobs.waiting_for_worker(run)
+    assert run.state == RunState.QUEUED and matching_jobs.progress_of(run).waiting
     job = jobs.latest_job(run)
     assert job is not None and job.kind == "matching_run" and job.payload == {"run_id": run.id}
     assert (job.state, job.attempts, job.max_attempts) == (JobState.QUEUED, 0, 3)

@@ -72,10 +72,12 @@ def test_smtp_down_during_a_publication_loses_nothing_and_sends_each_mail_once(
         app: Flask, smtp_server_down: LoopbackSmtp, start_worker: StartWorker) -> None:
     steering, campaign = demo_campaign()
     run = matching.run_round(steering, campaign, RunOptions(seed=7))
+    db.session.commit()  # as the command would: the worker is another process
     # The worker is running, nothing listens on the SMTP port, and the round is published.
     # Small batches: after each failed one, the worker has to come back for the rest.
     worker = start_worker(smtp_server_down.port, MAIL_BATCH_SIZE=10, **FAST_RETRIES)
     matching.publish(steering, run)
+    db.session.commit()  # as the request would
     published = {row.idempotency_key for row in outbox_rows()}
     assert len(published) > 10  # teachers, companies, tutors
     seen: list[list[Any]] = []

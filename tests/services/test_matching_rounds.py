@@ -148,6 +148,7 @@ def test_interrupted_publication_leaves_no_partial_state(app: Flask,
     steering, campaign = demo_campaign()
     run = matching.run_round(steering, campaign, RunOptions(seed=3))
     other = matching.run_round(steering, campaign, RunOptions(seed=4))
+    db.session.commit()  # earlier requests
     journal_before = count(JournalEntry)
 
     def broken(actor: object, run: object) -> None:
@@ -183,6 +184,7 @@ def test_concurrent_publication_has_exactly_one_winner(app: Flask) -> None:
     steering, campaign = demo_campaign()
     run = matching.run_round(steering, campaign, RunOptions(seed=5))
     run_id, steering_id = run.id, steering.id
+    db.session.commit()  # the publishing threads have sessions of their own
     db.session.remove()
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -195,6 +197,7 @@ def test_concurrent_publication_has_exactly_one_winner(app: Flask) -> None:
                 assert target is not None and target.state == RunState.DONE
                 barrier.wait()
                 matching.publish(actor, target)
+                db.session.commit()  # each thread is a request: it commits at its end
                 outcomes.append("won")
             except ServiceError:
                 outcomes.append("refused")

@@ -110,14 +110,15 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_gives_the_same_result(
 
     first = start_worker(smtp_server.port, JOB_TEST_PAUSE_AT_PROGRESS=50,
                          JOB_TEST_RESUME_FILE=tmp_path / "never-created", **SHORT_LEASE)
-    assert wait_for(lambda: run_row(interrupted).progress >= 50, 120), first.output
+    assert wait_for(lambda: job_row(interrupted).progress >= 50, 120), first.output
     assert first.kill() == -signal.SIGKILL, first.output
 
-    # Killed mid-run: the run says running, its job is leased to a dead worker, no result.
+    # Killed mid-run: its job is leased to a dead worker at 50 %; the run is one transaction,
+    # so nothing of it was written: still queued, no result.
     run = run_row(interrupted)
-    assert (run.state, run.progress) == (RunState.RUNNING, 50), first.output
+    assert (run.state, run.progress) == (RunState.QUEUED, 0), first.output
     job = job_row(interrupted)
-    assert (job.state, job.attempts) == (JobState.RUNNING, 1)
+    assert (job.state, job.attempts, job.progress) == (JobState.RUNNING, 1, 50)
     assert job.lease_owner.split(":")[1] == str(first.process.pid)
     assert result_rows(interrupted) == []
     assert run_row(reference).state == RunState.QUEUED  # the first worker never got to it

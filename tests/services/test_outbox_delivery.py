@@ -241,6 +241,7 @@ def test_steering_retry_puts_failed_messages_back_and_journals_it(
     steering = make_user(Role.STEERING, "pilotage@test.fr")
     smtp_server.refused.clear()
     assert retry_failed(steering) == 1
+    db.session.commit()  # as the request would, before the worker claims
     row = db.session.scalar(select(OutboxMessage))
     assert row.state == OutboxState.PENDING and row.attempts == 0
     entry = db.session.scalar(select(JournalEntry).where(JournalEntry.action == "outbox.retry"))

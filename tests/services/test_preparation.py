@@ -102,6 +102,7 @@ def test_prepare_tutors_refuses_a_round_still_running(app: Flask, round_):
 def test_worker_delivers_the_preparation_mails_with_a_working_personal_link(
         app: Flask, round_, smtp_server: LoopbackSmtp):
     prepare_tutors(None, round_["run"])
+    db.session.commit()  # as the request would, before the worker claims
     assert deliver_due("test").sent == 5
     [tutor_mail] = smtp_server.received_by("tuteur@atelier-test.fr")
     assert tutor_mail["Subject"] == "Préparer l'accueil de votre stagiaire (Stages de 3e 2027)"

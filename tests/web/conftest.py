@@ -46,6 +46,7 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
     db.session.commit()
     token = create_api_token(personas["steering"], personas["company"].company, "matrice", None)
     token_id = db.session.scalar(db.select(db.text("max(id)")).select_from(db.text("api_tokens")))
+    db.session.commit()  # the API counts its rate limit on a connection of its own
     values = {
         "offer_id": offer.id, "pupil_id": personas["pupil"].pupil_id, "class_name": "3A",
         "campaign_id": campaign.id, "company_id": personas["company"].company_id,

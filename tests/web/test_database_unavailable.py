@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from stagebourse.extensions import db
 from tests.conftest import login_as, page_text
@@ -19,8 +19,9 @@ from tests.conftest import login_as, page_text
 
 @pytest.fixture
 def dead_connections(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Make every statement (``execute``) or only every rollback fail as on a connection the
-    server closed; the driver's own error, so SQLAlchemy handles it as in production."""
+    """Make every statement and commit (``execute``) or only every rollback fail as on a
+    connection the server closed; the driver's own error, so SQLAlchemy handles it as in
+    production."""
     dialect = db.engine.dialect
 
     def fail(*args: Any, **kwargs: Any) -> None:
@@ -32,6 +33,7 @@ def dead_connections(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Any:
         if what == "execute":
             monkeypatch.setattr(dialect, "do_execute", fail)
             monkeypatch.setattr(dialect, "do_execute_no_params", fail)
+            monkeypatch.setattr(dialect, "do_commit", fail)
 
     return kill
 
@@ -61,18 +63,42 @@ def test_a_failed_rollback_at_the_end_of_a_request_does_not_escape(
     assert db.session.execute(select(1)).scalar() == 1
 
 
-def test_a_wish_committed_just_before_the_database_went_away_is_said_added(
-        app: Flask, client: FlaskClient, dead_connections, monkeypatch: pytest.MonkeyPatch):
-    """The write committed, then the page could not read the list back to check the wish: the
-    pupil is told the truth (added), not shown an error page saying it may have failed."""
-    from stagebourse.models import Wish
-    from stagebourse.services import requests as requests_service
+def _pupil_signed_in(client: FlaskClient) -> None:
     from tests.conftest import first_school, make_pupil_user
     from tests.pupil_factories import make_campaign
 
     make_campaign([first_school()])
     make_pupil_user(first_school())
     client.post("/connexion/eleve", data={"code": "TEST-CODE-0001"})
+
+
+def test_a_wish_committed_just_before_the_database_went_away_is_said_added(
+        app: Flask, client: FlaskClient, dead_connections, monkeypatch: pytest.MonkeyPatch):
+    """The request committed, then the database went away: the pupil is told the truth
+    (added), not shown an error page saying it may have failed."""
+    from stagebourse.models import Wish
+
+    _pupil_signed_in(client)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    event.listen(db.session(), "after_commit", lambda _session: dead_connections("execute"),
+                 once=True)
+    response = client.post("/eleve/demande/add-sector", data={"sector_code": "sante"})
+    assert response.status_code == 302
+    monkeypatch.undo()  # the database is back
+    db.session.remove()
+    assert "Vœu ajouté" in page_text(client.get("/eleve/demande"))
+    assert db.session.scalars(select(Wish.sector_code)).all() == ["sante"]
+
+
+def test_a_wish_whose_commit_failed_gets_the_error_page_not_added(
+        app: Flask, client: FlaskClient, dead_connections, monkeypatch: pytest.MonkeyPatch):
+    """The database went away after the wish was written, before the request committed: the
+    commit at the end of the request fails, and the pupil gets the French error page, not the
+    redirect of a wish said added; the next page does not say so either."""
+    from stagebourse.models import Wish
+    from stagebourse.services import requests as requests_service
+
+    _pupil_signed_in(client)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     add_wish = requests_service.add_wish
 
@@ -83,8 +109,10 @@ def test_a_wish_committed_just_before_the_database_went_away_is_said_added(
 
     monkeypatch.setattr(requests_service, "add_wish", add_then_lose_the_database)
     response = client.post("/eleve/demande/add-sector", data={"sector_code": "sante"})
-    assert response.status_code == 302
+    assert response.status_code == 500
+    page = page_text(response)
+    assert "Erreur du service" in page and "Vœu ajouté" not in page
     monkeypatch.undo()  # the database is back
     db.session.remove()
-    assert "Vœu ajouté." in page_text(client.get("/eleve/demande"))
-    assert db.session.scalars(select(Wish.sector_code)).all() == ["sante"]
+    assert "Vœu ajouté" not in page_text(client.get("/eleve/demande"))
+    assert db.session.scalars(select(Wish.sector_code)).all() == []

@@ -96,6 +96,8 @@ def test_the_teacher_prints_the_class_sheet_with_codes_and_qr(client, personas):
 
 def test_steering_invites_and_edits_the_questionnaire(client, personas):
     done = finished_campaign(by_email=2, on_paper=1)
+    # create_campaign makes them with the campaign; the factory builds the campaign directly.
+    questionnaires.ensure_questionnaires(None, done.campaign)
     login_as(client, personas["steering"])
     page = client.get(f"/pilotage/campagnes/{done.campaign.id}/questionnaires")
     assert "Envoyer les codes des stages terminés" in page_text(page)

@@ -50,7 +50,7 @@ def matching_progress(run_id: int) -> str | Response:
         return redirect(url_for("steering.matching_audit", run_id=run.id))
     return render_template("steering/matching_progress.html", run=run,
                            working=run.state in (RunState.QUEUED, RunState.RUNNING),
-                           waiting=matching_jobs.waiting_for_worker(run))
+                           progress=matching_jobs.progress_of(run))
 
 
 @bp.route("/campagnes/<int:campaign_id>/comparer")

@@ -20,7 +20,7 @@ from stagebourse.web.steering.forms_questionnaires import QuestionnaireJsonForm,
 def questionnaires_campaign(campaign_id: int) -> str:
     campaign = load_campaign(campaign_id)
     items = [(q, questionnaires.response_count(q))
-             for q in questionnaires.ensure_questionnaires(current_user, campaign)]
+             for q in questionnaires.current_questionnaires(campaign)]
     obs = observatory.campaign_observatory(campaign)
     return render_template("steering/questionnaires.html", campaign=campaign, items=items,
                            invite_form=ActionForm(), reminder_form=ReminderForm(), obs=obs)
