@@ -35,6 +35,7 @@ def fresh_job(job_id: int) -> Job:
 def test_a_queued_run_is_computed_by_the_worker_with_its_progress(app: Flask) -> None:
     steering, campaign = small_round()
     run = matching_jobs.start_run(steering, campaign, RunOptions(seed=3))
+    db.session.commit()  # as the request's commit point does
     assert run.state == RunState.QUEUED and matching_jobs.progress_of(run).waiting
     job = jobs.latest_job(run)
     assert job is not None and job.kind == "matching_run" and job.payload == {"run_id": run.id}
@@ -56,6 +57,7 @@ def test_a_queued_run_is_computed_by_the_worker_with_its_progress(app: Flask) ->
 def test_a_claimed_job_is_taken_back_only_after_its_lease_as_a_new_attempt(app: Flask) -> None:
     steering, campaign = small_round()
     run = matching_jobs.start_run(steering, campaign, RunOptions(seed=4))
+    db.session.commit()  # as the request's commit point does
     first = jobs.claim("first")
     assert first is not None and first.attempts == 1
     assert jobs.claim("second") is None  # leased: nobody else takes it
@@ -90,6 +92,7 @@ def test_a_job_whose_worker_died_at_every_attempt_is_given_up_by_a_worker(app: F
     app.config["JOB_MAX_ATTEMPTS"] = 2
     steering, campaign = small_round()
     run = matching_jobs.start_run(steering, campaign, RunOptions(seed=5))
+    db.session.commit()  # as the request's commit point does
     for _ in range(2):
         assert jobs.claim("doomed") is not None
         expire_leases()

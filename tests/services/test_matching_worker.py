@@ -84,6 +84,7 @@ def test_a_queued_run_is_computed_by_a_worker_process(
         app: Flask, smtp_server: LoopbackSmtp, start_worker: StartWorker) -> None:
     steering, campaign = small_round()
     run_id = matching_jobs.start_run(steering, campaign, RunOptions(seed=5)).id
+    db.session.commit()  # as the request's commit point does
     assert run_row(run_id).state == RunState.QUEUED
     assert job_row(run_id).state == JobState.QUEUED
 
@@ -107,6 +108,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_gives_the_same_result(
     interrupted = matching_jobs.start_run(steering, campaign, RunOptions(seed=11)).id
     # The same round with the same seed, computed without interruption, for comparison.
     reference = matching_jobs.start_run(steering, campaign, RunOptions(seed=11)).id
+    db.session.commit()  # as the request's commit point does
 
     first = start_worker(smtp_server.port, JOB_TEST_PAUSE_AT_PROGRESS=50,
                          JOB_TEST_RESUME_FILE=tmp_path / "never-created", **SHORT_LEASE)
