@@ -27,7 +27,7 @@ from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from stagebourse import clock
 from stagebourse.extensions import db
@@ -851,6 +851,15 @@ def resend_link(actor: User, agreement: Agreement, party: Party) -> str:
     return address
 
 
+def void_for(actor: User | None, assignment: Assignment, reason: str) -> None:
+    """Void the agreement of an assignment that no longer stands, if it has one (its
+    signing links die with it)."""
+    require(actor, Action.STEER_AGREEMENTS, assignment)
+    agreement = agreement_of(assignment)
+    if agreement is not None:
+        void(actor, agreement, reason)
+
+
 def void(actor: User | None, agreement: Agreement, reason: str) -> None:
     """Supersede an agreement whose assignment was cancelled or declined (no commit)."""
     require(actor, Action.STEER_AGREEMENTS, agreement)
@@ -886,19 +895,18 @@ def ensure_can_start(assignment: Assignment) -> None:
             "ne part en stage sans convention signée."))
 
 
-@event.listens_for(Assignment.state, "set")
-def _on_assignment_state(target: Assignment, value: Any, oldvalue: Any, initiator: Any) -> None:
-    # Wherever an assignment changes state (steering, CLI, API): starting needs the signed
-    # agreement, and a cancelled or declined assignment supersedes its agreement.
-    if target.id is None or value == oldvalue:
-        return
-    with db.session.no_autoflush:
-        if value == AssignmentState.COMPLETED:
-            ensure_can_start(target)
-        elif value in (AssignmentState.CANCELLED, AssignmentState.DECLINED):
-            agreement = agreement_of(target)
-            if agreement is not None:
-                void(None, agreement, "Affectation annulée ou refusée")
+def complete_internship(actor: User, assignment: Assignment) -> Assignment:
+    """The school records that the internship took place: only on an agreement signed by all
+    four parties (no minor goes on an internship without one)."""
+    require(actor, Action.SCHOOL_ASSIGNMENTS, assignment)
+    if assignment.state != AssignmentState.CONFIRMED:
+        raise ServiceError(_l("Seul un stage confirmé par l'élève et la structure peut être "
+                              "marqué comme effectué."))
+    ensure_can_start(assignment)
+    assignment.state = AssignmentState.COMPLETED
+    journal.record(actor, "assignment.completed", assignment)
+    db.session.flush()
+    return assignment
 
 
 # Boards ------------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ from stagebourse.models import (
     User,
     utcnow,
 )
-from stagebourse.services import ServiceError, campaigns, journal
+from stagebourse.services import ServiceError, agreements, campaigns, journal
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.offers import HOLDING_STATES, campaign_capacities
 from stagebourse.services.policy import Action, can, require
@@ -643,8 +643,6 @@ def _decide(actor: User, assignment: Assignment, side: str, accept: bool) -> Ass
             assignment.decided_at = now
             # The internship agreement is drafted at once from the data we hold, in the
             # same transaction: nobody retypes anything (docs/agreements.md).
-            from stagebourse.services import agreements
-
             agreements.draft(actor, assignment)
     else:
         assignment.state = AssignmentState.DECLINED
@@ -918,6 +916,7 @@ def cancel_assignment(actor: User, assignment: Assignment, reason: str) -> Assig
     assignment.state = AssignmentState.CANCELLED
     assignment.manual_reason = reason
     assignment.decided_at = utcnow()
+    agreements.void_for(actor, assignment, f"Affectation annulée : {reason}")
     journal.record(actor, "matching.manual_cancel", assignment.run, assignment=assignment.id,
                    offer=assignment.offer_id, week=assignment.week, previous=previous,
                    reason=reason)

@@ -14,12 +14,13 @@ from stagebourse.models import (
     AgreementCode,
     AgreementState,
     AssignmentState,
+    JournalEntry,
     OutboxMessage,
     Party,
     Role,
     SignatureMethod,
 )
-from stagebourse.services import ServiceError, agreements
+from stagebourse.services import ServiceError, agreements, matching
 from tests.agreement_factories import (
     GUARDIAN,
     HEAD,
@@ -275,15 +276,17 @@ def test_teacher_records_a_paper_signature_for_a_family_without_email(app):
 
 
 def test_pupil_cannot_start_without_a_signed_agreement(app):
-    agreement, _ = sent()
+    agreement, teacher = sent()
     assignment = agreement.assignment
     with pytest.raises(ServiceError, match="convention n'est pas signée"):
-        assignment.state = AssignmentState.COMPLETED
+        agreements.complete_internship(teacher, assignment)
     assert assignment.state == AssignmentState.CONFIRMED
     sign_all(agreement)
-    assignment.state = AssignmentState.COMPLETED
+    agreements.complete_internship(teacher, assignment)
     db.session.commit()
     assert assignment.state == AssignmentState.COMPLETED
+    assert db.session.scalar(select(JournalEntry.actor_id).where(
+        JournalEntry.action == "assignment.completed")) == teacher.id
 
 
 def test_reminders_go_once_per_slot_to_missing_parties(app):
@@ -367,9 +370,13 @@ def test_on_the_demo_data_a_confirmed_assignment_yields_a_complete_agreement(app
 def test_a_cancelled_assignment_voids_its_agreement_and_its_links(app):
     agreement, _ = sent()
     token = agreements.make_token(agreement, Party.HOST)
-    agreement.assignment.state = AssignmentState.CANCELLED
+    steering = make_user(Role.STEERING, "pilotage@test.fr")
+    matching.cancel_assignment(steering, agreement.assignment, "Structure fermée pour travaux")
     db.session.commit()
     assert agreement.state == AgreementState.VOIDED
+    # Journaled as the steering member who cancelled, not as "système".
+    assert db.session.scalar(select(JournalEntry.actor_id).where(
+        JournalEntry.action == "agreement.void")) == steering.id
     with pytest.raises(agreements.AgreementLinkExpired, match="annulée"):
         agreements.read_token(token)
 
