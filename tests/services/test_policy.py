@@ -288,15 +288,20 @@ NOT_USE_CASES = {
 
 
 def _service_functions_taking_an_actor() -> set[str]:
+    """``service.function`` for each public function taking an actor, in every module of the
+    services, packages included (``matching.rounds.create_run`` is ``matching.create_run``:
+    callers reach it through the package)."""
     found = set()
-    for info in pkgutil.iter_modules(services_package.__path__):
-        if info.name == "policy":
+    prefix = f"{services_package.__name__}."
+    for info in pkgutil.walk_packages(services_package.__path__, prefix):
+        service = info.name.removeprefix(prefix).split(".")[0]
+        if service == "policy":
             continue
-        module = importlib.import_module(f"{services_package.__name__}.{info.name}")
+        module = importlib.import_module(info.name)
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if (function.__module__ == module.__name__ and not name.startswith("_")
                     and "actor" in inspect.signature(function).parameters):
-                found.add(f"{info.name}.{name}")
+                found.add(f"{service}.{name}")
     return found
 
 

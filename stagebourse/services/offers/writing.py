@@ -1,15 +1,13 @@
-"""Offers: write (create, edit, duplicate, withdraw), the weeks that can be offered, what a
-host may see of its pupils, and the queries the steering group needs (seats per week, supply
-vs demand per sector)."""
+"""Writing offers: the checks, create, edit, duplicate and withdraw, and the campaign weeks an
+offer can serve."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from stagebourse.extensions import db
 from stagebourse.identifiers import week_label
@@ -20,19 +18,14 @@ from stagebourse.models import (
     CampaignState,
     Commune,
     Company,
-    CompanyState,
     Level,
     MatchingRun,
     Offer,
     OfferState,
     OfferWeek,
-    Request,
-    RequestState,
-    School,
     Sector,
     Tutor,
     User,
-    Wish,
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.campaigns import campaign_weeks
@@ -43,10 +36,9 @@ from stagebourse.services.offer_rules import (
     check_seats,
     check_seats_not_below_assigned,
 )
+from stagebourse.services.offers.supply import HOLDING_STATES
 from stagebourse.services.policy import Action, Actor, person, require
 
-# A seat counts as taken once the assignment is announced.
-HOLDING_STATES = (AssignmentState.PUBLISHED, AssignmentState.CONFIRMED, AssignmentState.COMPLETED)
 AFTER_PUBLICATION = (CampaignState.PUBLISHED, CampaignState.FINISHED)
 
 
@@ -89,8 +81,6 @@ class OfferInput:
     publish: bool = True
     warnings: list[str] = field(default_factory=list)
 
-
-# Weeks that can be offered ----------------------------------------------------------------
 
 @dataclass
 class CampaignWeeks:
@@ -143,8 +133,6 @@ def assigned_count(offer_id: int, week: str) -> int:
         .where(Assignment.offer_id == offer_id, Assignment.week == week,
                Assignment.state.in_(HOLDING_STATES))) or 0)
 
-
-# Checks -----------------------------------------------------------------------------------
 
 def check_offer(company: Company, data: OfferInput, offer: Offer | None = None) -> dict[str, str]:
     """Every rule an offer must satisfy; {} when it may be saved. Reads, never writes."""
@@ -239,8 +227,6 @@ def _check_seats(data: OfferInput, offer: Offer | None) -> dict[str, str]:
                              "l'offre (ou enregistrez-la comme brouillon).")))
     return {"seats": " ".join(errors)} if errors else {}
 
-
-# Writes -----------------------------------------------------------------------------------
 
 def _snapshot(offer: Offer) -> dict[str, Any]:
     return {
@@ -380,182 +366,3 @@ def company_offers(company: Company) -> list[Offer]:
     return list(db.session.scalars(
         select(Offer).where(Offer.company_id == company.id).order_by(Offer.title, Offer.id)))
 
-
-# What the host may see of pupils (blind until publication) --------------------------------
-
-@dataclass
-class OfferAudience:
-    offer: Offer
-    wishes_for_offer: int
-
-
-@dataclass
-class AssignedPupil:
-    """Only what the host needs to welcome the pupil: nothing else leaves the database."""
-
-    first_name: str
-    level: str
-    school: str
-    week: str
-    offer_title: str
-
-
-@dataclass
-class CompanyAudience:
-    offers: list[OfferAudience]
-    wishes_for_sectors: dict[str, int]
-    assigned: list[AssignedPupil]
-
-
-def company_audience(company: Company) -> CompanyAudience:
-    live = (RequestState.DRAFT, RequestState.CONFIRMED)
-    offers = company_offers(company)
-    by_offer = dict(db.session.execute(
-        select(Wish.offer_id, func.count()).join(Request, Request.id == Wish.request_id)
-        .join(Offer, Offer.id == Wish.offer_id)
-        .where(Offer.company_id == company.id, Request.state.in_(live))
-        .group_by(Wish.offer_id)).all())
-    sectors = sorted({o.sector_code for o in offers})
-    by_sector = dict(db.session.execute(
-        select(Wish.sector_code, func.count()).join(Request, Request.id == Wish.request_id)
-        .where(Wish.sector_code.in_(sectors), Request.state.in_(live))
-        .group_by(Wish.sector_code)).all()) if sectors else {}
-    # Columns picked one by one: the host never receives a Pupil object.
-    from stagebourse.models import Pupil
-
-    rows = db.session.execute(
-        select(Pupil.first_name, Pupil.level, School.name, Assignment.week, Offer.title)
-        .join(Assignment, Assignment.pupil_id == Pupil.id)
-        .join(MatchingRun, MatchingRun.id == Assignment.run_id)
-        .join(Offer, Offer.id == Assignment.offer_id)
-        .join(School, School.id == Pupil.school_id)
-        .join(Campaign, Campaign.id == MatchingRun.campaign_id)
-        .where(Offer.company_id == company.id, Assignment.state.in_(HOLDING_STATES),
-               Campaign.state.in_(AFTER_PUBLICATION))
-        .order_by(Assignment.week, Offer.title, Pupil.first_name)).all()
-    sector_labels = {s.code: s.label for s in db.session.scalars(select(Sector))}
-    return CompanyAudience(
-        offers=[OfferAudience(o, int(by_offer.get(o.id, 0))) for o in offers],
-        wishes_for_sectors={sector_labels.get(k or "", k or ""): int(v)
-                            for k, v in by_sector.items()},
-        assigned=[AssignedPupil(first, level.value, school, week, title)
-                  for first, level, school, week, title in rows],
-    )
-
-
-# Steering: seats and supply vs demand -----------------------------------------------------
-
-def visible_offer_conditions() -> list[Any]:
-    """An offer reaches pupils only if published AND its structure is validated (SQL form of
-    ``is_visible``; the query must join Company)."""
-    return [Offer.state == OfferState.PUBLISHED, Company.state == CompanyState.VALIDATED]
-
-
-def is_visible(offer: Offer) -> bool:
-    """The same rule as ``visible_offer_conditions``, for an offer already loaded."""
-    return offer.state == OfferState.PUBLISHED and offer.company.state == CompanyState.VALIDATED
-
-
-def seats_by_week(campaign: Campaign) -> dict[str, int]:
-    """Seats offered per ISO week of a campaign (visible offers only)."""
-    rows = db.session.execute(
-        select(OfferWeek.week, func.sum(OfferWeek.seats))
-        .join(Offer, Offer.id == OfferWeek.offer_id).join(Company, Company.id == Offer.company_id)
-        .where(OfferWeek.campaign_id == campaign.id, *visible_offer_conditions())
-        .group_by(OfferWeek.week).order_by(OfferWeek.week)).all()
-    return {week: int(total or 0) for week, total in rows}
-
-
-def seats_total(campaign: Campaign) -> int:
-    return sum(seats_by_week(campaign).values())
-
-
-@dataclass
-class Capacity:
-    """One (offer, week) that can receive pupils of a campaign: what the matching needs."""
-
-    offer_id: int
-    week: str
-    seats: int
-    assigned: int
-    sector_code: str
-    lat: float
-    lon: float
-    accessible: bool
-    min_age: int
-
-
-def campaign_capacities(campaign: Campaign) -> list[Capacity]:
-    """Seats per visible offer and week of a campaign, with the pupils already holding one."""
-    held = {(offer_id, week): int(count) for offer_id, week, count in db.session.execute(
-        select(Assignment.offer_id, Assignment.week, func.count())
-        .join(MatchingRun, MatchingRun.id == Assignment.run_id)
-        .where(MatchingRun.campaign_id == campaign.id, Assignment.state.in_(HOLDING_STATES))
-        .group_by(Assignment.offer_id, Assignment.week)).all()}
-    rows = db.session.execute(
-        select(Offer, OfferWeek.week, OfferWeek.seats)
-        .join(OfferWeek, OfferWeek.offer_id == Offer.id)
-        .join(Company, Company.id == Offer.company_id)
-        .where(OfferWeek.campaign_id == campaign.id, OfferWeek.seats > 0,
-               *visible_offer_conditions())
-        .order_by(Offer.id, OfferWeek.week)).all()
-    return [Capacity(o.id, week, seats, held.get((o.id, week), 0), o.sector_code,
-                     o.lat, o.lon, o.accessible, o.min_age) for o, week, seats in rows]
-
-
-@dataclass
-class SectorBalance:
-    code: str
-    label: str
-    seats: int
-    wishes: int
-    first_wishes: int
-
-    @property
-    def missing(self) -> int:
-        return max(0, self.wishes - self.seats)
-
-
-def supply_and_demand(campaign: Campaign | None) -> list[SectorBalance]:
-    """Per sector: seats offered vs. wishes (a wish naming an offer counts for its sector)."""
-    seat_q = (select(Offer.sector_code, func.sum(OfferWeek.seats))
-              .join(OfferWeek, OfferWeek.offer_id == Offer.id)
-              .join(Company, Company.id == Offer.company_id)
-              .where(*visible_offer_conditions()).group_by(Offer.sector_code))
-    wish_sector = func.coalesce(Wish.sector_code, Offer.sector_code)
-    wish_q = (select(wish_sector, func.count(), func.sum(case((Wish.rank == 1, 1), else_=0)))
-              .join(Request, Request.id == Wish.request_id)
-              .outerjoin(Offer, Offer.id == Wish.offer_id)
-              .where(Request.state.in_((RequestState.DRAFT, RequestState.CONFIRMED)))
-              .group_by(wish_sector))
-    if campaign is not None:
-        seat_q = seat_q.where(OfferWeek.campaign_id == campaign.id)
-        wish_q = wish_q.where(Request.campaign_id == campaign.id)
-    seats = {code: int(n or 0) for code, n in db.session.execute(seat_q).all()}
-    wishes: dict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))
-    for code, count, first in db.session.execute(wish_q).all():
-        wishes[code] = (int(count or 0), int(first or 0))
-    result = []
-    for sector in sectors():
-        count, first = wishes.get(sector.code, (0, 0))
-        result.append(SectorBalance(sector.code, sector.label, seats.get(sector.code, 0),
-                                    count, first))
-    return result
-
-
-def sectors() -> list[Sector]:
-    return list(db.session.scalars(select(Sector).order_by(Sector.position, Sector.label)))
-
-
-def communes() -> list[Commune]:
-    return list(db.session.scalars(select(Commune).order_by(Commune.name)))
-
-
-def active_campaigns() -> list[Campaign]:
-    return list(db.session.scalars(
-        select(Campaign).where(Campaign.state != CampaignState.FINISHED)
-        .order_by(Campaign.year.desc(), Campaign.level)))
-
-
-def get_sector(code: str) -> Sector | None:
-    return db.session.get(Sector, code)

@@ -1,0 +1,114 @@
+"""Matching rounds: the ONLY adapter between the database and the blind engine.
+
+One room per concern:
+
+- ``instances``: the blind instance built from the database (pseudonyms drawn per run);
+- ``rounds``: creating a round and computing it (in the worker), reading runs and audits;
+- ``publication``: publishing a round in one transaction, and the mail it queues;
+- ``answers``: pupils' and hosts' answers to a proposal, and the confirmation deadline;
+- ``manual``: the steering group's manual moves and cancellations, checked by the engine;
+- ``reproduction``: re-running a round from its stored inputs, and the auditor's files.
+
+Callers use ``from stagebourse.services import matching`` and the names re-exported here."""
+
+from __future__ import annotations
+
+from stagebourse.services.matching.answers import (
+    ASSIGNMENT_READERS,
+    answer_counts,
+    answer_for_company,
+    answer_for_pupil,
+    assignment_for,
+    company_assignments,
+    pupil_assignments,
+    release_unconfirmed,
+    school_assignments,
+)
+from stagebourse.services.matching.instances import (
+    AUDIT_LABELS,
+    MECHANISMS,
+    PROTECTED_FIELDS,
+    BuiltInstance,
+    PseudonymDraw,
+    build_instance,
+    random_pseudonym,
+)
+from stagebourse.services.matching.manual import (
+    MIN_REASON_LENGTH,
+    cancel_assignment,
+    check_manual,
+    manual_assign,
+    manual_changes,
+    run_assignment,
+)
+from stagebourse.services.matching.publication import (
+    publish,
+)
+from stagebourse.services.matching.reproduction import (
+    export_files,
+    reproduce,
+)
+from stagebourse.services.matching.rounds import (
+    DEFAULT_MIN_CELL,
+    ProgressCallback,
+    RunOptions,
+    RunSummary,
+    blindness,
+    campaign_runs,
+    compare_runs,
+    create_run,
+    draw_seed,
+    execute_run,
+    get_run,
+    min_cell,
+    run_audit,
+    run_instance,
+    run_result,
+    run_round,
+    summarize,
+)
+
+__all__ = [
+    "MECHANISMS",
+    "AUDIT_LABELS",
+    "PROTECTED_FIELDS",
+    "PseudonymDraw",
+    "random_pseudonym",
+    "BuiltInstance",
+    "build_instance",
+    "DEFAULT_MIN_CELL",
+    "ProgressCallback",
+    "RunOptions",
+    "draw_seed",
+    "min_cell",
+    "create_run",
+    "execute_run",
+    "run_round",
+    "get_run",
+    "campaign_runs",
+    "run_audit",
+    "run_result",
+    "run_instance",
+    "blindness",
+    "RunSummary",
+    "summarize",
+    "compare_runs",
+    "publish",
+    "answer_for_pupil",
+    "answer_for_company",
+    "release_unconfirmed",
+    "answer_counts",
+    "pupil_assignments",
+    "school_assignments",
+    "company_assignments",
+    "assignment_for",
+    "ASSIGNMENT_READERS",
+    "MIN_REASON_LENGTH",
+    "check_manual",
+    "manual_assign",
+    "cancel_assignment",
+    "manual_changes",
+    "run_assignment",
+    "reproduce",
+    "export_files",
+]
