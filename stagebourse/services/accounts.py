@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select
 from stagebourse.extensions import db
 from stagebourse.models import LoginFailure, Role, User, utcnow
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.transactions import side_write
 
@@ -137,7 +138,7 @@ def _record_failure(keys: list[str]) -> None:
 def _succeed(user: User, keys: list[str]) -> User:
     db.session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))
     user.last_login_at = utcnow()
-    journal.record(user, "auth.sign_in")
+    journal.record(user, Event.AUTH_SIGN_IN)
     db.session.flush()
     return user
 
@@ -179,7 +180,7 @@ def sign_in_with_code(code: str, client_ip: str) -> User:
 def sign_out(user: User) -> None:
     """Void every session cookie of this user, on every device."""
     user.session_version += 1
-    journal.record(user, "auth.sign_out")
+    journal.record(user, Event.AUTH_SIGN_OUT)
     db.session.flush()
 
 
@@ -221,7 +222,7 @@ def request_password_reset(email: str) -> None:
         reset_url=public_url("auth.reset_password", token=token),
         minutes=RESET_MAX_AGE_SECONDS // 60,
     )
-    journal.record(user, "auth.password_reset_requested")
+    journal.record(user, Event.AUTH_PASSWORD_RESET_REQUESTED)
     db.session.flush()
 
 
@@ -242,6 +243,6 @@ def reset_password(token: str, new_password: str) -> User:
     check_password_length(new_password)
     user.password_hash = hash_password(new_password)
     user.session_version += 1
-    journal.record(user, "auth.password_reset")
+    journal.record(user, Event.AUTH_PASSWORD_RESET)
     db.session.flush()
     return user

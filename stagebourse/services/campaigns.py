@@ -29,6 +29,7 @@ from stagebourse.models import (
     User,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 from stagebourse.services.questionnaires import ensure_questionnaires
 
@@ -97,7 +98,7 @@ def create_campaign(
         db.session.rollback()
         raise ServiceError(_l("Une campagne de ce niveau existe déjà pour %(year)s : "
                               "modifiez-la plutôt que d'en créer une autre.", year=year)) from None
-    journal.record(actor, "campaign.created", campaign, year=year, level=level.value)
+    journal.record(actor, Event.CAMPAIGN_CREATED, campaign, year=year, level=level.value)
     # Now rather than when the questionnaires page is first shown: a page never writes.
     ensure_questionnaires(actor, campaign)
     db.session.flush()
@@ -144,7 +145,7 @@ def set_school_weeks(
             campaign.school_weeks.append(CampaignSchoolWeek(school=school, week=week))
         changes[school.uai] = clean
     if changes:
-        journal.record(actor, "campaign.weeks_set", campaign, weeks=changes)
+        journal.record(actor, Event.CAMPAIGN_WEEKS_SET, campaign, weeks=changes)
     db.session.flush()
 
 
@@ -186,7 +187,7 @@ def transition(actor: User, campaign: Campaign, action: str, *, today: dt.date |
                                   "d'ouvrir la campagne."))
     previous = campaign.state
     campaign.state = rule.target
-    journal.record(actor, f"campaign.{action}", campaign, previous=previous.value,
+    journal.record(actor, Event(f"campaign.{action}"), campaign, previous=previous.value,
                    state=rule.target.value)
     db.session.flush()
     return campaign
@@ -199,7 +200,7 @@ def update_deadlines(actor: User, campaign: Campaign, requests_deadline: dt.date
         raise ServiceError(_l("Les résultats sont publiés : les dates ne changent plus."))
     if confirmation_deadline is not None and confirmation_deadline < requests_deadline:
         raise ServiceError(_l("La date limite de confirmation doit suivre celle des vœux."))
-    journal.record(actor, "campaign.deadlines_set", campaign,
+    journal.record(actor, Event.CAMPAIGN_DEADLINES_SET, campaign,
                    requests=requests_deadline.isoformat(),
                    confirmation=confirmation_deadline.isoformat()
                    if confirmation_deadline else None)

@@ -34,6 +34,7 @@ from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import check_password_length, email_taken, hash_password
 from stagebourse.services.csv_input import normalise_name, read_csv
 from stagebourse.services.files import private_files_dir
+from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.policy import Action, require
 from stagebourse.transactions import side_write
@@ -109,7 +110,7 @@ def sign_up_company(data: dict[str, Any]) -> User:
                 password_hash=hash_password(data["password"]), company=company)
     db.session.add_all([company, user])
     db.session.flush()
-    journal.record(user, "company.sign_up", company, siret=siret, name=company.name)
+    journal.record(user, Event.COMPANY_SIGN_UP, company, siret=siret, name=company.name)
     _tell_steering(company)
     db.session.flush()
     return user
@@ -142,7 +143,7 @@ def request_to_join(company: Company, name: str, email: str, message: str | None
             requester_email=email, message=(message or "").strip(),
             members_url=public_url("company.members"),
         )
-    journal.record(None, "company.join_requested", company, email=email, notified=len(members))
+    journal.record(None, Event.COMPANY_JOIN_REQUESTED, company, email=email, notified=len(members))
     db.session.flush()
 
 
@@ -169,7 +170,7 @@ def invite_member(actor: User, email: str) -> str:
         company=company, inviter=actor, days=INVITATION_MAX_AGE_SECONDS // 86400,
         accept_url=public_url("auth.company_invitation", token=token),
     )
-    journal.record(actor, "company.member_invited", company, email=email)
+    journal.record(actor, Event.COMPANY_MEMBER_INVITED, company, email=email)
     db.session.flush()
     return token
 
@@ -201,7 +202,7 @@ def accept_invitation(token: str, display_name: str, password: str) -> User:
                 password_hash=hash_password(password), company=invitation.company)
     db.session.add(user)
     db.session.flush()
-    journal.record(user, "company.member_joined", invitation.company, email=invitation.email)
+    journal.record(user, Event.COMPANY_MEMBER_JOINED, invitation.company, email=invitation.email)
     db.session.flush()
     return user
 
@@ -257,7 +258,7 @@ def declare_charter(actor: User, signed_on: dt.date, evidence_url: str | None,
         company.charter_evidence_file = stored
     if company.charter_status != CharterStatus.VERIFIED:
         company.charter_status = CharterStatus.DECLARED
-    journal.record(actor, "company.charter_declared", company, signed_on=signed_on.isoformat(),
+    journal.record(actor, Event.COMPANY_CHARTER_DECLARED, company, signed_on=signed_on.isoformat(),
                    url=url, file=bool(stored))
     db.session.flush()
     return company
@@ -310,7 +311,7 @@ def approve_company(actor: User, company: Company) -> None:
     company.state = CompanyState.VALIDATED
     company.state_reason = None
     company.validated_at = utcnow()
-    journal.record(actor, "company.approved", company)
+    journal.record(actor, Event.COMPANY_APPROVED, company)
     _inform(company, "approved")
     db.session.flush()
 
@@ -324,7 +325,7 @@ def reject_company(actor: User, company: Company, reason: str) -> None:
     company.state = CompanyState.REJECTED
     company.state_reason = reason
     company.validated_at = None
-    journal.record(actor, "company.rejected", company, reason=reason)
+    journal.record(actor, Event.COMPANY_REJECTED, company, reason=reason)
     _inform(company, "rejected")
     db.session.flush()
 
@@ -381,7 +382,7 @@ def import_charter_signatories(actor: User, data: bytes) -> SignatoriesReport:
         already = company.charter_status == CharterStatus.VERIFIED
         company.charter_status = CharterStatus.VERIFIED
         report.matches.append(SignatoryMatch(line, company, how, already))
-    journal.record(actor, "company.charter_list_imported", None, rows=report.rows,
+    journal.record(actor, Event.COMPANY_CHARTER_LIST_IMPORTED, None, rows=report.rows,
                    matched=len(report.matches), unmatched=report.unmatched)
     db.session.flush()
     return report
@@ -410,7 +411,7 @@ def create_api_token(actor: User, company: Company, label: str,
                      created_by_id=actor.id, expires_at=expires_at)
     db.session.add(token)
     db.session.flush()
-    journal.record(actor, "api_token.created", token, company_id=company.id, label=token.label)
+    journal.record(actor, Event.API_TOKEN_CREATED, token, company_id=company.id, label=token.label)
     db.session.flush()
     return clear
 
@@ -420,7 +421,7 @@ def revoke_api_token(actor: User, token: ApiToken) -> None:
     if token.revoked_at is not None:
         raise ServiceError(_l("Ce jeton est déjà révoqué."))
     token.revoked_at = utcnow()
-    journal.record(actor, "api_token.revoked", token, company_id=token.company_id)
+    journal.record(actor, Event.API_TOKEN_REVOKED, token, company_id=token.company_id)
     db.session.flush()
 
 

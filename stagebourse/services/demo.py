@@ -49,6 +49,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import hash_password, set_access_code
+from stagebourse.services.journal import Event
 
 if TYPE_CHECKING:
     from stagebourse.services.demo_history import HistorySummary
@@ -347,7 +348,7 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027,
             request_total += 1
 
     accounts = _demo_accounts(colleges[0] if colleges else schools[0], companies[0][0])
-    journal.record(None, "demo.seeded", None, seed=seed, day=today.isoformat())
+    journal.record(None, Event.DEMO_SEEDED, None, seed=seed, day=today.isoformat())
     db.session.flush()
     summary = DemoSummary(
         companies=size.companies, offers=size.offers, pupils=pupil_total,

@@ -32,6 +32,7 @@ from stagebourse.extensions import db
 from stagebourse.models import Campaign, JobState, MatchingRun, RunState, User, utcnow
 from stagebourse.services import jobs, journal, matching
 from stagebourse.services.jobs import ClaimedJob, JobFailed, JobKind
+from stagebourse.services.journal import Event
 from stagebourse.services.matching import PseudonymDraw, RunOptions
 
 KIND = "matching_run"
@@ -91,7 +92,7 @@ def _discard_partial(run: MatchingRun, job: ClaimedJob) -> None:
     run.pseudonyms = {}
     run.stats = {}
     run.finished_at = None
-    journal.record(None, "matching.run_resumed", run, attempt=job.attempts)
+    journal.record(None, Event.MATCHING_RUN_RESUMED, run, attempt=job.attempts)
 
 
 def execute(job: ClaimedJob) -> str:
@@ -126,7 +127,7 @@ def abandon(job: ClaimedJob, reason: str) -> None:
     run.progress = 100
     run.message = reason[:2000]
     run.finished_at = utcnow()
-    journal.record(None, "matching.run_interrupted", run, campaign=run.campaign_id,
+    journal.record(None, Event.MATCHING_RUN_INTERRUPTED, run, campaign=run.campaign_id,
                    attempts=job.attempts)
 
 

@@ -18,6 +18,7 @@ from stagebourse.extensions import db
 from stagebourse.models import Audience, Material, User
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.files import private_files_dir
+from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 from stagebourse.services.reference import SEED_DIR
 
@@ -170,7 +171,7 @@ def create_material(actor: User, data: dict[str, Any],
     stored = _store_attachment(slug, attachment) if attachment else None
     material, _ = _new_version(slug, title, Audience(data["audience"]), body, actor,
                                attachment_name=stored)
-    journal.record(actor, "material.create", material, slug=slug, version=material.version)
+    journal.record(actor, Event.MATERIAL_CREATE, material, slug=slug, version=material.version)
     db.session.flush()
     return material
 
@@ -197,7 +198,7 @@ def edit_material(actor: User, slug: str, data: dict[str, Any],
     material, created = _new_version(slug, title, audience, body, actor,
                                      attachment_name=stored)
     if created:
-        journal.record(actor, "material.edit", material, slug=slug, version=material.version)
+        journal.record(actor, Event.MATERIAL_EDIT, material, slug=slug, version=material.version)
     db.session.flush()
     return material, created
 
@@ -282,7 +283,7 @@ def load_materials(directory: Path = MATERIALS_DIR) -> LoadReport:
             report.unchanged.append(item.slug)
             continue
         (report.new_versions if existed else report.created).append(item.slug)
-        journal.record(None, "material.load", material, slug=item.slug, version=material.version,
-                       file=path.name)
+        journal.record(None, Event.MATERIAL_LOAD, material, slug=item.slug,
+                       version=material.version, file=path.name)
     db.session.flush()
     return report

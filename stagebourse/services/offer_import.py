@@ -25,6 +25,7 @@ from stagebourse.models import Commune, Company, Offer, Sector, User
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.csv_input import normalise_name, read_csv
 from stagebourse.services.files import private_files_dir
+from stagebourse.services.journal import Event
 from stagebourse.services.offer_rules import DAYS, Slot, format_day_ranges, parse_day_ranges
 from stagebourse.services.offers import (
     OfferInput,
@@ -320,7 +321,7 @@ def run_import(actor: User, company: Company, token: str, only_valid: bool) -> I
             updated += 1
         db.session.flush()
     result = ImportResult(created, updated, len(preview.error_lines))
-    journal.record(actor, "offer.csv_imported", company, created=created, updated=updated,
+    journal.record(actor, Event.OFFER_CSV_IMPORTED, company, created=created, updated=updated,
                    skipped_lines=preview.error_lines)
     db.session.flush()
     discard_upload(company, token)

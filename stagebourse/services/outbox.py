@@ -43,6 +43,7 @@ from stagebourse.extensions import db
 from stagebourse.models import OutboxMessage, OutboxState, User, utcnow
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.claims import claim_statement, claim_token
+from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 from stagebourse.transactions import side_write
 
@@ -379,7 +380,7 @@ def retry_failed(actor: User, message_ids: list[int] | None = None) -> int:
         )
     now = utcnow()
     for row in rows:
-        journal.record(actor, "outbox.retry", row, recipient=row.recipient,
+        journal.record(actor, Event.OUTBOX_RETRY, row, recipient=row.recipient,
                        attempts=row.attempts, last_error=row.last_error)
         row.state = OutboxState.PENDING
         row.attempts = 0

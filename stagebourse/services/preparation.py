@@ -41,6 +41,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.journal import Event
 from stagebourse.services.materials import (
     attachment_path,
     current_material,
@@ -245,7 +246,7 @@ def queue_preparation(actor: User | None, run: MatchingRun) -> PreparationSummar
             materials=teacher_materials,
         )
         summary.teachers += 1
-    journal.record(actor, "preparation.queue", run, tutors=summary.tutors,
+    journal.record(actor, Event.PREPARATION_QUEUE, run, tutors=summary.tutors,
                    teachers=summary.teachers, guardians=summary.guardians)
     return summary
 
@@ -307,7 +308,7 @@ def acknowledge(tutor: Tutor, campaign: Campaign) -> list[Material]:
         db.session.add(MaterialAcknowledgement(tutor_id=tutor.id, campaign_id=campaign.id,
                                                material_id=material.id, acknowledged_at=now))
     if new:
-        journal.record(None, "preparation.acknowledge", tutor, campaign_id=campaign.id,
+        journal.record(None, Event.PREPARATION_ACKNOWLEDGE, tutor, campaign_id=campaign.id,
                        materials=[f"{m.slug} v{m.version}" for m in new])
     db.session.flush()
     return new
@@ -362,7 +363,8 @@ def send_due_reminders(today: dt.date | None = None) -> int:
             )
             queued += 1
     if queued:
-        journal.record(None, "preparation.remind", None, reminders=queued, day=today.isoformat())
+        journal.record(None, Event.PREPARATION_REMIND, None, reminders=queued,
+                       day=today.isoformat())
     db.session.flush()
     return queued
 

@@ -31,6 +31,7 @@ from stagebourse.models import (
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import set_access_code
 from stagebourse.services.campaigns import school_weeks
+from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, can, require
 from stagebourse.services.rosters import person_key, teacher_school
 
@@ -86,7 +87,7 @@ def add_pupil(actor: User, data: dict[str, Any]) -> Pupil:
     pupil.user = User(role=Role.PUPIL, display_name=pupil.first_name, school_id=school.id)
     db.session.add(pupil)
     db.session.flush()
-    journal.record(actor, "pupil.created", pupil, class_name=pupil.class_name)
+    journal.record(actor, Event.PUPIL_CREATED, pupil, class_name=pupil.class_name)
     db.session.flush()
     return pupil
 
@@ -106,7 +107,7 @@ def update_pupil(actor: User, pupil: Pupil, data: dict[str, Any], expected_versi
         setattr(pupil, name, data.get(name))
     if pupil.user is not None:
         pupil.user.display_name = pupil.first_name
-    journal.record(actor, "pupil.updated", pupil, fields=changed)
+    journal.record(actor, Event.PUPIL_UPDATED, pupil, fields=changed)
     try:
         db.session.flush()
     except StaleDataError:
@@ -152,7 +153,7 @@ def issue_codes(actor: User, pupils: list[Pupil], *, only_missing: bool) -> list
     for pupil in pupils:
         require(actor, Action.SCHOOL_PUPILS, pupil)
     slips = _issue(actor, pupils, only_missing)
-    journal.record(actor, "pupils.codes_issued", actor.school,
+    journal.record(actor, Event.PUPILS_CODES_ISSUED, actor.school,
                    pupils=[slip.pupil.id for slip in slips], only_missing=only_missing)
     db.session.flush()
     return slips
@@ -162,7 +163,7 @@ def regenerate_code(actor: User, pupil: Pupil) -> CodeSlip:
     """A lost code: a new one, the old one stops working and every session is signed out."""
     require(actor, Action.SCHOOL_PUPILS, pupil)
     slip = _issue(actor, [pupil], only_missing=False)[0]
-    journal.record(actor, "pupil.code_regenerated", pupil)
+    journal.record(actor, Event.PUPIL_CODE_REGENERATED, pupil)
     db.session.flush()
     return slip
 
@@ -177,7 +178,7 @@ def record_consent(actor: User, pupil: Pupil, on: dt.date, method: ConsentMethod
     pupil.consent_on = on
     pupil.consent_method = method
     pupil.consent_recorded_by = journal.actor_label(actor)
-    journal.record(actor, "pupil.consent_recorded", pupil, on=on.isoformat(),
+    journal.record(actor, Event.PUPIL_CONSENT_RECORDED, pupil, on=on.isoformat(),
                    method=method.value)
     db.session.flush()
 
@@ -202,7 +203,7 @@ def withdraw_consent(actor: User, pupil: Pupil, reason: str = "") -> int:
     for request in requests:
         request.state = RequestState.WITHDRAWN
         request.updated_by_id = actor.id
-    journal.record(actor, "pupil.consent_withdrawn", pupil, reason=reason.strip()[:500],
+    journal.record(actor, Event.PUPIL_CONSENT_WITHDRAWN, pupil, reason=reason.strip()[:500],
                    requests_withdrawn=[r.id for r in requests])
     db.session.flush()
     return len(requests)

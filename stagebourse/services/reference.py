@@ -20,6 +20,7 @@ from stagebourse.extensions import db
 from stagebourse.identifiers import is_valid_uai, normalise_uai
 from stagebourse.models import Commune, Priority, School, SchoolKind, Sector
 from stagebourse.services import journal
+from stagebourse.services.journal import Event
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 _INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
@@ -223,6 +224,6 @@ def load_reference(seed_dir: Path = SEED_DIR) -> list[ImportReport]:
     ]
     changes = {r.name: [r.created, r.updated, len(r.errors)] for r in reports}
     if any(r.created or r.updated for r in reports):
-        journal.record(None, "reference.loaded", None, changes=changes)
+        journal.record(None, Event.REFERENCE_LOADED, None, changes=changes)
     db.session.flush()
     return reports

@@ -37,6 +37,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.campaigns import current_campaign, school_weeks
+from stagebourse.services.journal import Event
 from stagebourse.services.offer_search import Origin, pupil_origin
 from stagebourse.services.offers import is_visible, sectors, visible_offer_conditions
 from stagebourse.services.policy import Action, require
@@ -115,7 +116,7 @@ def _editable_request(actor: User, pupil: Pupil) -> Request:
     return request
 
 
-def _journal(actor: User, action: str, request: Request, **details: object) -> None:
+def _journal(actor: User, action: Event, request: Request, **details: object) -> None:
     request.updated_by_id = actor.id
     request.updated_at = utcnow()
     on_behalf = actor.role == Role.TEACHER
@@ -171,7 +172,7 @@ def add_wish(actor: User, pupil: Pupil, *, sector_code: str | None = None,
         raise ServiceError(_l("Ce vœu est déjà dans ta liste (vœu n°%(rank)s).",
                               rank=items.index(item) + 1))
     _write(request, [*items, item])
-    _journal(actor, "request.wish_added", request, sector=sector_code, offer=offer_id,
+    _journal(actor, Event.REQUEST_WISH_ADDED, request, sector=sector_code, offer=offer_id,
              rank=len(items) + 1)
     db.session.flush()
     return request
@@ -190,7 +191,7 @@ def remove_wish(actor: User, pupil: Pupil, rank: int) -> Request:
     items = _items(request)
     removed = items.pop(_rank_index(items, rank))
     _write(request, items)
-    _journal(actor, "request.wish_removed", request, rank=rank, sector=removed[0],
+    _journal(actor, Event.REQUEST_WISH_REMOVED, request, rank=rank, sector=removed[0],
              offer=removed[1])
     db.session.flush()
     return request
@@ -207,7 +208,7 @@ def move_wish(actor: User, pupil: Pupil, rank: int, direction: str) -> Request:
         raise ServiceError(_l("Ce vœu ne peut pas aller plus loin dans ce sens."))
     items[index], items[target] = items[target], items[index]
     _write(request, items)
-    _journal(actor, "request.wish_moved", request, rank=rank, to=target + 1)
+    _journal(actor, Event.REQUEST_WISH_MOVED, request, rank=rank, to=target + 1)
     db.session.flush()
     return request
 
@@ -223,7 +224,7 @@ def set_preferences(actor: User, pupil: Pupil, *, max_travel_km: float,
     pupil.needs_accessible = needs_accessible
     request.has_network = has_network
     # has_network is not journaled in clear: only the audit reads it.
-    _journal(actor, "request.preferences_set", request, max_travel_km=max_travel_km,
+    _journal(actor, Event.REQUEST_PREFERENCES_SET, request, max_travel_km=max_travel_km,
              needs_accessible=needs_accessible)
     db.session.flush()
     return request
@@ -236,7 +237,7 @@ def confirm_request(actor: User, pupil: Pupil) -> Request:
         raise ServiceError(_l("Choisis au moins un vœu avant de confirmer ta demande."))
     request.state = RequestState.CONFIRMED
     request.confirmed_at = utcnow()
-    _journal(actor, "request.confirmed", request, wishes=len(request.wishes))
+    _journal(actor, Event.REQUEST_CONFIRMED, request, wishes=len(request.wishes))
     db.session.flush()
     return request
 
@@ -246,7 +247,7 @@ def declare_found_own(actor: User, pupil: Pupil) -> Request:
     require(actor, Action.PUPIL_REQUEST, pupil)
     request = _editable_request(actor, pupil)
     request.state = RequestState.FOUND_OWN
-    _journal(actor, "request.found_own", request)
+    _journal(actor, Event.REQUEST_FOUND_OWN, request)
     db.session.flush()
     return request
 

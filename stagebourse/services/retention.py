@@ -43,6 +43,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 
 PUPIL_RETENTION = dt.timedelta(days=365)
@@ -150,7 +151,7 @@ def purge(plan: PurgePlan, *, apply: bool) -> PurgePlan:
     db.session.execute(delete(OutboxMessage).where(_old_mail_filter(plan.today)))
     window = utcnow() - dt.timedelta(days=1)
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < window))
-    journal.record(None, "retention.purged", None, day=plan.today.isoformat(),
+    journal.record(None, Event.RETENTION_PURGED, None, day=plan.today.isoformat(),
                    pupils=len(plan.pupil_ids), accounts=len(plan.account_ids),
                    mail=plan.old_mail)
     db.session.flush()
@@ -185,7 +186,7 @@ def subject_export(actor: User, pupil: Pupil) -> dict[str, Any]:
     entries = db.session.scalars(select(JournalEntry).where(
         JournalEntry.subject_type == "Pupil", JournalEntry.subject_id == str(pupil.id))
         .order_by(JournalEntry.at)).all()
-    journal.record(actor, "retention.subject_export", pupil)
+    journal.record(actor, Event.RETENTION_SUBJECT_EXPORT, pupil)
     db.session.flush()
     return {
         "pupil": {
@@ -222,5 +223,5 @@ def erase_pupil(actor: User, pupil: Pupil, reason: str) -> None:
     if pupil.last_name == ANONYMOUS_NAME:
         raise ServiceError(_l("Les données de cet élève sont déjà effacées."))
     _anonymise_pupil(pupil)
-    journal.record(actor, "retention.pupil_erased", pupil, reason=reason.strip())
+    journal.record(actor, Event.RETENTION_PUPIL_ERASED, pupil, reason=reason.strip())
     db.session.flush()

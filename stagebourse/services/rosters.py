@@ -18,6 +18,7 @@ from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.models import Gender, Level, Pupil, Role, School, User
 from stagebourse.services import ServiceError, csv_input, journal
+from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 
 # One class is ~30 pupils; a whole school's level is a few hundred. Above this we refuse at once,
@@ -314,7 +315,7 @@ def import_roster(actor: User, text: str, level: Level, *, only_valid: bool) -> 
         pupils.append(pupil)
     db.session.add_all(pupils)
     db.session.flush()
-    journal.record(actor, "pupils.imported", school, count=len(pupils),
+    journal.record(actor, Event.PUPILS_IMPORTED, school, count=len(pupils),
                    skipped=len(preview.rows) - len(rows),
                    classes=sorted({p.class_name for p in pupils}))
     db.session.flush()

@@ -9,6 +9,7 @@ from stagebourse.extensions import db
 from stagebourse.models import Role, School, User, utcnow
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import check_password_length, email_taken, hash_password
+from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.policy import Action, can, require
 
@@ -32,7 +33,7 @@ def sign_up_teacher(email: str, display_name: str, password: str, school_id: int
                 password_hash=hash_password(password), school_id=school.id)
     db.session.add(user)
     db.session.flush()
-    journal.record(user, "teacher.signed_up", user, school=school.uai)
+    journal.record(user, Event.TEACHER_SIGNED_UP, user, school=school.uai)
     queue_email(email, "teacher_signed_up", key=f"teacher-signed-up:{user.id}",
                 reason=_l("vous avez créé un compte de professeur référent."),
                 user=user, school=school)
@@ -65,7 +66,7 @@ def validate_teacher(actor: User, teacher_id: int) -> User:
     if teacher is None or not can_validate(actor, teacher):
         raise ServiceError(_l("Ce compte n'est pas (ou plus) en attente de votre validation."))
     teacher.validated_at = utcnow()
-    journal.record(actor, "teacher.validated", teacher, school_id=teacher.school_id)
+    journal.record(actor, Event.TEACHER_VALIDATED, teacher, school_id=teacher.school_id)
     queue_email(teacher.email or "", "teacher_validated", key=f"teacher-validated:{teacher.id}",
                 reason=_l("vous avez créé un compte de professeur référent."),
                 user=teacher, school=teacher.school, sign_in_url=public_url("auth.sign_in"))

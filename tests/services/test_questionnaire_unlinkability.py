@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from stagebourse.extensions import db
 from stagebourse.models import JournalEntry, OutboxMessage, QuestionnaireResponse
 from stagebourse.services import questionnaires
-from stagebourse.services.accounts import new_access_code
+from stagebourse.services.accounts import hash_code, new_access_code
 from tests.questionnaire_factories import AFTER, emailed_code, finished_campaign, responses
 
 IDENTIFYING = ("pupil", "user", "tutor", "code", "invitation", "ip", "addr", "agent", "session",
@@ -117,7 +117,7 @@ def test_answering_writes_no_journal_and_no_mail(app):
 def test_invitation_rows_are_not_stored_in_the_order_of_the_people(app):
     done = finished_campaign(by_email=20, on_paper=0)
     questionnaires.invite(None, done.campaign, AFTER)
-    in_pupil_order = [questionnaires.hash_code(emailed_code(p.guardian_email))
+    in_pupil_order = [hash_code(emailed_code(p.guardian_email))
                       for p in done.by_email]
     stored = [row[0] for row in db.session.execute(sa.text(
         "SELECT code_hash FROM questionnaire_invitations WHERE respondent = 'pupil'")).all()]

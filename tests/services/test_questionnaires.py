@@ -20,6 +20,7 @@ from stagebourse.models import (
     Role,
 )
 from stagebourse.services import ServiceError, questionnaires
+from stagebourse.services.accounts import hash_code
 from tests.conftest import first_school, make_user
 from tests.questionnaire_factories import AFTER, emailed_code, finished_campaign, responses
 
@@ -38,7 +39,7 @@ def test_a_finished_campaign_emails_codes_to_guardians_and_tutors(app):
     codes.add(emailed_code(done.tutor.email))
     assert len(codes) == 4
     stored = set(db.session.scalars(select(QuestionnaireInvitation.code_hash)))
-    assert stored == {questionnaires.hash_code(c) for c in codes}
+    assert stored == {hash_code(c) for c in codes}
     assert not any(code in stored for code in codes)  # only hashes are kept
 
 

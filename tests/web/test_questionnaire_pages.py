@@ -8,7 +8,7 @@ import html
 from sqlalchemy import select
 
 from stagebourse.extensions import db
-from stagebourse.models import QuestionnaireInvitation, SchoolKind, Sector
+from stagebourse.models import QuestionnaireInvitation, Respondent, SchoolKind, Sector
 from stagebourse.services import questionnaires
 from tests.conftest import login_as, page_text
 from tests.questionnaire_factories import (
@@ -106,7 +106,7 @@ def test_steering_invites_and_edits_the_questionnaire(client, personas):
                           follow_redirects=True)
     assert "après la semaine de stage" in page_text(refused)
     pupil_q = questionnaires.current_questionnaire(done.campaign,
-                                                   questionnaires.Respondent.PUPIL)
+                                                   Respondent.PUPIL)
     bad = client.post(f"/pilotage/questionnaires/{pupil_q.id}", data={"document": '{"x": 1'})
     assert "pas du JSON valide" in page_text(bad)
     assert '{"x": 1' in html.unescape(bad.get_data(as_text=True))  # what was typed is kept

@@ -41,6 +41,7 @@ from stagebourse.services.agreements.content import (
 )
 from stagebourse.services.agreements.links import _send_links, signature_link
 from stagebourse.services.agreements.parties import _reason, active_signatures, party_email
+from stagebourse.services.journal import Event
 from stagebourse.services.notifications import queue_email
 from stagebourse.services.policy import Action, require
 
@@ -79,7 +80,7 @@ def draft(actor: User | None, assignment: Assignment) -> Agreement:
     _set_content(agreement, content, actor, "Rédigée à partir de l'affectation confirmée")
     db.session.add(agreement)
     db.session.flush()
-    journal.record(actor, "agreement.draft", agreement, assignment=assignment.id)
+    journal.record(actor, Event.AGREEMENT_DRAFT, agreement, assignment=assignment.id)
     return agreement
 
 
@@ -135,7 +136,7 @@ def save_settings(actor: User, campaign: Campaign, data: dict[str, Any]) -> Agre
             agreement.version += 1
             _set_content(agreement, content, actor, "Paramètres de l'établissement")
             refreshed += 1
-    journal.record(actor, "agreement.settings", settings, campaign=campaign.id,
+    journal.record(actor, Event.AGREEMENT_SETTINGS, settings, campaign=campaign.id,
                    refreshed=refreshed)
     db.session.flush()
     return settings
@@ -192,7 +193,7 @@ def correct(actor: User, agreement: Agreement, party: Party, changes: dict[str, 
         # A corrected address must receive its own link (the old one is refused).
         moved = [p for p in PARTIES if party_email(agreement, p) != before[p]]
         _send_links(agreement, kind="request", only=moved)
-    journal.record(actor, "agreement.correct", agreement, party=party.value, fields=changed,
+    journal.record(actor, Event.AGREEMENT_CORRECT, agreement, party=party.value, fields=changed,
                    version=agreement.version, voided=[s.party.value for s in voided])
     db.session.flush()
     return True
@@ -230,7 +231,7 @@ def void(actor: User | None, agreement: Agreement, reason: str) -> None:
     agreement.state = AgreementState.VOIDED
     agreement.voided_at = utcnow()
     agreement.voided_reason = reason
-    journal.record(actor, "agreement.void", agreement, reason=reason)
+    journal.record(actor, Event.AGREEMENT_VOID, agreement, reason=reason)
 
 
 def campaigns_for_settings() -> list[Campaign]:

@@ -26,6 +26,7 @@ from stagebourse.services.agreements.parties import (
     missing_parties,
     party_email,
 )
+from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.policy import Action, require
 
@@ -84,7 +85,7 @@ def send_for_signature(actor: User, agreement: Agreement) -> int:
     agreement.state = AgreementState.TO_SIGN
     agreement.sent_at = utcnow()
     sent = _send_links(agreement, kind="request")
-    journal.record(actor, "agreement.send", agreement, version=agreement.version, mails=sent)
+    journal.record(actor, Event.AGREEMENT_SEND, agreement, version=agreement.version, mails=sent)
     db.session.flush()
     return sent
 
@@ -176,7 +177,7 @@ def resend_link(actor: User, agreement: Agreement, party: Party) -> str:
                 reason=_reason(party), agreement=agreement, content=agreement.content,
                 party=party, party_label=PARTY_LABELS[party],
                 link=signature_link(agreement, party), link_days=link_days())
-    journal.record(actor, "agreement.resend", agreement, party=party.value)
+    journal.record(actor, Event.AGREEMENT_RESEND, agreement, party=party.value)
     db.session.flush()
     return address
 

@@ -20,6 +20,7 @@ from stagebourse.services import ServiceError, journal
 from stagebourse.services.agreements.parties import _check_signable, party_signer_name
 from stagebourse.services.agreements.signing import _add_signature, _complete_if_all_signed
 from stagebourse.services.files import private_files_dir
+from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 
 SCAN_MAX_BYTES = 8 * 1024 * 1024
@@ -60,7 +61,7 @@ def record_paper_signature(actor: User, agreement: Agreement, party: Party, sign
     now = utcnow()
     signature = _add_signature(agreement, party, name, None, SignatureMethod.PAPER, actor, now,
                                scan_file=filename, scan_sha256=hashlib.sha256(data).hexdigest())
-    journal.record(actor, "agreement.sign", agreement, party=party.value, method="paper",
+    journal.record(actor, Event.AGREEMENT_SIGN, agreement, party=party.value, method="paper",
                    version=agreement.version, sha256=signature.document_sha256)
     _complete_if_all_signed(agreement, now)
     db.session.flush()

@@ -15,6 +15,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import journal
 from stagebourse.services.agreements.links import _send_links
+from stagebourse.services.journal import Event
 
 DEFAULT_REMINDER_DAYS = (21, 14, 7, 3)
 
@@ -41,7 +42,7 @@ def send_reminders(today: dt.date | None = None) -> int:
         queued += _send_links(agreement, kind="reminder", key_suffix=f":d{slot}")
         db.session.flush()
     if queued:
-        journal.record(None, "agreement.remind", None, mails=queued, today=today.isoformat())
+        journal.record(None, Event.AGREEMENT_REMIND, None, mails=queued, today=today.isoformat())
     db.session.flush()
     return queued
 

@@ -34,6 +34,7 @@ from stagebourse.services.agreements.parties import (
     party_email,
     party_signer_name,
 )
+from stagebourse.services.journal import Event
 from stagebourse.services.notifications import queue_email
 
 CODE_MINUTES = 15
@@ -82,7 +83,7 @@ def request_code(agreement: Agreement, party: Party) -> str:
     queue_email(address, "agreement_code", key=f"agreement:code:{row.id}",
                 reason=_reason(party), code=code, minutes=CODE_MINUTES,
                 party_label=PARTY_LABELS[party], content=agreement.content)
-    journal.record(None, "agreement.code", agreement, party=party.value)
+    journal.record(None, Event.AGREEMENT_CODE, agreement, party=party.value)
     db.session.flush()
     return address
 
@@ -140,7 +141,7 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
         message = _l("Ce code n'est pas le bon.")
         if owner is not None:
             message = _wrong_party_message(owner, party)
-            journal.record(None, "agreement.wrong_person", agreement, party=party.value,
+            journal.record(None, Event.AGREEMENT_WRONG_PERSON, agreement, party=party.value,
                            code_of=owner.value)
         if current.attempts >= CODE_MAX_ATTEMPTS:
             current.revoked_at = now
@@ -158,7 +159,7 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
     current.used_at = now
     signature = _add_signature(agreement, party, name, current.sent_to, SignatureMethod.LINK_CODE,
                                None, now)
-    journal.record(None, "agreement.sign", agreement, party=party.value, method="link_code",
+    journal.record(None, Event.AGREEMENT_SIGN, agreement, party=party.value, method="link_code",
                    version=agreement.version, sha256=signature.document_sha256)
     _complete_if_all_signed(agreement, now)
     db.session.flush()
@@ -207,5 +208,5 @@ def _complete_if_all_signed(agreement: Agreement, now: dt.datetime) -> None:
                         key=f"agreement:signed:{agreement.id}:v{agreement.version}:{party.value}",
                         reason=_reason(party), agreement=agreement, content=agreement.content,
                         link=signature_link(agreement, party))
-    journal.record(None, "agreement.signed", agreement, version=agreement.version)
+    journal.record(None, Event.AGREEMENT_SIGNED, agreement, version=agreement.version)
 

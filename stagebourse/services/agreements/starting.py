@@ -16,6 +16,7 @@ from stagebourse.services import ServiceError, journal
 from stagebourse.services.agreements.content import PARTY_NAMES
 from stagebourse.services.agreements.drafting import agreement_of
 from stagebourse.services.agreements.parties import missing_parties
+from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 
 
@@ -49,7 +50,7 @@ def complete_internship(actor: User, assignment: Assignment) -> Assignment:
                               "marqué comme effectué."))
     ensure_can_start(assignment)
     assignment.state = AssignmentState.COMPLETED
-    journal.record(actor, "assignment.completed", assignment)
+    journal.record(actor, Event.ASSIGNMENT_COMPLETED, assignment)
     db.session.flush()
     return assignment
 

@@ -25,6 +25,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, agreements, journal
+from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, can, require
 
 
@@ -54,7 +55,8 @@ def _decide(actor: User, assignment: Assignment, side: str, accept: bool) -> Ass
         assignment.state = AssignmentState.DECLINED
         assignment.declined_by = side
         assignment.decided_at = now
-    journal.record(actor, f"assignment.{'confirmed' if accept else 'declined'}", assignment,
+    journal.record(actor, Event.ASSIGNMENT_CONFIRMED if accept else Event.ASSIGNMENT_DECLINED,
+                   assignment,
                    side=side, run=assignment.run_id)
     db.session.flush()
     return assignment
@@ -92,7 +94,7 @@ def release_unconfirmed(actor: User | None, campaign: Campaign, today: dt.date |
         a.declined_by = "deadline"
         a.decided_at = now
     if stale:
-        journal.record(actor, "matching.released_unconfirmed", campaign, count=len(stale))
+        journal.record(actor, Event.MATCHING_RELEASED_UNCONFIRMED, campaign, count=len(stale))
     db.session.flush()
     return len(stale)
 

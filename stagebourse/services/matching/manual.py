@@ -25,6 +25,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, agreements, journal
+from stagebourse.services.journal import Event
 from stagebourse.services.matching.rounds import _params_from_run, run_instance
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.offers import HOLDING_STATES
@@ -171,7 +172,7 @@ def manual_assign(actor: User, run: MatchingRun, pupil_id: int, offer_id: int, w
         current.declined_by = current.decided_at = None
     current.manual_reason = reason
     db.session.flush()
-    entry = journal.record(actor, "matching.manual_move", run, assignment=current.id,
+    entry = journal.record(actor, Event.MATCHING_MANUAL_MOVE, run, assignment=current.id,
                            previous=previous, offer=offer.id, week=week, rank=rank,
                            reason=reason)
     if run.state == RunState.PUBLISHED:
@@ -219,7 +220,7 @@ def cancel_assignment(actor: User, assignment: Assignment, reason: str) -> Assig
     assignment.manual_reason = reason
     assignment.decided_at = utcnow()
     agreements.void_for(actor, assignment, f"Affectation annulée : {reason}")
-    journal.record(actor, "matching.manual_cancel", assignment.run, assignment=assignment.id,
+    journal.record(actor, Event.MATCHING_MANUAL_CANCEL, assignment.run, assignment=assignment.id,
                    offer=assignment.offer_id, week=assignment.week, previous=previous,
                    reason=reason)
     db.session.flush()
@@ -231,7 +232,7 @@ def manual_changes(actor: User, run: MatchingRun) -> list[JournalEntry]:
     return list(db.session.scalars(
         select(JournalEntry).where(
             JournalEntry.subject_type == "MatchingRun", JournalEntry.subject_id == str(run.id),
-            JournalEntry.action.in_(("matching.manual_move", "matching.manual_cancel")))
+            JournalEntry.action.in_((Event.MATCHING_MANUAL_MOVE, Event.MATCHING_MANUAL_CANCEL)))
         .order_by(JournalEntry.at, JournalEntry.id)))
 
 

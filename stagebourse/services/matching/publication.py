@@ -18,6 +18,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, campaigns, journal
+from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.policy import Action, require
 
@@ -70,7 +71,7 @@ def publish(actor: User, run: MatchingRun) -> MatchingRun:
         from stagebourse.services.preparation import queue_preparation
 
         queue_preparation(actor, run)
-        journal.record(actor, "matching.published", run, campaign=campaign_id,
+        journal.record(actor, Event.MATCHING_PUBLISHED, run, campaign=campaign_id,
                        round=round_number, assignments=counts["assignments"],
                        discarded=discarded, sha256=run.instance_sha256)
         db.session.flush()

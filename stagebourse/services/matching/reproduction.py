@@ -18,6 +18,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.journal import Event
 from stagebourse.services.matching.rounds import run_result
 from stagebourse.services.policy import Action, require
 
@@ -44,7 +45,7 @@ def reproduce(actor: User | None, run: MatchingRun) -> bool:
         str(_l("Identique : %(n)s affectations, même objectif, même empreinte.", n=len(a)))
         if same else str(_l("Différent : %(missing)s affectations manquent, %(extra)s en plus.",
                             missing=len(a - b), extra=len(b - a))))
-    journal.record(actor, "matching.reproduced", run, ok=same)
+    journal.record(actor, Event.MATCHING_REPRODUCED, run, ok=same)
     db.session.flush()
     return same
 

@@ -31,6 +31,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, campaigns, journal
+from stagebourse.services.journal import Event
 from stagebourse.services.matching.answers import release_unconfirmed
 from stagebourse.services.matching.instances import (
     PROTECTED_FIELDS,
@@ -114,7 +115,7 @@ def create_run(actor: User | None, campaign: Campaign, options: RunOptions) -> M
                       message=str(_l("En attente de démarrage")))
     db.session.add(run)
     db.session.flush()
-    journal.record(actor, "matching.run_created", run, campaign=campaign.id,
+    journal.record(actor, Event.MATCHING_RUN_CREATED, run, campaign=campaign.id,
                    round=options.round_number, seed=seed)
     db.session.flush()
     return run
@@ -242,7 +243,7 @@ def _store(run: MatchingRun, computed: _Computed, started: float) -> None:
     if run.round_number == 1 and campaign.state == CampaignState.CLOSED and report.ok:
         creator = db.session.get(User, run.created_by_id) if run.created_by_id else None
         campaigns.transition(creator, campaign, "matched")  # type: ignore[arg-type]
-    journal.record(None, "matching.run_done", run, placed=optimal.placed,
+    journal.record(None, Event.MATCHING_RUN_DONE, run, placed=optimal.placed,
                    pupils=len(instance.pupils), sha256=computed.digest, verified=report.ok)
 
 

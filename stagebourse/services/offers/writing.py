@@ -29,6 +29,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.campaigns import campaign_weeks
+from stagebourse.services.journal import Event
 from stagebourse.services.offer_rules import (
     Slot,
     check_safety_attested,
@@ -297,7 +298,8 @@ def save_offer(actor: Actor, company: Company, data: OfferInput,
         db.session.add(offer)
         _apply(company, offer, data)
         db.session.flush()
-        journal.record(person(actor), "offer.created", offer, company_id=company.id, source=source)
+        journal.record(person(actor), Event.OFFER_CREATED, offer, company_id=company.id,
+                       source=source)
     else:
         before = _snapshot(offer)
         was_published = _after_publication(offer)
@@ -306,7 +308,7 @@ def save_offer(actor: Actor, company: Company, data: OfferInput,
         after = _snapshot(offer)
         changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
         if changes:
-            journal.record(person(actor), "offer.updated", offer, company_id=company.id,
+            journal.record(person(actor), Event.OFFER_UPDATED, offer, company_id=company.id,
                            source=source, after_publication=was_published, changes=changes)
     db.session.flush()
     return offer
@@ -325,7 +327,7 @@ def duplicate_offer(actor: User, offer: Offer) -> Offer:
     )
     db.session.add(copy)
     db.session.flush()
-    journal.record(actor, "offer.duplicated", copy, source_offer=offer.id)
+    journal.record(actor, Event.OFFER_DUPLICATED, copy, source_offer=offer.id)
     db.session.flush()
     return copy
 
@@ -343,7 +345,7 @@ def withdraw_offer(actor: Actor, offer: Offer) -> None:
                               "être retirée. Contactez le groupe de pilotage pour annuler ces "
                               "accueils.", n=held))
     offer.state = OfferState.WITHDRAWN
-    journal.record(person(actor), "offer.withdrawn", offer, company_id=offer.company_id,
+    journal.record(person(actor), Event.OFFER_WITHDRAWN, offer, company_id=offer.company_id,
                    after_publication=_after_publication(offer))
     db.session.flush()
 

@@ -34,6 +34,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import hash_code, new_access_code
+from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.policy import Action, require
 from stagebourse.services.questionnaires.answers import _rng
@@ -167,7 +168,7 @@ def invite(actor: User | None, campaign: Campaign, today: dt.date | None = None
     for questionnaire in questionnaires.values():
         if questionnaire.state == QuestionnaireState.DRAFT:
             questionnaire.state = QuestionnaireState.IN_USE
-    journal.record(actor, "questionnaires.invited", campaign,
+    journal.record(actor, Event.QUESTIONNAIRES_INVITED, campaign,
                    by_email=summary.pupils_by_email,
                    class_sheet=summary.pupils_for_class_sheet, tutors=summary.tutors)
     db.session.flush()
@@ -212,7 +213,7 @@ def print_class_sheet(actor: User, campaign: Campaign, class_name: str
         .where(QuestionnaireInvitee.campaign_id == campaign.id,
                QuestionnaireInvitee.pupil_id.in_([p.id for p in pupils]))
         .values(code_issued=True))
-    journal.record(actor, "questionnaires.class_sheet_printed", campaign,
+    journal.record(actor, Event.QUESTIONNAIRES_CLASS_SHEET_PRINTED, campaign,
                    class_name=class_name, count=len(pupils))
     db.session.flush()
     return [QuestionnaireSlip(p, c) for p, c in zip(pupils, codes, strict=True)]
@@ -254,7 +255,7 @@ def send_reminders(actor: User | None, campaign: Campaign, days: int = DEFAULT_R
                     pupil=bool(invitee.pupil_id))
         queued += 1
     if queued:
-        journal.record(None, "questionnaires.reminded", campaign, count=queued)
+        journal.record(None, Event.QUESTIONNAIRES_REMINDED, campaign, count=queued)
     db.session.flush()
     return queued
 

@@ -19,6 +19,7 @@ from stagebourse.models import (
     User,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 from stagebourse.services.reference import SEED_DIR
 
@@ -139,7 +140,7 @@ def ensure_questionnaires(actor: User | None, campaign: Campaign) -> list[Questi
     created = [r for r in Respondent if current_questionnaire(campaign, r) is None]
     result = [_ensure(campaign, r) for r in Respondent]
     if created:
-        journal.record(actor, "questionnaires.created", campaign,
+        journal.record(actor, Event.QUESTIONNAIRES_CREATED, campaign,
                        respondents=[r.value for r in created])
         db.session.flush()
     return result
@@ -176,7 +177,7 @@ def save_questionnaire(actor: User, questionnaire: Questionnaire, text: str) -> 
     else:
         questionnaire.title = title
         questionnaire.questions = questions
-    journal.record(actor, "questionnaire.edited", questionnaire,
+    journal.record(actor, Event.QUESTIONNAIRE_EDITED, questionnaire,
                    version=questionnaire.version)
     db.session.flush()
     return questionnaire
