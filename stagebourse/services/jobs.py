@@ -28,19 +28,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from stagebourse.extensions import db
 from stagebourse.models import Job, JobState, utcnow
 from stagebourse.services.claims import claim_statement, claim_token
+from stagebourse.transactions import side_write
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +128,6 @@ def latest_job(subject: Any, kind: str | None = None) -> Job | None:
 # Claiming ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def _own_transaction() -> Iterator[Connection]:
-    """A short transaction on a connection of its own, committed on leaving the block."""
-    with db.engine.begin() as connection:
-        yield connection
-
-
 def _lease_until(now: dt.datetime) -> dt.datetime:
     return now + dt.timedelta(seconds=float(setting("JOB_LEASE_SECONDS")))
 
@@ -147,13 +140,13 @@ def _claim_one(worker_id: str, claimable: ColumnElement[bool],
                values: dict[str, Any]) -> ClaimedJob | None:
     now = utcnow()
     token = claim_token(worker_id)
-    with _own_transaction() as connection:
-        connection.execute(claim_statement(
+    with side_write() as session:
+        session.execute(claim_statement(
             Job, claimable=claimable, order_by=(Job.created_at, Job.id), limit=1,
             values={"state": JobState.RUNNING, "lease_owner": token,
                     "lease_until": _lease_until(now), **values},
-            dialect=connection.dialect.name))
-        row = connection.execute(
+            dialect=session.get_bind().dialect.name))
+        row = session.execute(
             select(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
             .where(Job.lease_owner == token, Job.state == JobState.RUNNING)).first()
     if row is None:
@@ -185,13 +178,13 @@ def claim_exhausted(worker_id: str) -> ClaimedJob | None:
 def report_progress(job: ClaimedJob, percent: int, message: str) -> bool:
     """Write the progress and renew the lease, committed at once. False if the lease was lost
     (another worker took the job back): the caller's outcome will then be refused."""
-    with _own_transaction() as connection:
-        result = connection.execute(
+    with side_write() as session:
+        result = session.execute(
             update(Job)
             .where(Job.id == job.id, Job.lease_owner == job.token, Job.state == JobState.RUNNING)
             .values(progress=max(0, min(100, percent)), message=message[:2000],
                     lease_until=_lease_until(utcnow())))
-    held: bool = result.rowcount == 1
+    held: bool = getattr(result, "rowcount", 0) == 1
     if not held:
         log.warning("job %s: lease %s lost at %s %%", job.id, job.token, percent)
     _pause_for_fault_tests(percent)
