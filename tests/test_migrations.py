@@ -17,7 +17,7 @@ from stagebourse.config import normalise_database_url
 from stagebourse.extensions import db
 from stagebourse.models import Base
 from stagebourse.web import create_app
-from tests.conftest import make_config
+from tests.fixtures.app import make_config
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, companies
 from stagebourse.services.companies import ApiAuthError, DuplicateSiret
-from tests.conftest import make_company, make_user
+from tests.factories import make_company, make_user
 
 PDF = b"%PDF-1.4\n% charte\n"
 

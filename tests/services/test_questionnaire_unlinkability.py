@@ -14,7 +14,7 @@ from stagebourse.extensions import db
 from stagebourse.models import JournalEntry, OutboxMessage, QuestionnaireResponse
 from stagebourse.services import questionnaires
 from stagebourse.services.accounts import new_access_code
-from tests.questionnaire_factories import AFTER, emailed_code, finished_campaign, responses
+from tests.scenarios import AFTER, emailed_code, finished_campaign, responses
 
 IDENTIFYING = ("pupil", "user", "tutor", "code", "invitation", "ip", "addr", "agent", "session",
                "created", "time", "_at", "email", "name")

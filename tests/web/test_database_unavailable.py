@@ -14,7 +14,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from stagebourse.extensions import db
-from tests.conftest import login_as, page_text
+from tests.personas import login_as, page_text
+
+# The driver's connection is made to fail: no outer transaction could survive it.
+pytestmark = pytest.mark.committing
 
 
 @pytest.fixture
@@ -67,10 +70,9 @@ def test_a_wish_committed_just_before_the_database_went_away_is_said_added(
     pupil is told the truth (added), not shown an error page saying it may have failed."""
     from stagebourse.models import Wish
     from stagebourse.services import requests as requests_service
-    from tests.conftest import first_school, make_pupil_user
-    from tests.pupil_factories import make_campaign
+    from tests.factories import UPCOMING_CAMPAIGN, first_school, make_campaign, make_pupil_user
 
-    make_campaign([first_school()])
+    make_campaign([first_school()], **UPCOMING_CAMPAIGN)
     make_pupil_user(first_school())
     client.post("/connexion/eleve", data={"code": "TEST-CODE-0001"})
     app.config["PROPAGATE_EXCEPTIONS"] = False
