@@ -258,11 +258,12 @@ def test_manual_change_needs_a_reason_and_obeys_the_engine(app: Flask) -> None:
     with pytest.raises(ServiceError, match="n'est pas une semaine de stage de l'élève"):
         matching.manual_assign(steering, run, assignment.pupil_id, assignment.offer_id,
                                "2030-W10", "Essai d'une semaine impossible")
-    # A full offer-week is refused (its seats are taken by this run's proposals).
+    # A full offer-week is refused (its seats are taken by this run's proposals); another
+    # one than the pupil's own, where the pupil's seat would be freed by the move.
     full = next(a for a in run.assignments
                 if sum(1 for b in run.assignments if (b.offer_id, b.week) == (a.offer_id, a.week))
                 == next(w.seats for w in a.offer.weeks if w.week == a.week)
-                and a.pupil_id != assignment.pupil_id)
+                and (a.offer_id, a.week) != (assignment.offer_id, assignment.week))
     with pytest.raises(ServiceError, match="enfreint une règle de l'affectation : [a-z]"):
         matching.manual_assign(steering, run, assignment.pupil_id, full.offer_id, full.week,
                                "Rapprocher l'élève de son domicile")
