@@ -13,11 +13,9 @@ import email
 import email.policy
 import socket
 import threading
-from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 
@@ -127,21 +125,3 @@ class LoopbackSmtp:
     def configure(self, app: Flask) -> None:
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=self.port,
                           MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=5)
-
-
-@pytest.fixture(name="smtp_server")
-def smtp_server_fixture(app: Flask) -> Iterator[LoopbackSmtp]:
-    server = LoopbackSmtp()
-    server.start()
-    server.configure(app)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(name="smtp_server_down")
-def smtp_server_down_fixture(app: Flask) -> Iterator[LoopbackSmtp]:
-    """A server on a reserved port where nothing listens until the test calls ``start()``."""
-    server = LoopbackSmtp()
-    server.configure(app)
-    yield server
-    server.stop()

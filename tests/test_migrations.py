@@ -39,7 +39,7 @@ from stagebourse.models import (
     Role,
 )
 from stagebourse.web import create_app
-from tests.conftest import make_config
+from tests.fixtures.app import make_config
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 

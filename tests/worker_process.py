@@ -3,16 +3,12 @@ server: started, stopped with SIGTERM, or killed outright."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
-from flask import Flask
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,28 +62,3 @@ class WorkerProcess:
                 self.process.kill()
                 self.process.wait()
             self._log.close()
-
-
-@pytest.fixture(name="start_worker")
-def start_worker_fixture(app: Flask, db_url: str,
-                         tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start worker processes on the test database; any still running at the end is killed.
-
-    ``start_worker(smtp_port, MAIL_BATCH_SIZE=5, ...)``: keyword arguments are environment
-    variables (the worker reads its settings from the environment, as in production).
-    """
-    started: list[WorkerProcess] = []
-
-    def start(smtp_port: int, poll: float = 0.2, **settings: object) -> WorkerProcess:
-        env = {**os.environ, "DATABASE_URL": db_url, "MAIL_SERVER": "127.0.0.1",
-               "MAIL_PORT": str(smtp_port), "SECRET_KEY": app.config["SECRET_KEY"],
-               "STAGEBOURSE_ENV": "test", "PUBLIC_URL": "http://stagebourse.test",
-               **{name: str(value) for name, value in settings.items()}}
-        worker = WorkerProcess(env, tmp_path / f"worker-{len(started) + 1}.log", poll)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.running:
-            worker.kill()

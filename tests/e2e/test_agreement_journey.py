@@ -6,8 +6,8 @@ from __future__ import annotations
 from stagebourse.extensions import db
 from stagebourse.models import Party
 from stagebourse.services import agreements
-from tests.agreement_factories import GUARDIAN, last_code, sent
 from tests.e2e.conftest import assert_accessible, screenshot
+from tests.scenarios import GUARDIAN, last_code, sent
 
 
 def test_guardian_opens_the_link_receives_the_code_and_signs(page, live_server, app):
@@ -37,11 +37,11 @@ def test_guardian_opens_the_link_receives_the_code_and_signs(page, live_server, 
 
 
 def test_teacher_reviews_the_draft_and_sends_it_for_signature(page, live_server, app):
-    from tests.agreement_factories import drafted, make_teacher
-    from tests.conftest import TEST_PASSWORD
+    from tests.factories import TEST_PASSWORD, make_teacher
+    from tests.scenarios import AGREEMENT_TEACHER, drafted
 
     agreement = drafted()
-    teacher = make_teacher()
+    teacher = make_teacher(AGREEMENT_TEACHER)
     page.goto(live_server + "/connexion")
     page.get_by_role("textbox", name="Adresse e-mail").fill(teacher.email)
     page.get_by_label("Mot de passe", exact=True).fill(TEST_PASSWORD)

@@ -24,9 +24,15 @@ from stagebourse.services.demo import seed_demo
 from stagebourse.services.materials import load_materials
 from stagebourse.services.preparation import queue_preparation
 from stagebourse.web.company.forms_offers import seats_field_name
-from tests.conftest import first_school, make_company, make_pupil_user
 from tests.e2e.conftest import assert_accessible, screenshot
-from tests.offer_factories import assign, make_campaign, make_offer
+from tests.factories import (
+    assign,
+    first_school,
+    make_campaign,
+    make_company,
+    make_offer,
+    make_pupil_user,
+)
 
 
 @pytest.fixture
@@ -85,7 +91,7 @@ def test_structure_signs_up_gets_validated_and_posts_an_offer(page, live_server,
 
 def test_tutor_reads_and_acknowledges_the_materials(page, live_server):
     load_materials()
-    campaign = make_campaign(first_school())
+    campaign = make_campaign([first_school()])
     offer = make_offer(make_company())
     pupil = make_pupil_user(code="TUTO-RIAL-0001").pupil
     run = assign(pupil, offer, "2027-W05", campaign).run

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from stagebourse.services import questionnaires
 from tests.e2e.conftest import assert_accessible, screenshot
-from tests.questionnaire_factories import AFTER, emailed_code, finished_campaign, responses
+from tests.scenarios import AFTER, emailed_code, finished_campaign, responses
 
 
 def test_pupil_answers_with_a_code_and_sees_the_help(page, live_server, app):
@@ -47,8 +47,7 @@ def test_steering_reads_the_observatory_and_its_report(page, live_server, app):
 
     from stagebourse.extensions import db
     from stagebourse.models import Role, SchoolKind, Sector
-    from tests.conftest import TEST_PASSWORD, make_user
-    from tests.questionnaire_factories import add_responses
+    from tests.factories import TEST_PASSWORD, add_responses, make_user
 
     done = finished_campaign(by_email=1, on_paper=0)
     sector = db.session.scalars(select(Sector).order_by(Sector.code)).first().code

@@ -21,17 +21,17 @@ from stagebourse.models import (
     SignatureMethod,
 )
 from stagebourse.services import ServiceError, agreements, matching
-from tests.agreement_factories import (
+from tests.factories import make_teacher, make_user
+from tests.scenarios import (
+    AGREEMENT_TEACHER,
     GUARDIAN,
     HEAD,
     drafted,
     last_code,
     make_confirmed_assignment,
-    make_teacher,
     sent,
     sign_by_code,
 )
-from tests.conftest import make_user
 
 pytestmark = pytest.mark.database
 
@@ -91,7 +91,7 @@ def test_sending_needs_the_school_settings(app):
     agreements.draft_missing(None)
     agreement = agreements.agreement_of(assignment)
     with pytest.raises(ServiceError, match="assureur"):
-        agreements.send_for_signature(make_teacher(), agreement)
+        agreements.send_for_signature(make_teacher(AGREEMENT_TEACHER), agreement)
 
 
 def test_four_signatures_by_link_and_code_make_it_signed(app):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from stagebourse.extensions import db
 from stagebourse.models import CampaignState, JournalEntry, Level, Role, School, SchoolKind
 from stagebourse.services import ServiceError, campaigns
-from tests.conftest import make_user
+from tests.factories import make_user
 
 TODAY = dt.date(2026, 11, 28)
 

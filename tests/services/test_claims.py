@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -15,7 +16,10 @@ from stagebourse.extensions import db
 from stagebourse.models import Job, JobState, OutboxState
 from stagebourse.services import jobs
 from stagebourse.services.outbox import claim_batch
-from tests.outbox_factories import queue, states
+from tests.factories import outbox_states, queue
+
+# Claims and progress are side writes, on connections of their own.
+pytestmark = pytest.mark.committing
 
 
 def test_a_job_claim_takes_one_job_when_several_are_due(app: Flask) -> None:
@@ -33,4 +37,4 @@ def test_an_outbox_claim_takes_no_more_than_its_batch(app: Flask) -> None:
     queue(5)
     token, rows = claim_batch("worker", limit=2)
     assert len(rows) == 2 and all(row.claimed_by == token for row in rows)
-    assert states() == Counter({OutboxState.SENDING: 2, OutboxState.PENDING: 3})
+    assert outbox_states() == Counter({OutboxState.SENDING: 2, OutboxState.PENDING: 3})

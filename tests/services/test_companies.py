@@ -16,7 +16,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, companies
 from stagebourse.services.companies import ApiAuthError, DuplicateSiret
-from tests.conftest import make_company, make_user
+from tests.factories import make_company, make_user
 
 PDF = b"%PDF-1.4\n% charte\n"
 
@@ -125,6 +125,7 @@ def test_signatories_import_flags_matches_by_siret_or_normalised_name(app):
     assert unlisted.charter_status == CharterStatus.NONE
 
 
+@pytest.mark.committing  # side writes (throttle, rate counter, outbox)
 def test_api_token_is_stored_hashed_and_refused_when_revoked_or_expired(app):
     steering = make_user(Role.STEERING, "pilotage@vm-test.fr")
     company = make_company()
@@ -144,6 +145,7 @@ def test_api_token_is_stored_hashed_and_refused_when_revoked_or_expired(app):
         companies.authenticate_api_token(None)
 
 
+@pytest.mark.committing  # side writes (throttle, rate counter, outbox)
 def test_api_rate_limit_is_a_fixed_window_per_token(app):
     app.config["API_RATE_LIMIT"] = 3
     steering = make_user(Role.STEERING, "pilotage@vm-test.fr")

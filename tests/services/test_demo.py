@@ -95,10 +95,11 @@ def test_demo_wishes_are_skewed_some_sectors_oversubscribed_some_empty(app):
     assert max(wished.values()) > 5 * min(wished.values())
 
 
+@pytest.mark.committing  # empties the database between its two seeds
 def test_demo_is_deterministic(app):
     seed_demo(today=DAY)
     first = snapshot()
-    from tests.conftest import _empty_database
+    from tests.fixtures.app import _empty_database
 
     _empty_database()
     from stagebourse.services.reference import load_reference

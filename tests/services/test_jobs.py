@@ -17,6 +17,9 @@ from stagebourse.services import jobs, matching_jobs
 from stagebourse.services.matching import RunOptions
 from tests.small_round import small_round
 
+# Claims and progress are side writes, on connections of their own.
+pytestmark = pytest.mark.committing
+
 
 def expire_leases() -> None:
     """What the passing of the lease does, without waiting for it."""

@@ -25,18 +25,10 @@ from stagebourse.models import OutboxMessage, OutboxState
 from stagebourse.services import matching
 from stagebourse.services.matching import RunOptions
 from stagebourse.services.outbox import message_id
-from tests.matching_factories import demo_campaign
-from tests.outbox_factories import queue
-from tests.smtp_server import (  # noqa: F401 - fixtures
-    LoopbackSmtp,
-    smtp_server_down_fixture,
-    smtp_server_fixture,
-)
-from tests.worker_process import (
-    WorkerProcess,
-    start_worker_fixture,  # noqa: F401 - fixture
-    wait_for,
-)
+from tests.factories import queue
+from tests.scenarios import demo_campaign
+from tests.smtp_server import LoopbackSmtp
+from tests.worker_process import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.database
 

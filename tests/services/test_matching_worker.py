@@ -27,10 +27,9 @@ from stagebourse.models import Assignment, Job, JobState, JournalEntry, Matching
 from stagebourse.services import matching_jobs
 from stagebourse.services.matching import RunOptions
 from tests.small_round import small_round
-from tests.smtp_server import LoopbackSmtp, smtp_server_fixture  # noqa: F401 - fixture
+from tests.smtp_server import LoopbackSmtp
 from tests.worker_process import (
     WorkerProcess,
-    start_worker_fixture,  # noqa: F401 - fixture
     wait_for,
 )
 

@@ -21,7 +21,7 @@ from stagebourse.services.materials import (
     parse_material_file,
     render_markdown,
 )
-from tests.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.database
 

@@ -9,8 +9,9 @@ from stagebourse.extensions import db
 from stagebourse.models import MatchingRun, SchoolKind, Sector
 from stagebourse.observatory.suppression import THRESHOLD
 from stagebourse.services import observatory
+from tests.factories import add_responses
 from tests.observatory.test_suppression import _independent_recoverable
-from tests.questionnaire_factories import add_responses, finished_campaign
+from tests.scenarios import finished_campaign
 
 
 def _fill(campaign) -> None:  # noqa: ANN001

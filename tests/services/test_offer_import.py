@@ -8,14 +8,13 @@ from stagebourse.models import Offer, Role
 from stagebourse.services import ServiceError
 from stagebourse.services.offer_import import MAX_ROWS, preview_import, run_import
 from stagebourse.services.offer_search import OfferFilters, search_offers
-from tests.conftest import first_school, make_company, make_pupil_user, make_user
+from tests.factories import first_school, make_campaign, make_company, make_pupil_user, make_user
 from tests.offer_csv import offer_row, offers_csv
-from tests.offer_factories import make_campaign
 
 
 @pytest.fixture
 def company(app):
-    make_campaign(first_school())
+    make_campaign([first_school()])
     return make_company()
 
 

@@ -27,13 +27,16 @@ from stagebourse.services.offers import (
     supply_and_demand,
     withdraw_offer,
 )
-from tests.conftest import first_school, make_company, make_pupil_user, make_user
-from tests.offer_factories import (
+from tests.factories import (
     WEEK_A,
     WEEK_B,
     assign,
+    first_school,
     make_campaign,
+    make_company,
     make_offer,
+    make_pupil_user,
+    make_user,
     offer_input,
     offer_writer,
 )
@@ -41,7 +44,7 @@ from tests.offer_factories import (
 
 @pytest.fixture
 def campaign(app):
-    return make_campaign(first_school())
+    return make_campaign([first_school()])
 
 
 def test_offer_with_seats_on_two_weeks_is_published_with_commune_coordinates(campaign):

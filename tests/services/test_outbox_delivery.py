@@ -14,11 +14,12 @@ from stagebourse.extensions import db
 from stagebourse.models import JournalEntry, OutboxMessage, OutboxState, Role, utcnow
 from stagebourse.services.notifications import queue_email
 from stagebourse.services.outbox import backoff_seconds, deliver_due, message_id, retry_failed
-from tests.conftest import make_user
-from tests.outbox_factories import RESET_CONTEXT, queue, states
-from tests.smtp_server import LoopbackSmtp, smtp_server_fixture  # noqa: F401 - fixture
+from tests.factories import RESET_CONTEXT, make_user, outbox_states, queue
+from tests.smtp_server import LoopbackSmtp
 
-pytestmark = pytest.mark.database
+# Claims and delivery outcomes are side writes, on connections of their own.
+pytestmark = [pytest.mark.database, pytest.mark.committing]
+
 
 def make_all_due() -> None:
     """Jump past every backoff delay (instead of sleeping)."""
@@ -74,7 +75,7 @@ def test_smtp_down_for_a_while_then_back_delivers_each_message_exactly_once(
     first = deliver_due("test")
     assert first.sent == 3
     assert first.retried >= 1 and first.released >= 1
-    assert states() == Counter({OutboxState.SENT: 3, OutboxState.PENDING: 9})
+    assert outbox_states() == Counter({OutboxState.SENT: 3, OutboxState.PENDING: 9})
     # Now it is gone altogether (connection refused) for several rounds.
     smtp_server.stop()
     for _ in range(3):
@@ -82,7 +83,7 @@ def test_smtp_down_for_a_while_then_back_delivers_each_message_exactly_once(
         report = deliver_due("test")
         assert report.sent == 0
         assert report.retried > 0
-    assert states()[OutboxState.FAILED] == 0
+    assert outbox_states()[OutboxState.FAILED] == 0
     pending = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)).all()
     tried = [row for row in pending if "injoignable" in (row.last_error or "")]
@@ -92,7 +93,7 @@ def test_smtp_down_for_a_while_then_back_delivers_each_message_exactly_once(
     smtp_server.start()
     make_all_due()
     deliver_due("test")
-    assert states() == Counter({OutboxState.SENT: 12})
+    assert outbox_states() == Counter({OutboxState.SENT: 12})
     received = Counter(str(m["To"]) for m in smtp_server.messages)
     assert received == Counter(addresses)
     assert len({m["Message-ID"] for m in smtp_server.messages}) == 12
@@ -135,7 +136,7 @@ def test_a_refused_sender_is_our_configuration_so_messages_wait_instead_of_faili
     smtp_server.refused_senders.add("ne-pas-repondre@stagebourse.fr")
     report = deliver_due("test")
     assert report.failed == 0 and report.sent == 0
-    assert states() == Counter({OutboxState.PENDING: 3})
+    assert outbox_states() == Counter({OutboxState.PENDING: 3})
     row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.last_error.is_not(None)))
     assert "MAIL_DEFAULT_SENDER" in row.last_error
     smtp_server.refused_senders.clear()
@@ -168,7 +169,7 @@ def test_rollback_of_the_causing_transaction_queues_nothing(
 def test_queuing_the_same_key_twice_keeps_one_message(app: Flask):
     queue(2, prefix="same")
     queue(2, prefix="same")
-    assert states() == Counter({OutboxState.PENDING: 2})
+    assert outbox_states() == Counter({OutboxState.PENDING: 2})
 
 
 def test_a_message_stuck_in_sending_is_taken_back_after_the_lease(
@@ -193,6 +194,7 @@ def test_a_message_being_sent_by_a_live_worker_is_left_alone(
     assert smtp_server.messages == []
 
 
+@pytest.mark.committing  # two threads, two connections
 def test_two_workers_at_once_never_send_a_message_twice(app: Flask, smtp_server: LoopbackSmtp):
     """Runs on both backends: FOR UPDATE SKIP LOCKED on PostgreSQL, the atomic claim on SQLite."""
     addresses = queue(120)
@@ -220,7 +222,7 @@ def test_two_workers_at_once_never_send_a_message_twice(app: Flask, smtp_server:
     cleanup = deliver_due("cleanup")
     received = Counter(str(m["To"]) for m in smtp_server.messages)
     assert received == Counter(addresses)
-    assert states() == Counter({OutboxState.SENT: 120})
+    assert outbox_states() == Counter({OutboxState.SENT: 120})
     assert sum(r.sent for r in reports.values()) + cleanup.sent == 120
 
 

@@ -20,8 +20,7 @@ import time_machine
 from stagebourse import clock
 from stagebourse.models import Role, User
 from stagebourse.services import ServiceError, requests
-from tests.conftest import first_school, make_pupil_user, make_user
-from tests.pupil_factories import make_campaign
+from tests.factories import first_school, make_campaign, make_pupil_user, make_user
 
 DEADLINE = dt.date(2027, 1, 15)  # a winter day: Paris is UTC+1
 

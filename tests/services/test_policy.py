@@ -55,8 +55,8 @@ from stagebourse.services import (
 from stagebourse.services.companies import hash_token
 from stagebourse.services.matching import RunOptions
 from stagebourse.services.policy import Action, PermissionDenied, can
-from tests.agreement_factories import drafted, make_teacher
-from tests.conftest import first_school, make_company, make_pupil_user, make_user
+from tests.factories import first_school, make_company, make_pupil_user, make_teacher, make_user
+from tests.scenarios import AGREEMENT_TEACHER, drafted
 
 pytestmark = pytest.mark.database
 
@@ -324,7 +324,7 @@ def world(app: Flask, tmp_path: Path) -> World:
     now = dt.datetime.now(dt.UTC)
     users = {
         "steering": make_user(Role.STEERING, "pilotage@test.fr"),
-        "teacher_here": make_teacher(),
+        "teacher_here": make_teacher(AGREEMENT_TEACHER),
         "teacher_waiting": make_user(Role.TEACHER, "attente@college-test.fr",
                                      school=first_school()),
         "teacher_elsewhere": make_user(Role.TEACHER, "prof@autre-college.fr",

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from stagebourse.extensions import db
 from stagebourse.models import (
+    CampaignState,
     MaterialAcknowledgement,
     OutboxMessage,
     Role,
@@ -30,15 +31,17 @@ from stagebourse.services.preparation import (
     read_token,
     send_due_reminders,
 )
-from tests.conftest import make_company, make_user
-from tests.preparation_factories import (
+from tests.factories import (
+    first_school,
     make_campaign,
+    make_company,
     make_offer,
     make_pupil,
     make_run,
     make_tutor,
+    make_user,
 )
-from tests.smtp_server import LoopbackSmtp, smtp_server_fixture  # noqa: F401 - fixture
+from tests.smtp_server import LoopbackSmtp
 
 pytestmark = pytest.mark.database
 
@@ -52,10 +55,13 @@ def round_(app: Flask):
     company = make_company()
     first_tutor = company.tutors[0]
     second_tutor = make_tutor(company, "Inès Tutrice", "ines@atelier-test.fr")
-    campaign = make_campaign()
-    offer_a, offer_b = make_offer(company, first_tutor), make_offer(company, second_tutor)
-    pupils = [make_pupil("Lina", "parent.lina@famille-test.fr"), make_pupil("Sami"),
-              make_pupil("Noé", "parent.noe@famille-test.fr")]
+    campaign = make_campaign([first_school()])
+    offer_a = make_offer(company, tutor=first_tutor)
+    offer_b = make_offer(company, tutor=second_tutor)
+    campaign.state = CampaignState.PUBLISHED
+    pupils = [make_pupil(first_name="Lina", guardian_email="parent.lina@famille-test.fr"),
+              make_pupil(first_name="Sami"),
+              make_pupil(first_name="Noé", guardian_email="parent.noe@famille-test.fr")]
     teacher = make_user(Role.TEACHER, "prof@college-test.fr", school=pupils[0].school,
                         validated_at=utcnow())
     run = make_run(campaign, [(pupils[0], offer_a, WEEK), (pupils[1], offer_a, "2027-W06"),
@@ -99,6 +105,7 @@ def test_prepare_tutors_refuses_a_round_still_running(app: Flask, round_):
         prepare_tutors(None, round_["run"])
 
 
+@pytest.mark.committing  # side writes (throttle, rate counter, outbox)
 def test_worker_delivers_the_preparation_mails_with_a_working_personal_link(
         app: Flask, round_, smtp_server: LoopbackSmtp):
     prepare_tutors(None, round_["run"])

@@ -21,8 +21,19 @@ from stagebourse.models import (
     User,
 )
 from stagebourse.services import ServiceError, pupils, requests, teachers
-from tests.conftest import first_school, make_company, make_pupil_user, make_user
-from tests.pupil_factories import INTERNSHIP_MONDAY, OTHER_WEEK, make_campaign, make_offer
+from tests.factories import (
+    INTERNSHIP_MONDAY,
+    UPCOMING_CAMPAIGN,
+    UPCOMING_OTHER_WEEK,
+    UPCOMING_WEEK,
+    first_school,
+    make_campaign,
+    make_company,
+    make_offer,
+    make_pupil_user,
+    make_school_week,
+    make_user,
+)
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -43,7 +54,7 @@ def test_haversine_valenciennes_to_anzin_is_about_three_km():
 
 
 def test_under_15_on_first_day_is_eligible_only_with_consent(teacher: User):
-    campaign = make_campaign([teacher.school])
+    campaign = make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
     user = make_pupil_user(teacher.school, birth_date=born_years_before_first_day(15, days=1))
     pupil = user.pupil
     requests.add_wish(user, pupil, sector_code="sante")
@@ -57,7 +68,7 @@ def test_under_15_on_first_day_is_eligible_only_with_consent(teacher: User):
 
 
 def test_pupil_15_on_first_day_needs_no_consent(teacher: User):
-    campaign = make_campaign([teacher.school])
+    campaign = make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
     user = make_pupil_user(teacher.school, birth_date=born_years_before_first_day(15))
     requests.add_wish(user, user.pupil, sector_code="sante")
     requests.confirm_request(user, user.pupil)
@@ -65,7 +76,7 @@ def test_pupil_15_on_first_day_needs_no_consent(teacher: User):
 
 
 def test_withdrawing_consent_withdraws_the_request_and_is_journaled(teacher: User):
-    campaign = make_campaign([teacher.school])
+    campaign = make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
     user = make_pupil_user(teacher.school)
     pupil = user.pupil
     pupils.record_consent(teacher, pupil, dt.date.today(), ConsentMethod.EMAIL)
@@ -95,7 +106,7 @@ def test_two_teachers_editing_one_pupil_cannot_overwrite_each_other(teacher: Use
 
 
 def test_sixth_and_duplicate_wishes_are_refused(teacher: User):
-    make_campaign([teacher.school])
+    make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
     user = make_pupil_user(teacher.school)
     for code in ("sante", "commerce", "sport", "droit", "numerique"):
         requests.add_wish(user, user.pupil, sector_code=code)
@@ -109,14 +120,14 @@ def test_sixth_and_duplicate_wishes_are_refused(teacher: User):
 
 
 def test_closed_campaign_refuses_changes_even_before_the_deadline(teacher: User):
-    make_campaign([teacher.school], state=CampaignState.CLOSED)
+    make_campaign([teacher.school], state=CampaignState.CLOSED, **UPCOMING_CAMPAIGN)
     user = make_pupil_user(teacher.school)
     with pytest.raises(ServiceError, match="n'est pas ouverte"):
         requests.add_wish(user, user.pupil, sector_code="sante")
 
 
 def test_teacher_fills_wishes_on_behalf_and_it_is_journaled_as_such(teacher: User):
-    make_campaign([teacher.school])
+    make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
     pupil = make_pupil_user(teacher.school).pupil
     request = requests.add_wish(teacher, pupil, sector_code="sante")
     assert request.updated_by_id == teacher.id
@@ -126,7 +137,7 @@ def test_teacher_fills_wishes_on_behalf_and_it_is_journaled_as_such(teacher: Use
 
 
 def test_teacher_of_another_school_cannot_touch_the_request(teacher: User):
-    make_campaign([teacher.school])
+    make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
     pupil = make_pupil_user(teacher.school).pupil
     stranger = make_user(Role.TEACHER, "autre@college-test.fr", school=first_school(index=1),
                          validated_at=NOW)
@@ -136,11 +147,14 @@ def test_teacher_of_another_school_cannot_touch_the_request(teacher: User):
 
 
 def test_wishes_that_can_never_be_met_are_flagged_with_a_suggestion(teacher: User):
-    campaign = make_campaign([teacher.school])
+    campaign = make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
+    # Another collège's week: an offer can have seats then, none in this pupil's week.
+    make_school_week(campaign, first_school(index=1), UPCOMING_OTHER_WEEK)
     company = make_company()
-    near = make_offer(company, campaign, sector="sante")
-    wrong_week = make_offer(company, campaign, sector="commerce", week=OTHER_WEEK)
-    far = make_offer(company, campaign, sector="sport", lat=50.63, lon=3.06)  # Lille
+    near = make_offer(company, sector_code="sante", seats={UPCOMING_WEEK: 2})
+    wrong_week = make_offer(company, sector_code="commerce", seats={UPCOMING_OTHER_WEEK: 2})
+    far = make_offer(company, sector_code="sport", seats={UPCOMING_WEEK: 2}, lat=50.63,
+                     lon=3.06)  # Lille
     user = make_pupil_user(teacher.school)
     pupil = user.pupil
     for offer in (near, wrong_week, far):
@@ -162,11 +176,14 @@ def test_wishes_that_can_never_be_met_are_flagged_with_a_suggestion(teacher: Use
 
 
 def test_offer_picker_lists_only_offers_with_seats_in_the_school_weeks(teacher: User):
-    campaign = make_campaign([teacher.school])
+    campaign = make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
+    make_school_week(campaign, first_school(index=1), UPCOMING_OTHER_WEEK)
     company = make_company()
-    near = make_offer(company, campaign, sector="sante")
-    make_offer(company, campaign, sector="sante", week=OTHER_WEEK)
-    make_offer(company, campaign, sector="sante", seats=0)
+    near = make_offer(company, sector_code="sante", seats={UPCOMING_WEEK: 2})
+    make_offer(company, sector_code="sante", seats={UPCOMING_OTHER_WEEK: 2})
+    full = make_offer(company, sector_code="sante", seats={UPCOMING_WEEK: 2})
+    full.weeks[0].seats = 0  # a week left with no seat (the form refuses to publish one)
+    db.session.commit()
     pupil = make_pupil_user(teacher.school).pupil
     choices = requests.offer_choices(pupil, campaign, "sante")
     assert [c.offer_id for c in choices] == [near.id]
@@ -174,7 +191,7 @@ def test_offer_picker_lists_only_offers_with_seats_in_the_school_weeks(teacher: 
 
 
 def test_found_own_leaves_the_campaign(teacher: User):
-    campaign = make_campaign([teacher.school])
+    campaign = make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
     user = make_pupil_user(teacher.school)
     request = requests.declare_found_own(user, user.pupil)
     assert request.state == RequestState.FOUND_OWN
@@ -184,7 +201,7 @@ def test_found_own_leaves_the_campaign(teacher: User):
 
 
 def test_matching_candidates_carry_what_the_assignment_needs(teacher: User):
-    campaign = make_campaign([teacher.school])
+    campaign = make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
     consented = make_pupil_user(teacher.school, code="AAAA-BBBB-CCCC").pupil
     missing = make_pupil_user(teacher.school, code="DDDD-EEEE-FFFF", first_name="Sami").pupil
     for pupil in (consented, missing):
@@ -235,7 +252,7 @@ def test_steering_validates_teachers_of_any_school(app):
 def test_imported_pupils_have_accounts_without_codes(teacher: User):
     from stagebourse.models import Level
     from stagebourse.services import rosters
-    from tests.pupil_factories import class_rows, roster_csv
+    from tests.roster_csv import class_rows, roster_csv
 
     created = rosters.import_roster(teacher, roster_csv(class_rows(3)), Level.TROISIEME,
                                     only_valid=False)

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
@@ -14,7 +15,9 @@ from stagebourse.extensions import db
 from stagebourse.models import JournalEntry, OutboxMessage, QuestionnaireResponse
 from stagebourse.services import questionnaires
 from stagebourse.services.accounts import hash_code, new_access_code
-from tests.questionnaire_factories import AFTER, emailed_code, finished_campaign, responses
+from tests.scenarios import AFTER, emailed_code, finished_campaign, responses
+
+pytestmark = pytest.mark.committing  # reads storage order through connections of its own
 
 IDENTIFYING = ("pupil", "user", "tutor", "code", "invitation", "ip", "addr", "agent", "session",
                "created", "time", "_at", "email", "name")

@@ -21,8 +21,8 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, questionnaires
 from stagebourse.services.accounts import hash_code
-from tests.conftest import first_school, make_user
-from tests.questionnaire_factories import AFTER, emailed_code, finished_campaign, responses
+from tests.factories import first_school, make_user
+from tests.scenarios import AFTER, emailed_code, finished_campaign, responses
 
 
 def count(model) -> int:  # noqa: ANN001

@@ -19,8 +19,7 @@ from stagebourse.models import (
     Wish,
 )
 from stagebourse.services import ServiceError, retention
-from tests.conftest import first_school, make_pupil_user, make_user
-from tests.offer_factories import make_campaign
+from tests.factories import first_school, make_campaign, make_pupil_user, make_user
 
 # make_campaign: deadline 10 Jan 2027, weeks 2027-W05 and W06 → closes Friday 12 Feb 2027.
 CLOSED = dt.date(2027, 2, 12)
@@ -28,7 +27,7 @@ CLOSED = dt.date(2027, 2, 12)
 
 @pytest.fixture
 def pupil_with_request(app):
-    campaign = make_campaign(first_school())
+    campaign = make_campaign([first_school()])
     user = make_pupil_user(guardian_email="parent@exemple.fr")
     request = Request(campaign=campaign, pupil=user.pupil)
     request.wishes.append(Wish(rank=1, sector_code="sante"))

@@ -10,13 +10,9 @@ from sqlalchemy import func, select
 
 from stagebourse.extensions import db
 from stagebourse.models import OutboxMessage, OutboxState
-from tests.outbox_factories import queue
-from tests.smtp_server import LoopbackSmtp, smtp_server_fixture  # noqa: F401 - fixture
-from tests.worker_process import (
-    WorkerProcess,
-    start_worker_fixture,  # noqa: F401 - fixture
-    wait_for,
-)
+from tests.factories import queue
+from tests.smtp_server import LoopbackSmtp
+from tests.worker_process import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.database
 

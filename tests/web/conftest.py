@@ -14,8 +14,7 @@ from stagebourse.services import agreements
 from stagebourse.services.companies import create_api_token
 from stagebourse.services.materials import load_materials
 from stagebourse.services.questionnaires import ensure_questionnaires
-from tests.conftest import first_school, make_company, make_user
-from tests.offer_factories import assign, make_campaign, make_offer
+from tests.factories import assign, first_school, make_campaign, make_company, make_offer, make_user
 
 
 @pytest.fixture
@@ -30,7 +29,7 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
                                    company=other_company),
     }
     pending = make_user(Role.TEACHER, "nouveau@college-test.fr", school=first_school())
-    campaign = make_campaign(first_school())
+    campaign = make_campaign([first_school()])
     offer = make_offer(personas["company"].company)
     assignment = assign(personas["pupil"].pupil, offer, "2027-W05", campaign)
     questionnaire = ensure_questionnaires(None, campaign)[0]

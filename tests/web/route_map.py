@@ -8,7 +8,8 @@ from flask import Flask, url_for
 from werkzeug.routing import Rule
 
 from stagebourse.models import Role
-from tests.conftest import TEST_PASSWORD, login_as
+from tests.factories import TEST_PASSWORD
+from tests.personas import login_as
 
 # Values for arguments whose rule restricts them (any(...)) or whose name is shared.
 ACTION_VALUES = {"steering.campaign_transition": "open", "pupil.request_action": "confirm",

@@ -131,6 +131,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(app: Flask, world):
     assert accepted == []
 
 
+@pytest.mark.committing  # side writes (throttle, rate counter, outbox)
 def test_the_token_api_answers_with_a_token(app: Flask, world):
     client = app.test_client()
     headers = {"Authorization": f"Bearer {world['api_token']}"}

@@ -21,16 +21,17 @@ from stagebourse.models import (
     Role,
 )
 from stagebourse.services import agreements
-from tests.agreement_factories import (
+from tests.factories import first_school, make_teacher, make_user
+from tests.personas import login_as, page_text
+from tests.scenarios import (
+    AGREEMENT_TEACHER,
     GUARDIAN,
     HEAD,
     drafted,
     last_code,
-    make_teacher,
     sent,
     sign_by_code,
 )
-from tests.conftest import first_school, login_as, make_user, page_text
 
 pytestmark = pytest.mark.database
 
@@ -128,7 +129,7 @@ def test_teacher_sets_defaults_prepares_and_sends(app, client):
     agreement = drafted()
     db.session.delete(db.session.scalars(select(AgreementSettings)).one())
     db.session.commit()
-    teacher = make_teacher()
+    teacher = make_teacher(AGREEMENT_TEACHER)
     login_as(client, teacher)
     response = client.get("/professeur/conventions/parametres")
     assert response.status_code == 200
@@ -219,7 +220,7 @@ def test_host_sees_its_own_agreements_and_corrects_its_part(app, client):
 
 
 def test_another_host_gets_404(app, client):
-    from tests.conftest import make_company
+    from tests.factories import make_company
 
     agreement, _ = sent()
     other = make_company(siret="35600000000048", name="Autre structure")

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from stagebourse.extensions import db
 from stagebourse.models import Offer, Role
 from stagebourse.services import companies
-from tests.conftest import first_school, make_company, make_user
-from tests.offer_factories import WEEK_A, WEEK_B, make_campaign
+from tests.factories import WEEK_A, WEEK_B, first_school, make_campaign, make_company, make_user
+
+pytestmark = pytest.mark.committing  # the API's rate counter is a side write
 
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi")
 
@@ -65,7 +66,7 @@ class Api:
 
 @pytest.fixture
 def setup(app):
-    make_campaign(first_school())
+    make_campaign([first_school()])
     steering = make_user(Role.STEERING, "pilotage@vm-test.fr")
     company = make_company()
     clear = companies.create_api_token(steering, company, "Logiciel RH", None)
@@ -156,7 +157,7 @@ def test_csrf_does_not_apply_to_the_token_api(app, client, setup):
 
 
 def test_steering_creates_a_token_shown_once_and_revokes_it(app, setup):
-    from tests.conftest import login_as
+    from tests.personas import login_as
 
     client = app.test_client()
     login_as(client, setup["steering"])

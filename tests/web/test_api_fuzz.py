@@ -8,17 +8,18 @@ them, so schema-valid requests are rightly refused."""
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from stagebourse.services.companies import create_api_token
-from tests.conftest import first_school
-from tests.offer_factories import make_campaign, make_offer
+from tests.factories import first_school, make_campaign, make_offer
 
 
+@pytest.mark.committing  # side writes (throttle, rate counter, outbox)
 def test_api_conforms_to_its_openapi_document(app, personas):
-    make_campaign(first_school())
+    make_campaign([first_school()])
     make_offer(personas["company"].company)
     token = create_api_token(personas["steering"], personas["company"].company, "fuzz", None)
     headers = {"Authorization": f"Bearer {token}"}

@@ -11,7 +11,10 @@ from sqlalchemy import select
 
 from stagebourse.extensions import db
 from stagebourse.models import OutboxMessage, User
-from tests.conftest import TEST_PASSWORD, login_as, page_text
+from tests.factories import TEST_PASSWORD, make_pupil_user
+from tests.personas import login_as, page_text
+
+pytestmark = pytest.mark.committing  # failed sign-ins are counted by side writes
 
 HOMES = {
     "steering": ("/pilotage/", "Tableau de bord du groupe de pilotage"),
@@ -31,6 +34,18 @@ def test_each_role_lands_on_its_own_french_home(client: FlaskClient, personas, r
     page = page_text(response)
     assert heading in page
     assert '<html lang="fr">' in page
+
+
+def test_each_pupil_signed_in_sees_their_own_page(app: Flask, personas):
+    """login_as signs in the pupil it is given, with the code that pupil received."""
+    other = make_pupil_user(first_name="Yanis", last_name="Autre")
+    lina_client, yanis_client = app.test_client(), app.test_client()
+    login_as(lina_client, personas["pupil"])
+    login_as(yanis_client, other)
+    lina_home = page_text(lina_client.get("/eleve/"))
+    yanis_home = page_text(yanis_client.get("/eleve/"))
+    assert "Bonjour Lina" in lina_home and "Yanis" not in lina_home
+    assert "Bonjour Yanis" in yanis_home and "Lina" not in yanis_home
 
 
 @pytest.mark.parametrize("role", sorted(HOMES))

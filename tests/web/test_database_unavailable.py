@@ -14,7 +14,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
 from stagebourse.extensions import db
-from tests.conftest import login_as, page_text
+from tests.personas import login_as, page_text
+
+# The driver's connection is made to fail: no outer transaction could survive it.
+pytestmark = pytest.mark.committing
 
 
 @pytest.fixture
@@ -64,10 +67,9 @@ def test_a_failed_rollback_at_the_end_of_a_request_does_not_escape(
 
 
 def _pupil_signed_in(client: FlaskClient) -> None:
-    from tests.conftest import first_school, make_pupil_user
-    from tests.pupil_factories import make_campaign
+    from tests.factories import UPCOMING_CAMPAIGN, first_school, make_campaign, make_pupil_user
 
-    make_campaign([first_school()])
+    make_campaign([first_school()], **UPCOMING_CAMPAIGN)
     make_pupil_user(first_school())
     client.post("/connexion/eleve", data={"code": "TEST-CODE-0001"})
 

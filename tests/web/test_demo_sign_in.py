@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from stagebourse.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PUPIL_CODE, seed_demo
-from tests.conftest import page_text
+from tests.personas import page_text
 
 LANDING = {"steering": "/pilotage/", "teacher": "/professeur/", "company": "/structure/",
            "tutor": "/tuteur/"}

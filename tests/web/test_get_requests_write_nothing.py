@@ -25,6 +25,8 @@ from stagebourse.models import Base, MatchingRun, Questionnaire, Respondent, Run
 from tests.web.route_map import build_url, rules, sign_in
 from tests.web.test_access_matrix import PERSONAS
 
+pytestmark = pytest.mark.committing  # snapshots the tables through a connection of its own
+
 Snapshot = dict[str, tuple[int, str]]
 
 

@@ -10,6 +10,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
+import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -78,6 +79,7 @@ def discover_forms(app: Flask, clients: dict[str, Any], values: dict[str, Any]
     return [(persona, target, names) for (persona, target), names in sorted(found.items())]
 
 
+@pytest.mark.committing  # side writes (throttle, rate counter, outbox)
 def test_every_form_survives_hostile_values(app: Flask, world: dict[str, Any]):
     clients: dict[str, Any] = {"anonymous": app.test_client()}
     for persona in set(OWNER.values()):

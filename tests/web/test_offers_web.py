@@ -15,22 +15,19 @@ from stagebourse.models import (
     Offer,
     Role,
 )
-from tests.conftest import (
-    first_school,
-    login_as,
-    make_company,
-    make_pupil_user,
-    make_user,
-    page_text,
-)
-from tests.offer_csv import offer_row, offers_csv
-from tests.offer_factories import (
+from tests.factories import (
     WEEK_A,
     WEEK_B,
     assign,
+    first_school,
     make_campaign,
+    make_company,
     make_offer,
+    make_pupil_user,
+    make_user,
 )
+from tests.offer_csv import offer_row, offers_csv
+from tests.personas import login_as, page_text
 
 SIGN_UP = {"siret": "73282932000074", "name": "Garage du Hainaut", "kind": "company",
            "address": "5 avenue de Denain", "postcode": "59300", "commune_code": "59606",
@@ -54,7 +51,7 @@ def offer_form(**overrides):
 
 @pytest.fixture
 def campaign(app):
-    return make_campaign(first_school())
+    return make_campaign([first_school()])
 
 
 def test_structure_signs_up_is_validated_posts_an_offer_and_a_pupil_finds_it(app, campaign):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import login_as, page_text
+from tests.personas import login_as, page_text
 
 
 def test_find_export_and_erase_a_pupil(client, personas):

@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from stagebourse.extensions import db
-from stagebourse.models import Material, MaterialAcknowledgement, Tutor
+from stagebourse.models import CampaignState, Material, MaterialAcknowledgement, Tutor
 from stagebourse.services.materials import load_materials
 from stagebourse.services.preparation import make_token
-from tests.conftest import login_as, page_text
-from tests.preparation_factories import make_campaign, make_offer, make_pupil, make_run
+from tests.factories import first_school, make_campaign, make_offer, make_pupil, make_run
+from tests.personas import login_as, page_text
 
 WEEK = "2027-W05"
 
@@ -27,8 +27,10 @@ def placed(app: Flask, personas):
     load_materials()
     company = personas["company"].company
     tutor = company.tutors[0]
-    campaign = make_campaign()
-    make_run(campaign, [(make_pupil("Lina"), make_offer(company, tutor), WEEK)])
+    campaign = make_campaign([first_school()])
+    offer = make_offer(company, tutor=tutor)
+    campaign.state = CampaignState.PUBLISHED
+    make_run(campaign, [(make_pupil(first_name="Lina"), offer, WEEK)])
     return tutor, campaign
 
 

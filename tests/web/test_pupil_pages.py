@@ -11,15 +11,18 @@ from sqlalchemy import select
 from stagebourse.extensions import db
 from stagebourse.models import Offer, OutboxMessage, Pupil, RequestState, Role, User
 from stagebourse.services import requests
-from tests.conftest import (
+from tests.factories import (
     TEST_PASSWORD,
+    UPCOMING_CAMPAIGN,
+    UPCOMING_WEEK,
     first_school,
+    make_campaign,
     make_company,
+    make_offer,
     make_pupil_user,
     make_user,
-    page_text,
 )
-from tests.pupil_factories import make_campaign, make_offer
+from tests.personas import page_text
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -33,8 +36,9 @@ def sign_in(client: FlaskClient, email: str) -> None:
 def setting(app):
     school = first_school()
     teacher = make_user(Role.TEACHER, "prof@college-test.fr", school=school, validated_at=NOW)
-    campaign = make_campaign([school])
-    offer = make_offer(make_company(), campaign, title="Infirmerie du quartier")
+    campaign = make_campaign([school], **UPCOMING_CAMPAIGN)
+    offer = make_offer(make_company(), title="Infirmerie du quartier", sector_code="sante",
+                       seats={UPCOMING_WEEK: 2})
     pupil_user = make_pupil_user(school)
     return {"teacher": teacher, "campaign": campaign, "offer": offer, "pupil": pupil_user}
 
@@ -108,7 +112,8 @@ def test_a_sector_with_many_offers_is_paged_nearest_first(client: FlaskClient, s
     company = setting["offer"].company
     # 25 more "santé" offers, each further north than the last (about 1.1 km apart).
     for i in range(1, 26):
-        make_offer(company, setting["campaign"], title=f"Offre à {i:02d} pas", lat=50.358 + i / 100)
+        make_offer(company, title=f"Offre à {i:02d} pas", sector_code="sante",
+                   seats={UPCOMING_WEEK: 2}, lat=50.358 + i / 100, lon=3.523)
     client.post("/connexion/eleve", data={"code": "TEST-CODE-0001"})
     first = page_text(client.get("/eleve/offres?secteur=sante"))
     assert "26 offres, de la plus proche à la plus lointaine" in first

@@ -12,8 +12,17 @@ from sqlalchemy import func, select
 
 from stagebourse.extensions import db
 from stagebourse.models import JournalEntry, Pupil, Request, RequestState, Role, User
-from tests.conftest import TEST_PASSWORD, first_school, make_user, page_text
-from tests.pupil_factories import class_rows, make_campaign, make_offer, roster_csv
+from tests.factories import (
+    TEST_PASSWORD,
+    UPCOMING_CAMPAIGN,
+    UPCOMING_WEEK,
+    first_school,
+    make_campaign,
+    make_offer,
+    make_user,
+)
+from tests.personas import page_text
+from tests.roster_csv import class_rows, roster_csv
 
 CODE_RE = re.compile(r'<p class="slip-code">([A-Z0-9-]+)</p>')
 
@@ -45,12 +54,13 @@ def other_teacher(app) -> User:
 
 def test_class_of_28_imported_printed_consented_then_a_pupil_ranks_five_wishes(
         client: FlaskClient, teacher: User, other_teacher: User):
-    from tests.conftest import make_company
+    from tests.factories import make_company
 
     school = teacher.school
-    campaign = make_campaign([school])
+    campaign = make_campaign([school], **UPCOMING_CAMPAIGN)
     company = make_company()
-    offer = make_offer(company, campaign, sector="sante", title="Aide-soignant d'un jour")
+    offer = make_offer(company, sector_code="sante", title="Aide-soignant d'un jour",
+                       seats={UPCOMING_WEEK: 2})
 
     # 1. Import: 28 good rows, one impossible date (line 6), one duplicate of line 3 (line 31).
     rows = class_rows(28)
@@ -137,8 +147,9 @@ def test_class_of_28_imported_printed_consented_then_a_pupil_ranks_five_wishes(
         JournalEntry.action == "request.wish_removed")) == 0
 
 
+@pytest.mark.committing  # side writes (throttle, rate counter, outbox)
 def test_regenerated_code_voids_the_old_one(client: FlaskClient, teacher: User):
-    from tests.conftest import make_pupil_user
+    from tests.factories import make_pupil_user
 
     pupil_user = make_pupil_user(teacher.school, code="VIEU-XCOD-E123")
     sign_in(client, teacher)
@@ -153,9 +164,9 @@ def test_regenerated_code_voids_the_old_one(client: FlaskClient, teacher: User):
 
 
 def test_unknown_offer_id_gets_a_clear_refusal(client: FlaskClient, teacher: User):
-    from tests.conftest import make_pupil_user
+    from tests.factories import make_pupil_user
 
-    make_campaign([teacher.school])
+    make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
     make_pupil_user(teacher.school)
     client.post("/connexion/eleve", data={"code": "TEST-CODE-0001"})
     page = page_text(client.post("/eleve/demande/add-offer", data={"offer_id": "999999"},

@@ -8,16 +8,11 @@ import html
 from sqlalchemy import select
 
 from stagebourse.extensions import db
-from stagebourse.models import QuestionnaireInvitation, Respondent, SchoolKind, Sector
+from stagebourse.models import MatchingRun, QuestionnaireInvitation, Respondent, SchoolKind, Sector
 from stagebourse.services import questionnaires
-from tests.conftest import login_as, page_text
-from tests.questionnaire_factories import (
-    AFTER,
-    add_responses,
-    emailed_code,
-    finished_campaign,
-    responses,
-)
+from tests.factories import add_responses
+from tests.personas import login_as, page_text
+from tests.scenarios import AFTER, emailed_code, finished_campaign, responses
 
 HELP = ("Défenseur des droits", "3928", "defenseurdesdroits.fr",
         "Pôle Anti-Discrimination du Parquet de Valenciennes", "CIDFF Nord Valenciennes",
@@ -163,10 +158,17 @@ def test_the_observatory_shows_suppressed_tables_charts_and_exports(client, pers
 
 
 def test_the_observatory_says_when_the_audit_is_not_available(client, personas):
+    """A published round with its placement counts but no stored audit: the counts are shown,
+    and a notice says the audit is missing."""
     done = finished_campaign(by_email=1, on_paper=0)
+    run = db.session.scalar(select(MatchingRun).where(MatchingRun.campaign_id == done.campaign.id))
+    assert run is not None and run.audit_json is None
+    run.pupil_count, run.placed_count = 2, 1
+    db.session.commit()
     login_as(client, personas["steering"])
     text = page_text(client.get(f"/pilotage/observatoire/campagnes/{done.campaign.id}"))
-    assert "Audit d'équité non disponible" in text or "Taux de placement" in text
+    assert "Audit d'équité non disponible" in text
+    assert "Taux de placement" in text and "50 %" in text
 
 
 def test_the_answer_page_works_without_javascript_and_labels_every_input(client):

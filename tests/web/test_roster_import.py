@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from stagebourse.extensions import db
 from stagebourse.models import Gender, Pupil, Role, User
 from stagebourse.services.rosters import MAX_ROWS
-from tests.conftest import TEST_PASSWORD, first_school, make_pupil_user, make_user, page_text
-from tests.pupil_factories import class_rows, roster_csv
+from tests.factories import TEST_PASSWORD, first_school, make_pupil_user, make_user
+from tests.personas import page_text
+from tests.roster_csv import class_rows, roster_csv
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import datetime as dt
 
 from stagebourse.extensions import db
 from stagebourse.models import Campaign, CampaignState
-from tests.conftest import first_school, login_as, page_text
+from tests.factories import first_school
+from tests.personas import login_as, page_text
 
 
 def create(client, **overrides):

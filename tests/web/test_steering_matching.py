@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -21,8 +22,9 @@ from stagebourse.models import (
 )
 from stagebourse.services import matching
 from stagebourse.services.matching import RunOptions
-from tests.conftest import TEST_PASSWORD, login_as, make_user, page_text
-from tests.matching_factories import demo_campaign
+from tests.factories import TEST_PASSWORD, give_access_code, make_user
+from tests.personas import login_as, page_text
+from tests.scenarios import demo_campaign
 
 
 def run_queued_jobs() -> None:
@@ -37,6 +39,7 @@ def sign_in(client, user: User) -> None:
     assert response.status_code == 302
 
 
+@pytest.mark.committing  # the runs solve in background threads
 def test_steering_runs_compares_audits_and_publishes_from_the_web(client, app) -> None:
     steering, campaign = demo_campaign()
     # The demo's steering account has the demo password; use a test account instead.
@@ -123,10 +126,7 @@ def test_pupil_and_teacher_answer_for_a_published_assignment(client, app) -> Non
     first, second = run.assignments[0], next(
         a for a in run.assignments[1:] if a.pupil.school_id != run.assignments[0].pupil.school_id)
     pupil_user = db.session.scalar(select(User).where(User.pupil_id == first.pupil_id))
-    from stagebourse.services.accounts import set_access_code
-
-    set_access_code(pupil_user, "TEST-CODE-0001")
-    db.session.commit()
+    give_access_code(pupil_user)
     login_as(client, pupil_user)
     page = page_text(client.get("/eleve/affectation"))
     assert first.offer.title in page and "J'accepte ce stage" in page

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from stagebourse.extensions import db
 from stagebourse.models import JournalEntry, OutboxMessage, OutboxState, utcnow
-from tests.conftest import login_as, page_text
+from tests.personas import login_as, page_text
 
 
 def add_message(recipient: str, state: OutboxState, error: str | None = None) -> OutboxMessage:

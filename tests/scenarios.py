@@ -1,0 +1,180 @@
+"""Small worlds built from the factories, and readers of what the code under test mailed.
+
+- an agreement at each step of its life (a confirmed assignment, drafted, sent for signature);
+- a finished campaign whose pupils and tutor are asked the questionnaires;
+- a campaign closed and ready to match, from a small demo (the demo's generator at a size that
+  keeps every test of rounds meaningful and fast).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from stagebourse.extensions import db
+from stagebourse.models import (
+    Agreement,
+    Assignment,
+    AssignmentState,
+    Campaign,
+    CampaignState,
+    Company,
+    Level,
+    OutboxMessage,
+    Party,
+    Pupil,
+    QuestionnaireResponse,
+    Role,
+    Tutor,
+    User,
+)
+from stagebourse.services import agreements, campaigns
+from stagebourse.services.demo import DemoSize, seed_demo
+from tests.factories import (
+    WEEK_A,
+    assign,
+    first_school,
+    make_agreement_settings,
+    make_campaign,
+    make_company,
+    make_offer,
+    make_pupil,
+    make_pupil_user,
+    make_run,
+    make_teacher,
+    make_tutor,
+)
+
+# Agreements ------------------------------------------------------------------------------
+
+GUARDIAN = "parent.essai@famille-test.fr"
+HEAD = "direction@college-test.fr"
+AGREEMENT_TEACHER = "prof.conventions@college-test.fr"
+
+
+def make_confirmed_assignment(guardian_email: str | None = GUARDIAN,
+                              with_settings: bool = True) -> Assignment:
+    """Inès Martin (3B), confirmed at the default company's offer, week A of a published
+    round; with the school's agreement settings unless ``with_settings`` is false."""
+    school = first_school()
+    campaign = make_campaign([school], state=CampaignState.OPEN)
+    offer = make_offer(make_company())
+    campaign.state = CampaignState.PUBLISHED
+    pupil = make_pupil_user(school, first_name="Inès", last_name="Martin", class_name="3B",
+                            guardian_email=guardian_email).pupil
+    assignment = assign(pupil, offer, WEEK_A, campaign, state=AssignmentState.CONFIRMED)
+    if with_settings:
+        make_agreement_settings(campaign, school, signatory_email=HEAD)
+    return assignment
+
+
+def drafted(guardian_email: str | None = GUARDIAN) -> Agreement:
+    assignment = make_confirmed_assignment(guardian_email)
+    agreements.draft_missing(None)
+    agreement = agreements.agreement_of(assignment)
+    assert agreement is not None
+    return agreement
+
+
+def sent(guardian_email: str | None = GUARDIAN) -> tuple[Agreement, User]:
+    agreement = drafted(guardian_email)
+    teacher = make_teacher(AGREEMENT_TEACHER)
+    agreements.send_for_signature(teacher, agreement)
+    return agreement, teacher
+
+
+def last_code(address: str) -> str:
+    """The code in the latest code mail sent to ``address``."""
+    message = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipient == address,
+                                    OutboxMessage.template == "agreement_code")
+        .order_by(OutboxMessage.id.desc())).first()
+    assert message is not None, f"no code mail to {address}"
+    found = re.search(r"\b(\d{6})\b", message.body_text)
+    assert found is not None
+    return found.group(1)
+
+
+def sign_by_code(agreement: Agreement, party: Party, name: str | None = None) -> None:
+    address = agreements.request_code(agreement, party)
+    agreements.sign_with_code(agreement, party, last_code(address), signer_name=name)
+
+
+# Questionnaires --------------------------------------------------------------------------
+
+FINISHED_WEEK = "2027-W05"  # Monday 1 to Friday 5 February 2027
+AFTER = dt.date(2027, 2, 10)
+CODE_RE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
+
+
+@dataclass
+class Finished:
+    campaign: Campaign
+    by_email: list[Pupil]
+    on_paper: list[Pupil]
+    tutor: Tutor
+
+
+def finished_campaign(by_email: int = 3, on_paper: int = 2, year: int = 2027,
+                      company: Company | None = None) -> Finished:
+    """A published 3e campaign of ``year``: pupils of class 3B confirmed at one offer in week 5,
+    ``by_email`` of them with a guardian's address, ``on_paper`` without."""
+    week = f"{year}-W05"
+    campaign = make_campaign([first_school()], year=year, weeks=(week,))
+    company = company or db.session.scalar(select(Company).limit(1)) or make_company()
+    tutor = make_tutor(company, "Inès Tutrice", f"ines{year}@atelier-test.fr")
+    offer = make_offer(company, tutor=tutor, seats={week: by_email + on_paper or 1},
+                       title="Découverte de l'atelier")
+    campaign.state = CampaignState.PUBLISHED
+    emailed = [make_pupil(class_name="3B", first_name=f"Courriel{i}",
+                          birth_date=dt.date(2012, 5, 6),
+                          guardian_email=f"parent{year}-{i}@famille-test.fr")
+               for i in range(by_email)]
+    paper = [make_pupil(class_name="3B", first_name=f"Papier{i}",
+                        birth_date=dt.date(2012, 5, 6)) for i in range(on_paper)]
+    run = make_run(campaign, [(p, offer, week) for p in emailed + paper])
+    for assignment in run.assignments:
+        assignment.state = AssignmentState.CONFIRMED
+    db.session.commit()
+    return Finished(campaign, emailed, paper, tutor)
+
+
+def emailed_code(recipient: str) -> str:
+    message = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.recipient == recipient,
+        OutboxMessage.template.in_(("questionnaire_pupil", "questionnaire_tutor"))))
+    assert message is not None
+    found = CODE_RE.search(message.body_text)
+    assert found is not None
+    return found.group(0)
+
+
+def responses() -> list[QuestionnaireResponse]:
+    return list(db.session.scalars(select(QuestionnaireResponse)))
+
+
+# Rounds ----------------------------------------------------------------------------------
+
+DAY = dt.date(2026, 11, 28)
+# A fifth of the demo: every school keeps pupils, offers keep competing for seats, and a
+# round solves in a fraction of the full demo's time.
+SMALL_DEMO = DemoSize(pupils_3e=120, pupils_2de=0, companies=12, offers=36, past_pupils_3e=0)
+
+
+def demo_campaign(today: dt.date = DAY, size: DemoSize = SMALL_DEMO) -> tuple[User, Campaign]:
+    """The demo 3e campaign (small by default), closed by the demo steering account.
+
+    Without the demo's finished campaign of last year: these tests count runs, assignments
+    and mails of the current campaign alone.
+    """
+    seed_demo(today=today, size=size, history=False)
+    steering = db.session.scalar(select(User).where(User.role == Role.STEERING))
+    campaign = db.session.scalar(select(Campaign).where(Campaign.level == Level.TROISIEME,
+                                                        Campaign.state == CampaignState.OPEN))
+    assert steering is not None and campaign is not None
+    campaigns.transition(steering, campaign, "close", today=today)
+    return steering, campaign
+
