@@ -74,6 +74,7 @@ def make_confirmed_assignment(guardian_email: str | None = GUARDIAN,
 def drafted(guardian_email: str | None = GUARDIAN) -> Agreement:
     assignment = make_confirmed_assignment(guardian_email)
     agreements.draft_missing(None)
+    db.session.commit()  # as the command does: the browser tests' server reads it
     agreement = agreements.agreement_of(assignment)
     assert agreement is not None
     return agreement
@@ -83,6 +84,7 @@ def sent(guardian_email: str | None = GUARDIAN) -> tuple[Agreement, User]:
     agreement = drafted(guardian_email)
     teacher = make_teacher(AGREEMENT_TEACHER)
     agreements.send_for_signature(teacher, agreement)
+    db.session.commit()  # as the teacher's request does
     return agreement, teacher
 
 
@@ -101,6 +103,7 @@ def last_code(address: str) -> str:
 def sign_by_code(agreement: Agreement, party: Party, name: str | None = None) -> None:
     address = agreements.request_code(agreement, party)
     agreements.sign_with_code(agreement, party, last_code(address), signer_name=name)
+    db.session.commit()  # as the signing page's request does
 
 
 # Questionnaires --------------------------------------------------------------------------
@@ -176,5 +179,6 @@ def demo_campaign(today: dt.date = DAY, size: DemoSize = SMALL_DEMO) -> tuple[Us
                                                         Campaign.state == CampaignState.OPEN))
     assert steering is not None and campaign is not None
     campaigns.transition(steering, campaign, "close", today=today)
+    db.session.commit()  # as the steering page's request does
     return steering, campaign
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from stagebourse.extensions import db
 from stagebourse.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PUPIL_CODE, seed_demo
 from tests.e2e.conftest import assert_accessible, screenshot
 
@@ -21,6 +22,7 @@ ROSTER = (
 @pytest.fixture
 def demo(app):
     seed_demo(today=dt.date.today())
+    db.session.commit()  # as the demo command does: the live server reads it
 
 
 def sign_in(page, base: str, email: str) -> None:

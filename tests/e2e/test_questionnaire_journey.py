@@ -3,6 +3,7 @@ and on a desktop, reports a remark and sees where to get help."""
 
 from __future__ import annotations
 
+from stagebourse.extensions import db
 from stagebourse.services import questionnaires
 from tests.e2e.conftest import assert_accessible, screenshot
 from tests.scenarios import AFTER, emailed_code, finished_campaign, responses
@@ -11,6 +12,7 @@ from tests.scenarios import AFTER, emailed_code, finished_campaign, responses
 def test_pupil_answers_with_a_code_and_sees_the_help(page, live_server, app):
     done = finished_campaign(by_email=2, on_paper=0)
     questionnaires.invite(None, done.campaign, AFTER)
+    db.session.commit()  # as the command does
     code = emailed_code(done.by_email[0].guardian_email)
 
     page.goto(live_server + "/questionnaire")

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from stagebourse.extensions import db
 from stagebourse.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PUPIL_CODE, seed_demo
 from tests.e2e.conftest import assert_accessible, screenshot
 
@@ -20,6 +21,7 @@ HEADINGS = {
 @pytest.fixture
 def demo(app):
     seed_demo(today=dt.date.today())
+    db.session.commit()  # as the demo command does: the live server reads it
 
 
 @pytest.mark.parametrize("role", sorted(HEADINGS))

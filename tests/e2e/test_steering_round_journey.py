@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from stagebourse.extensions import db
 from stagebourse.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from tests.e2e.conftest import assert_accessible, screenshot
 
@@ -14,6 +15,7 @@ from tests.e2e.conftest import assert_accessible, screenshot
 @pytest.fixture
 def demo(app):
     seed_demo(today=dt.date.today())
+    db.session.commit()  # as the demo command does: the live server reads it
 
 
 def test_steering_runs_audits_and_publishes_a_round(page, live_server, demo, job_worker):
