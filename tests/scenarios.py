@@ -31,9 +31,12 @@ from stagebourse.models import (
     Tutor,
     User,
 )
-from stagebourse.services import agreements, campaigns
+from stagebourse.services import agreements, campaigns, requests
 from stagebourse.services.demo import DemoSize, seed_demo
 from tests.factories import (
+    INTERNSHIP_MONDAY,
+    UPCOMING_CAMPAIGN,
+    UPCOMING_WEEK,
     WEEK_A,
     assign,
     first_school,
@@ -46,6 +49,7 @@ from tests.factories import (
     make_run,
     make_teacher,
     make_tutor,
+    make_user,
 )
 
 # Agreements ------------------------------------------------------------------------------
@@ -182,3 +186,28 @@ def demo_campaign(today: dt.date = DAY, size: DemoSize = SMALL_DEMO) -> tuple[Us
     db.session.commit()  # as the steering page's request does
     return steering, campaign
 
+
+# A round for real worker processes -------------------------------------------------------
+
+def small_round(pupils: int = 6, seats: tuple[int, ...] = (1, 1, 2)) -> tuple[User, Campaign]:
+    """A closed campaign small enough for tests that start real processes: a few pupils who
+    all wish the same sector, fewer seats than pupils, so the seeded lottery decides who is
+    placed. Returns the steering member and the campaign, everything committed (other
+    processes read it)."""
+    school = first_school()
+    campaign = make_campaign([school], **UPCOMING_CAMPAIGN)
+    steering = make_user(Role.STEERING, "pilote.calcul@metropole-test.fr")
+    company = make_company()
+    for index, count in enumerate(seats):
+        make_offer(company, title=f"Offre {index + 1}", sector_code="sante",
+                   seats={UPCOMING_WEEK: count}, lat=school.lat + 0.002 * index, lon=school.lon)
+    # Fifteen on the first day: no parental consent needed for the matching.
+    born = dt.date(INTERNSHIP_MONDAY.year - 15, 1, 1)
+    for index in range(pupils):
+        user = make_pupil_user(school, code=f"CALC-{index:04d}-TEST", first_name=f"Élève{index}",
+                               birth_date=born)
+        requests.add_wish(user, user.pupil, sector_code="sante")
+        requests.confirm_request(user, user.pupil)
+    campaigns.transition(steering, campaign, "close")
+    db.session.commit()
+    return steering, campaign

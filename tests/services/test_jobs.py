@@ -15,7 +15,7 @@ from stagebourse.extensions import db
 from stagebourse.models import Job, JobState, JournalEntry, MatchingRun, RunState, utcnow
 from stagebourse.services import jobs, matching_jobs
 from stagebourse.services.matching import RunOptions
-from tests.small_round import small_round
+from tests.scenarios import small_round
 
 # Claims and progress are side writes, on connections of their own.
 pytestmark = pytest.mark.committing

@@ -26,7 +26,7 @@ from stagebourse.extensions import db
 from stagebourse.models import Assignment, Job, JobState, JournalEntry, MatchingRun, RunState
 from stagebourse.services import matching_jobs
 from stagebourse.services.matching import RunOptions
-from tests.small_round import small_round
+from tests.scenarios import small_round
 from tests.smtp_server import LoopbackSmtp
 from tests.worker_process import (
     WorkerProcess,
