@@ -7,9 +7,10 @@ progress goes on the job, committed apart (which also renews the lease), and the
 there (:func:`progress_of`).
 
 A worker killed mid-run leaves the run as it was queued and its job leased: after the lease
-another worker takes the job back, discards anything a previous attempt may have left on the
-run (nothing, as long as the run is one transaction), journals the resumption, then computes
-it again. To give the same result, the second attempt must build the same instance:
+another worker takes the job back, journals the resumption, then computes it again: nothing of
+the earlier attempt is left to undo, since a run is written only with its result.
+
+To give the same result, the second attempt must build the same instance:
 same data, same seed (stored on the run at creation) and the same pseudonyms. Pseudonyms are
 therefore not drawn from ``secrets`` here but from a keyed draw (:func:`pseudonym_draw`):
 HMAC-SHA256 of the server's secret key over the campaign, the round and the seed. Without the
@@ -26,7 +27,6 @@ import itertools
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from stagebourse.extensions import db
 from stagebourse.models import Campaign, JobState, MatchingRun, RunState, User, utcnow
@@ -77,21 +77,9 @@ def pseudonym_draw(run: MatchingRun) -> PseudonymDraw:
     return draw
 
 
-def _discard_partial(run: MatchingRun, job: ClaimedJob) -> None:
-    """Put back a run that a dead worker left half-computed, as it was when it was queued."""
-    run.assignments.clear()  # delete-orphan: the rows go
-    run.state = RunState.QUEUED
-    run.progress = 0
-    run.message = str(_l("Reprise du calcul après l'arrêt du service de calcul (tentative "
-                         "%(n)s sur %(max)s)", n=job.attempts, max=job.max_attempts))
-    run.instance_sha256 = run.instance_json = run.result_json = run.audit_json = None
-    run.solver = run.verify_message = None
-    run.objective = run.build_seconds = run.solve_seconds = run.total_seconds = None
-    run.pupil_count = run.placed_count = None
-    run.verified_ok = None
-    run.pseudonyms = {}
-    run.stats = {}
-    run.finished_at = None
+def _note_resumption(run: MatchingRun, job: ClaimedJob) -> None:
+    """Journal that a run is computed again after its worker died. Nothing of the earlier
+    attempt is left to undo: a run is written only with its result, in one transaction."""
     journal.record(None, Event.MATCHING_RUN_RESUMED, run, attempt=job.attempts)
 
 
@@ -103,8 +91,8 @@ def execute(job: ClaimedJob) -> str:
     if run.state not in UNFINISHED:
         # An earlier attempt committed its result and died before recording the outcome.
         return f"run {run.id} already {run.state.value}"
-    if run.state == RunState.RUNNING or job.attempts > 1:
-        _discard_partial(run, job)
+    if job.attempts > 1:
+        _note_resumption(run, job)
 
     def progress(percent: int, message: str) -> None:
         # The end is recorded with the job's outcome, in the worker's transaction: a report

@@ -4,6 +4,7 @@ slips, one reminder, and the codes blanked from the mail already sent."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -37,8 +38,10 @@ from stagebourse.services.accounts import hash_code, new_access_code
 from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.policy import Action, require
-from stagebourse.services.questionnaires.answers import _rng
 from stagebourse.services.questionnaires.questions import ensure_questionnaires
+
+# Invitation rows are written in a random order, not in the order of the people.
+_rng = random.SystemRandom()
 
 DONE_STATES = (AssignmentState.CONFIRMED, AssignmentState.COMPLETED)
 
