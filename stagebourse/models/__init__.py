@@ -23,7 +23,17 @@ from stagebourse.models.companies import (
 )
 from stagebourse.models.jobs import Job, JobState
 from stagebourse.models.journal import JournalEntry
-from stagebourse.models.matching import Assignment, AssignmentState, MatchingRun, RunState
+from stagebourse.models.matching import (
+    HOST_REFUSALS,
+    Assignment,
+    AssignmentState,
+    DeclinedBy,
+    HostReason,
+    MatchingRun,
+    RunState,
+    WithdrawalRequest,
+    WithdrawalState,
+)
 from stagebourse.models.materials import Audience, Material, MaterialAcknowledgement
 from stagebourse.models.offers import Offer, OfferState, OfferWeek
 from stagebourse.models.outbox import OutboxMessage, OutboxState
@@ -42,15 +52,16 @@ from stagebourse.models.requests import MAX_WISHES, Request, RequestState, Wish
 from stagebourse.models.users import LoginFailure, Role, User
 
 __all__ = [
-    "MAX_WISHES", "PARTIES", "Agreement", "AgreementCode", "AgreementSettings",
+    "HOST_REFUSALS", "MAX_WISHES", "PARTIES", "Agreement", "AgreementCode", "AgreementSettings",
     "AgreementSignature", "AgreementState", "AgreementVersion", "ApiToken", "Assignment",
     "AssignmentState", "Audience", "Base", "Campaign", "CampaignSchoolWeek", "CampaignState",
     "CharterStatus", "Commune", "Company", "CompanyKind", "CompanyState", "ConsentMethod",
-    "Gender", "InvitationChannel", "Job", "JobState", "JournalEntry", "Level", "LoginFailure",
-    "MatchingRun",
+    "DeclinedBy", "Gender", "HostReason", "InvitationChannel", "Job", "JobState", "JournalEntry",
+    "Level", "LoginFailure", "MatchingRun",
     "Material", "MaterialAcknowledgement", "Offer", "OfferState", "OfferWeek", "OutboxMessage",
     "OutboxState", "Party", "Priority", "Pupil", "Questionnaire", "QuestionnaireInvitation",
     "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireState", "Request",
     "RequestState", "Respondent", "Role", "RunState", "School", "SchoolKind", "Sector",
-    "SignatureMethod", "Tutor", "User", "Wish", "utcnow",
+    "SignatureMethod", "Tutor", "User", "Wish", "WithdrawalRequest", "WithdrawalState",
+    "utcnow",
 ]

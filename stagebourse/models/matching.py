@@ -94,6 +94,34 @@ class AssignmentState(enum.StrEnum):
     COMPLETED = "completed"
 
 
+class DeclinedBy(enum.StrEnum):
+    """Who ended a published assignment (``Assignment.declined_by``)."""
+
+    PUPIL = "pupil"  # the pupil or their teacher declined
+    COMPANY = "company"  # the host declined BEFORE the reveal (it never saw a name)
+    DEADLINE = "deadline"  # not confirmed by both sides in time
+    WITHDRAWN = "withdrawn"  # after the reveal, the steering group accepted the host's request
+
+
+# A pupil turned away by a host, before or after the reveal, is never worse off: they enter
+# the next round of the campaign with priority (docs/rounds.md).
+HOST_REFUSALS = frozenset({DeclinedBy.COMPANY, DeclinedBy.WITHDRAWN})
+
+
+class HostReason(enum.StrEnum):
+    """The closed list of reasons a host gives to decline a proposal or ask for a withdrawal."""
+
+    SEAT_GONE = "seat_gone"  # no seat that week any more
+    TUTOR_UNAVAILABLE = "tutor_unavailable"
+    ACCESSIBILITY = "accessibility"  # accessibility not possible after all
+    OTHER = "other"  # with a text that the steering group reads
+
+    @property
+    def withdraws_seat(self) -> bool:
+        """Whether the seat of that week leaves the pool (else it is kept for the next round)."""
+        return self in (HostReason.SEAT_GONE, HostReason.TUTOR_UNAVAILABLE)
+
+
 class Assignment(Base):
     __tablename__ = "assignments"
 
@@ -115,15 +143,62 @@ class Assignment(Base):
     # Both sides confirm: the pupil (or their teacher) and the host structure.
     pupil_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     company_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # Who declined: "pupil", "company" or "deadline" (not confirmed in time).
+    # Who declined: a DeclinedBy value.
     declined_by: Mapped[str | None] = mapped_column(sa.String(20))
+    # The host's reason when it declined before the reveal (declined_by = "company").
+    host_reason: Mapped[HostReason | None] = mapped_column(enum_type(HostReason, "host_reason"))
+    host_reason_note: Mapped[str | None] = mapped_column(sa.Text)
 
     run: Mapped[MatchingRun] = relationship(back_populates="assignments")
     pupil: Mapped[Pupil] = relationship()
     offer: Mapped[Offer] = relationship()
+    withdrawal_requests: Mapped[list[WithdrawalRequest]] = relationship(
+        back_populates="assignment", cascade="all, delete-orphan",
+        order_by="WithdrawalRequest.id",
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("run_id", "pupil_id"),
         sa.CheckConstraint(f"week LIKE '{ISO_WEEK_PATTERN}'", name="iso_week"),
         sa.CheckConstraint("rank IS NULL OR rank BETWEEN 1 AND 5", name="rank"),
+    )
+
+
+class WithdrawalState(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"  # the placement is withdrawn, the pupil re-placed with priority
+    REFUSED = "refused"  # the placement stands
+
+
+class WithdrawalRequest(Base):
+    """After the reveal (both sides confirmed) a host cannot refuse alone: it asks the steering
+    group to withdraw the placement, with a reason; the steering group decides."""
+
+    __tablename__ = "withdrawal_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[HostReason] = mapped_column(enum_type(HostReason, "host_reason"))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    state: Mapped[WithdrawalState] = mapped_column(
+        enum_type(WithdrawalState, "withdrawal_state"), default=WithdrawalState.PENDING
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="withdrawal_requests")
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(state = 'pending') = (decided_at IS NULL)", name="decided_when_not_pending"
+        ),
     )
