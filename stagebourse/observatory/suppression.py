@@ -111,6 +111,8 @@ class _System:
 
     def __init__(self, tables: Sequence[Table]) -> None:
         self.tables = tables
+        # Variables already published or hidden by an earlier release: never changed.
+        self.frozen: set[int] = set()
         self.index: dict[Hashable, int] = {}
         self.values: list[int] = []
         self.occurrences: list[tuple[int, int, int]] = []  # first (table, i, j) of each key
@@ -189,20 +191,33 @@ def determined_keys(tables: Sequence[Table], hidden: set[Hashable]) -> set[Hasha
     return {keys[v] for v in system.determined(ids)}
 
 
-def suppress(tables: Sequence[Table], threshold: int = THRESHOLD) -> list[PublishedTable]:
+def suppress(tables: Sequence[Table], threshold: int = THRESHOLD, *,
+             earlier: Sequence[PublishedTable] = ()) -> list[PublishedTable]:
     """Hide every cell under ``threshold`` and enough others that none can be recomputed.
+
+    ``earlier`` are tables already published (an earlier release of the same population),
+    with their true counts: they are audited jointly with the new ones through their shared
+    keys. What they published stays published, what they hid stays hidden, and the new tables
+    are suppressed so that nothing of either can be recomputed. Only the new tables are
+    returned.
 
     Deterministic: the same tables give the same published tables. Tables that share no key
     are solved separately (same result, much smaller systems).
     """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
+    everything = [*(p.table for p in earlier), *tables]
+    frozen: dict[Hashable, bool] = {}  # key -> hidden, for every cell of an earlier release
+    for old in earlier:
+        for i, row in enumerate(old.cells):
+            for j, value in enumerate(row):
+                frozen[old.table.key(i, j)] = value is None
     results: dict[int, PublishedTable] = {}
-    for group in _linked_groups(tables):
-        for index, published in zip(group, _suppress_linked([tables[i] for i in group],
-                                                            threshold), strict=True):
-            results[index] = published
-    return [results[i] for i in range(len(tables))]
+    for group in _linked_groups(everything):
+        published = _suppress_linked([everything[i] for i in group], threshold, frozen)
+        for index, table in zip(group, published, strict=True):
+            results[index] = table
+    return [results[i] for i in range(len(earlier), len(everything))]
 
 
 def _linked_groups(tables: Sequence[Table]) -> list[list[int]]:
@@ -229,9 +244,13 @@ def _linked_groups(tables: Sequence[Table]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _suppress_linked(tables: Sequence[Table], threshold: int) -> list[PublishedTable]:
+def _suppress_linked(tables: Sequence[Table], threshold: int,
+                     frozen: dict[Hashable, bool]) -> list[PublishedTable]:
     system = _System(tables)
-    hidden = {v for v, value in enumerate(system.values) if value < threshold}
+    keys = {v: k for k, v in system.index.items()}
+    system.frozen = {v for v, key in keys.items() if key in frozen}
+    hidden = {v for v, value in enumerate(system.values)
+              if (frozen[keys[v]] if keys[v] in frozen else value < threshold)}
     while True:
         widened = _widen_thin_lines(system, hidden, threshold)
         if widened:
@@ -268,8 +287,11 @@ def _widen_thin_lines(system: _System, hidden: set[int], threshold: int) -> set[
     for cells, total in system.thin_lines(hidden, threshold):
         if any(v in added for v in [*cells, total]):
             continue  # one change per line and round; the next round re-checks
-        published = [v for v in cells if v not in hidden]
-        added.add(min(published, key=lambda v: (system.values[v], v)) if published else total)
+        published = [v for v in cells if v not in hidden and v not in system.frozen]
+        if published:
+            added.add(min(published, key=lambda v: (system.values[v], v)))
+        elif total not in system.frozen:
+            added.add(total)
     return added
 
 
@@ -296,12 +318,15 @@ def _complement(system: _System, hidden: set[int], variable: int) -> set[int]:
             if a == i or b == j:
                 continue
             added = {var(a, j), var(i, b), var(a, b)} - hidden
+            if added & system.frozen:
+                continue
             if added and (best is None or cost(added) < cost(best)):
                 best = added
     if best is not None:
         return best
     # Every rectangle is already hidden (a cell fixed only through linked tables): widen.
-    candidates = [v for v in range(len(system.values)) if v not in hidden]
+    candidates = [v for v in range(len(system.values))
+                  if v not in hidden and v not in system.frozen]
     if not candidates:  # pragma: no cover - everything hidden means nothing is determined
         return set()
     same_table = [v for v in candidates if system.occurrences[v][0] == t]

@@ -171,3 +171,24 @@ def test_malformed_tables_are_refused_with_the_reason():
         Table("t", ("r",), ("x", "y"), ((1,),))
     with pytest.raises(ValueError, match="cannot be negative"):
         Table("t", ("r",), ("x",), ((-1,),))
+
+
+def test_a_new_release_keeps_what_an_earlier_one_published_and_hid():
+    """Year 2 shares its margins with year 1 (the same population, answered again): read
+    together, the two releases must not pin a cell that year 1 hid."""
+    first = Table("year 1", ("a", "b", "c"), ("yes", "no"), ((30, 3), (25, 14), (40, 22)),
+                  row_keys=("pop a", "pop b", "pop c"), total_key="pop")
+    (released,) = suppress([first])
+    second = Table("year 2", ("a", "b", "c"), ("often", "rarely"), ((2, 31), (20, 19), (31, 31)),
+                   row_keys=("pop a", "pop b", "pop c"), total_key="pop")
+    (published,) = suppress([second], earlier=[released])
+    for i, row in enumerate(released.cells):  # year 1's own cells are unchanged...
+        for j, value in enumerate(row):
+            key = first.key(i, j)
+            for k, again in enumerate(published.cells):
+                for m, value_again in enumerate(again):
+                    if second.key(k, m) == key:
+                        assert (value is None) == (value_again is None), key
+    # ...and no hidden cell of either year follows from everything published.
+    assert _independent_recoverable([first, second], [released, published]) == []
+    assert published.cells[0][0] is None  # year 2's small cell is hidden
