@@ -5,6 +5,7 @@ One room per concern:
 - ``instances``: the blind instance built from the database (pseudonyms drawn per run);
 - ``rounds``: creating a round and computing it (in the worker), reading runs and audits;
 - ``publication``: publishing a round in one transaction, and the mail it queues;
+- ``feasibility``: before a round, how many pupils have a feasible seat, and why not;
 - ``answers``: pupils' and hosts' answers to a proposal, and the confirmation deadline;
 - ``manual``: the steering group's manual moves and cancellations, checked by the engine;
 - ``reproduction``: re-running a round from its stored inputs, and the auditor's files.
@@ -23,6 +24,11 @@ from stagebourse.services.matching.answers import (
     pupil_assignments,
     release_unconfirmed,
     school_assignments,
+)
+from stagebourse.services.matching.feasibility import (
+    Feasibility,
+    can_preview,
+    preview,
 )
 from stagebourse.services.matching.instances import (
     AUDIT_LABELS,
@@ -61,6 +67,8 @@ from stagebourse.services.matching.rounds import (
     execute_run,
     get_run,
     min_cell,
+    next_round,
+    published_rounds,
     run_audit,
     run_instance,
     run_result,
@@ -94,6 +102,11 @@ __all__ = [
     "summarize",
     "compare_runs",
     "publish",
+    "next_round",
+    "published_rounds",
+    "Feasibility",
+    "can_preview",
+    "preview",
     "answer_for_pupil",
     "answer_for_company",
     "release_unconfirmed",

@@ -23,6 +23,8 @@ from stagebourse.web.steering.forms_matching import CancelForm, ManualMoveForm, 
 def matching_runs(campaign_id: int) -> str | Response:
     campaign = load_campaign(campaign_id)
     form = RunForm()
+    round_number = matching.next_round(campaign)
+    form.offer_round(round_number)
     if form.validate_on_submit():
         options = matching.RunOptions(
             rank_costs=form.rank_costs(), km_cost=form.km_cost.data,
@@ -36,9 +38,13 @@ def matching_runs(campaign_id: int) -> str | Response:
             flash(_("Calcul lancé (graine %(seed)s).", seed=run.seed), "success")
             return redirect(url_for("steering.matching_progress", run_id=run.id))
     runs = matching.campaign_runs(campaign)
+    feasibility = (matching.preview(current_user, campaign,
+                                    matching.RunOptions(round_number=round_number))
+                   if matching.can_preview(campaign) else None)
     return render_template("steering/matching_runs.html", campaign=campaign, form=form,
-                           runs=runs, summaries={s.run.id: s for s in
-                                                 matching.compare_runs(current_user, runs)},
+                           runs=runs, feasibility=feasibility,
+                           summaries={s.run.id: s for s in
+                                      matching.compare_runs(current_user, runs)},
                            answers={r.id: matching.answer_counts(r) for r in runs
                                     if r.state == RunState.PUBLISHED})
 

@@ -1,0 +1,125 @@
+"""Rounds that finish the job: any number of rounds, each after the last published one; a
+round after the confirmation deadline offers the seats that were freed; the round form's
+preview counts the pupils with a feasible seat and says why the others have none."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from stagebourse import clock
+from stagebourse.extensions import db
+from stagebourse.models import AssignmentState, Campaign, JournalEntry, OfferWeek, Role, User
+from stagebourse.services import ServiceError, campaigns, matching, requests
+from stagebourse.services.matching import RunOptions
+from tests.factories import (
+    INTERNSHIP_MONDAY,
+    UPCOMING_CAMPAIGN,
+    UPCOMING_WEEK,
+    first_school,
+    make_campaign,
+    make_company,
+    make_offer,
+    make_pupil_user,
+    make_user,
+)
+
+pytestmark = pytest.mark.database
+
+
+def wishes_one_sector(pupils: int = 5) -> tuple[User, Campaign]:
+    """Five pupils who all wish health; one health seat, and four seats in retail nearby
+    that nobody wishes."""
+    school = first_school()
+    campaign = make_campaign([school], **UPCOMING_CAMPAIGN)
+    steering = make_user(Role.STEERING, "pilote.tours@metropole-test.fr")
+    company = make_company()
+    make_offer(company, title="Pharmacie", sector_code="sante", seats={UPCOMING_WEEK: 1},
+               lat=school.lat, lon=school.lon)
+    make_offer(company, title="Boutique", sector_code="commerce", seats={UPCOMING_WEEK: 4},
+               lat=school.lat + 0.002, lon=school.lon)
+    born = dt.date(INTERNSHIP_MONDAY.year - 15, 1, 1)
+    for index in range(pupils):
+        user = make_pupil_user(school, code=f"TOUR-{index:04d}-TEST",
+                               first_name=f"Élève{index}", birth_date=born)
+        requests.add_wish(user, user.pupil, sector_code="sante")
+        requests.confirm_request(user, user.pupil)
+    campaigns.transition(steering, campaign, "close")
+    db.session.flush()
+    return steering, campaign
+
+
+def test_a_round_that_can_place_nobody_says_why_before_it_runs(app: Flask) -> None:
+    steering, campaign = wishes_one_sector()
+    first = matching.run_round(steering, campaign, RunOptions(seed=1))
+    assert (first.placed_count, first.pupil_count) == (1, 5)
+    matching.publish(steering, first)
+
+    # The issue's case: with the default settings, round 2 places 0 of 4.
+    preview = matching.preview(steering, campaign, RunOptions(round_number=2))
+    assert (preview.pupils, preview.feasible, preview.seats) == (4, 0, 4)
+    assert preview.reasons == [("wish", 4)]
+    assert preview.feasible_outside_wishes == 4
+    second = matching.run_round(steering, campaign, RunOptions(seed=2, round_number=2))
+    assert (second.placed_count, second.pupil_count) == (0, 4)
+    # The preview is the engine's count: allowing offers outside the wishes places them.
+    wider = matching.run_round(steering, campaign, RunOptions(seed=3, round_number=2,
+                                                              allow_unranked=True))
+    assert wider.placed_count == 4
+    assert matching.preview(steering, campaign, RunOptions(
+        round_number=2, allow_unranked=True)).feasible == 4
+
+
+def test_the_preview_names_the_missing_seats_and_writes_nothing(app: Flask) -> None:
+    steering, campaign = wishes_one_sector(pupils=2)
+    for week in db.session.scalars(select(OfferWeek).where(
+            OfferWeek.campaign_id == campaign.id)):
+        week.seats = 0
+    db.session.flush()
+    journal_before = db.session.scalar(select(JournalEntry.id).order_by(
+        JournalEntry.id.desc()).limit(1))
+    preview = matching.preview(steering, campaign, RunOptions())
+    assert (preview.pupils, preview.feasible, preview.seats) == (2, 0, 0)
+    assert preview.reasons == [("seats", 2)]
+    assert db.session.scalar(select(JournalEntry.id).order_by(
+        JournalEntry.id.desc()).limit(1)) == journal_before
+
+
+def test_any_number_of_rounds_each_after_the_last_published_one(app: Flask) -> None:
+    steering, campaign = wishes_one_sector()
+    assert matching.next_round(campaign) == 1
+    with pytest.raises(ServiceError, match="publiez d'abord"):
+        matching.run_round(steering, campaign, RunOptions(seed=1, round_number=2))
+    matching.publish(steering, matching.run_round(steering, campaign, RunOptions(seed=1)))
+    assert matching.next_round(campaign) == 2
+    with pytest.raises(ServiceError, match="déjà publié"):
+        matching.run_round(steering, campaign, RunOptions(seed=1, round_number=1))
+    second = matching.run_round(steering, campaign, RunOptions(seed=2, round_number=2,
+                                                               allow_unranked=True))
+    matching.publish(steering, second)
+    third = matching.run_round(steering, campaign, RunOptions(seed=3, round_number=3))
+    assert third.round_number == 3 and third.pupil_count == 0
+    with pytest.raises(ServiceError, match="publiez d'abord"):
+        matching.run_round(steering, campaign, RunOptions(seed=4, round_number=5))
+
+
+def test_a_round_after_the_deadline_offers_the_seats_left_unconfirmed(app: Flask) -> None:
+    steering, campaign = wishes_one_sector()
+    first = matching.run_round(steering, campaign, RunOptions(seed=1))
+    matching.publish(steering, first)
+    second = matching.run_round(steering, campaign, RunOptions(seed=2, round_number=2,
+                                                               allow_unranked=True))
+    matching.publish(steering, second)
+    # Nobody answered, and the deadline passes: every seat goes back to the pool, and the
+    # pupils who let theirs lapse are not placed again (the campaign's rule).
+    campaign.confirmation_deadline = clock.today() - dt.timedelta(days=1)
+    db.session.flush()
+    preview = matching.preview(steering, campaign, RunOptions(round_number=3))
+    assert preview.released == 5 and preview.seats == 5 and preview.pupils == 0
+    third = matching.run_round(steering, campaign, RunOptions(seed=3, round_number=3))
+    assert third.stats["seats"] == 5
+    assert {a.state for a in first.assignments + second.assignments} == {
+        AssignmentState.DECLINED}
