@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from stagebourse.services.matching.answers import (
     ASSIGNMENT_READERS,
+    PUPIL_DECLINE_CONSEQUENCE,
+    PUPIL_DECLINE_NEXT_STEP,
+    TEACHER_DECLINE_CONSEQUENCE,
+    TEACHER_DECLINE_NEXT_STEP,
     answer_counts,
     answer_for_company,
     answer_for_pupil,
@@ -116,6 +120,10 @@ __all__ = [
     "company_assignments",
     "assignment_for",
     "ASSIGNMENT_READERS",
+    "PUPIL_DECLINE_CONSEQUENCE",
+    "PUPIL_DECLINE_NEXT_STEP",
+    "TEACHER_DECLINE_CONSEQUENCE",
+    "TEACHER_DECLINE_NEXT_STEP",
     "MIN_REASON_LENGTH",
     "check_manual",
     "manual_assign",
