@@ -12,44 +12,12 @@ from sqlalchemy import select
 
 from stagebourse import clock
 from stagebourse.extensions import db
-from stagebourse.models import AssignmentState, Campaign, JournalEntry, OfferWeek, Role, User
-from stagebourse.services import ServiceError, campaigns, matching, requests
+from stagebourse.models import AssignmentState, JournalEntry, OfferWeek
+from stagebourse.services import ServiceError, matching
 from stagebourse.services.matching import RunOptions
-from tests.factories import (
-    INTERNSHIP_MONDAY,
-    UPCOMING_CAMPAIGN,
-    UPCOMING_WEEK,
-    first_school,
-    make_campaign,
-    make_company,
-    make_offer,
-    make_pupil_user,
-    make_user,
-)
+from tests.scenarios import wishes_one_sector
 
 pytestmark = pytest.mark.database
-
-
-def wishes_one_sector(pupils: int = 5) -> tuple[User, Campaign]:
-    """Five pupils who all wish health; one health seat, and four seats in retail nearby
-    that nobody wishes."""
-    school = first_school()
-    campaign = make_campaign([school], **UPCOMING_CAMPAIGN)
-    steering = make_user(Role.STEERING, "pilote.tours@metropole-test.fr")
-    company = make_company()
-    make_offer(company, title="Pharmacie", sector_code="sante", seats={UPCOMING_WEEK: 1},
-               lat=school.lat, lon=school.lon)
-    make_offer(company, title="Boutique", sector_code="commerce", seats={UPCOMING_WEEK: 4},
-               lat=school.lat + 0.002, lon=school.lon)
-    born = dt.date(INTERNSHIP_MONDAY.year - 15, 1, 1)
-    for index in range(pupils):
-        user = make_pupil_user(school, code=f"TOUR-{index:04d}-TEST",
-                               first_name=f"Élève{index}", birth_date=born)
-        requests.add_wish(user, user.pupil, sector_code="sante")
-        requests.confirm_request(user, user.pupil)
-    campaigns.transition(steering, campaign, "close")
-    db.session.flush()
-    return steering, campaign
 
 
 def test_a_round_that_can_place_nobody_says_why_before_it_runs(app: Flask) -> None:

@@ -11,7 +11,13 @@ from werkzeug.wrappers import Response
 from stagebourse.identifiers import week_label
 from stagebourse.labels import label
 from stagebourse.models import MatchingRun, RunState
-from stagebourse.services import ServiceError, matching, matching_jobs, matching_report
+from stagebourse.services import (
+    ServiceError,
+    host_decision_figures,
+    matching,
+    matching_jobs,
+    matching_report,
+)
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm
 from stagebourse.web.loaders import load_campaign, load_run
@@ -105,6 +111,7 @@ def matching_audit(run_id: int) -> str | Response:
                 else "steering/matching_audit.html")
     return render_template(
         template, run=run, tables=tables, blind=matching.blindness(current_user, run),
+        host_tables=host_decision_figures.run_tables(current_user, run),
         changes=matching.manual_changes(current_user, run),
         chart_groups=matching_report.chart_groups,
         params_text=_params_text(run), action_form=ActionForm(),
