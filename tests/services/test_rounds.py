@@ -33,6 +33,7 @@ def test_a_round_that_can_place_nobody_says_why_before_it_runs(app: Flask) -> No
     assert preview.feasible_outside_wishes == 4
     second = matching.run_round(steering, campaign, RunOptions(seed=2, round_number=2))
     assert (second.placed_count, second.pupil_count) == (0, 4)
+    assert second.stats["no_feasible_seat"] == {"wish": 4}
     # The preview is the engine's count: allowing offers outside the wishes places them.
     wider = matching.run_round(steering, campaign, RunOptions(seed=3, round_number=2,
                                                               allow_unranked=True))

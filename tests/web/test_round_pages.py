@@ -29,6 +29,13 @@ def test_the_round_form_says_why_a_round_would_place_nobody(client: FlaskClient,
     assert "ce tour ne placerait aucun élève" in page
     assert "4 élève(s) : aucun de leurs vœux (offre ou secteur) ne nomme une place" in page
     assert "4 élève(s) auraient au moins une place possible" in page
+    # A run says it too, on its audit page.
+    run = matching.run_round(steering, campaign, RunOptions(seed=2, round_number=2))
+    db.session.commit()
+    audit = page_text(client.get(f"/pilotage/tours/{run.id}"))
+    assert "Élèves sans aucune place possible" in audit
+    assert "4 élève(s) : aucun de leurs vœux (offre ou secteur) ne nomme une place" in audit
+    page = page_text(client.get(f"/pilotage/campagnes/{campaign.id}/tours"))
     # The form offers round 2 only; round 1 is published.
     select = page[page.index('name="round_number"'):]
     select = select[:select.index("</select>")]

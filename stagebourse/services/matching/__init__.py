@@ -33,6 +33,7 @@ from stagebourse.services.matching.feasibility import (
     Feasibility,
     can_preview,
     preview,
+    reason_text,
 )
 from stagebourse.services.matching.instances import (
     AUDIT_LABELS,
@@ -111,6 +112,7 @@ __all__ = [
     "Feasibility",
     "can_preview",
     "preview",
+    "reason_text",
     "answer_for_pupil",
     "answer_for_company",
     "release_unconfirmed",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from flask_babel import lazy_gettext as _l
@@ -22,8 +23,10 @@ from stagebourse.matching.verify import infeasibility
 from stagebourse.models import Campaign, CampaignState, User
 from stagebourse.services.matching.answers import release_unconfirmed
 from stagebourse.services.matching.instances import build_instance
-from stagebourse.services.matching.rounds import RunOptions
 from stagebourse.services.policy import Action, require
+
+if TYPE_CHECKING:  # rounds stores these reasons on every run it computes
+    from stagebourse.services.matching.rounds import RunOptions
 
 # The engine's rules in the order it checks them (``verify.infeasibility``).
 RULE_ORDER = ("week", "seats", "distance", "level", "age", "accessible", "wish")
@@ -62,11 +65,12 @@ class Feasibility:
         return self.pupils - self.feasible
 
     def reason_text(self, rule: str) -> str:
-        return str(REASONS[rule])
+        return reason_text(rule)
 
 
-def _feasible_pupils(instance: engine.Instance) -> set[int]:
-    problem = engine.build_problem(instance)
+def _feasible_pupils(instance: engine.Instance, problem: engine.Problem | None = None
+                     ) -> set[int]:
+    problem = problem if problem is not None else engine.build_problem(instance)
     return {int(p) for p in np.unique(problem.arc_pupil)}
 
 
@@ -80,6 +84,21 @@ def _closest_rule(instance: engine.Instance, pupil: int) -> str:
             if best == len(RULE_ORDER) - 1:
                 return RULE_ORDER[best]
     return RULE_ORDER[max(best, 1)]  # no offer at all: no seat left
+
+
+def unplaceable_reasons(instance: engine.Instance, problem: engine.Problem | None = None,
+                        feasible: set[int] | None = None) -> list[tuple[str, int]]:
+    """Pupils without any feasible pair, counted by the rule blocking their closest pair,
+    most frequent first."""
+    if feasible is None:
+        feasible = _feasible_pupils(instance, problem)
+    blocked = Counter(_closest_rule(instance, i) for i in range(len(instance.pupils))
+                      if i not in feasible)
+    return sorted(blocked.items(), key=lambda item: (-item[1], RULE_ORDER.index(item[0])))
+
+
+def reason_text(rule: str) -> str:
+    return str(REASONS[rule])
 
 
 def can_preview(campaign: Campaign) -> bool:
@@ -103,8 +122,6 @@ def preview(actor: User, campaign: Campaign, options: RunOptions) -> Feasibility
         savepoint.rollback()
     instance = built.instance
     feasible = _feasible_pupils(instance)
-    blocked = Counter(_closest_rule(instance, i) for i in range(len(instance.pupils))
-                      if i not in feasible)
     outside: int | None = None
     if not options.allow_unranked:
         widened = engine.make_instance(replace(params, allow_unranked=True),
@@ -114,5 +131,5 @@ def preview(actor: User, campaign: Campaign, options: RunOptions) -> Feasibility
         round_number=options.round_number, pupils=len(instance.pupils),
         feasible=len(feasible), seats=int(built.stats["seats"]), released=released,
         excluded=int(built.stats["excluded_pupils"]), allow_unranked=options.allow_unranked,
-        reasons=sorted(blocked.items(), key=lambda item: (-item[1], RULE_ORDER.index(item[0]))),
+        reasons=unplaceable_reasons(instance, feasible=feasible),
         feasible_outside_wishes=outside)

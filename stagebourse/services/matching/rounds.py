@@ -33,6 +33,7 @@ from stagebourse.models import (
 from stagebourse.services import ServiceError, campaigns, journal
 from stagebourse.services.journal import Event
 from stagebourse.services.matching.answers import release_unconfirmed
+from stagebourse.services.matching.feasibility import unplaceable_reasons
 from stagebourse.services.matching.instances import (
     PROTECTED_FIELDS,
     BuiltInstance,
@@ -216,6 +217,8 @@ def _compute(run: MatchingRun, progress: ProgressCallback | None, started: float
     _set_progress(run, 25, str(_l("Instance anonyme construite : %(n)s élèves, %(m)s offres",
                                   n=len(instance.pupils), m=len(instance.offers))), progress)
     problem = engine.build_problem(instance)
+    # Pupils no seat could reach, and why: the run says it, not only the round form.
+    built.stats["no_feasible_seat"] = dict(unplaceable_reasons(instance, problem))
     optimal = engine.run_mechanism(instance, "optimal", problem=problem)
     _set_progress(run, 50, str(_l("Affectation optimale calculée")), progress)
     counterfactuals = [engine.run_mechanism(instance, m, groups=built.groups, problem=problem)

@@ -112,6 +112,7 @@ def matching_audit(run_id: int) -> str | Response:
     return render_template(
         template, run=run, tables=tables, blind=matching.blindness(current_user, run),
         host_tables=host_decision_figures.run_tables(current_user, run),
+        no_seat_reason=matching.reason_text,
         changes=matching.manual_changes(current_user, run),
         chart_groups=matching_report.chart_groups,
         params_text=_params_text(run), action_form=ActionForm(),
