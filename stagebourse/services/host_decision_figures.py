@@ -167,7 +167,7 @@ def _tables(prefix: str, pairs: list[tuple[Assignment, str]], threshold: int
             col_keys=col_keys, total_key=(prefix, "proposals"))))
     published = suppress([table for _, table in specs], threshold)
     return [DecisionTable(dimension, dimension,
-                          str(_l("Décisions des structures par %(d)s",
+                          str(_l("Décisions des structures, selon : %(d)s",
                                  d=str(DIMENSIONS[dimension]).lower())), pub)
             for (dimension, _), pub in zip(specs, published, strict=True)]
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from stagebourse import clock
 from stagebourse.extensions import db
-from stagebourse.models import AssignmentState, JournalEntry, OfferWeek
+from stagebourse.models import AssignmentState, DeclinedBy, JournalEntry, OfferWeek
 from stagebourse.services import ServiceError, matching
 from stagebourse.services.matching import RunOptions
 from tests.scenarios import wishes_one_sector
@@ -92,3 +92,23 @@ def test_a_round_after_the_deadline_offers_the_seats_left_unconfirmed(app: Flask
     assert third.stats["seats"] == 5
     assert {a.state for a in first.assignments + second.assignments} == {
         AssignmentState.DECLINED}
+
+
+def test_a_pupil_turned_away_by_a_host_enters_the_next_round_one_who_declined_does_not(
+        app: Flask) -> None:
+    steering, campaign = wishes_one_sector(pupils=3)
+    campaign_offers = db.session.scalars(select(OfferWeek).where(
+        OfferWeek.campaign_id == campaign.id)).all()
+    for week in campaign_offers:
+        week.seats = 3
+    db.session.flush()
+    first = matching.run_round(steering, campaign, RunOptions(seed=1))
+    matching.publish(steering, first)
+    refused, declined, confirmed = sorted(first.assignments, key=lambda a: a.id)
+    refused.state, refused.declined_by = AssignmentState.DECLINED, DeclinedBy.COMPANY
+    declined.state, declined.declined_by = AssignmentState.DECLINED, DeclinedBy.PUPIL
+    confirmed.state = AssignmentState.CONFIRMED
+    db.session.flush()
+    assert matching.preview(steering, campaign, RunOptions(round_number=2)).pupils == 1
+    second = matching.run_round(steering, campaign, RunOptions(seed=2, round_number=2))
+    assert set(second.pseudonyms.values()) == {refused.pupil_id}

@@ -53,14 +53,16 @@ def test_host_decisions_on_the_audit_the_observatory_and_the_host_page(client: F
     audit = page_text(client.get(f"/pilotage/tours/{run.id}"))
     assert "Décisions des structures sur les propositions de ce tour" in audit
     assert "masqué" in audit
-    csv = client.get(f"/pilotage/tours/{run.id}/decisions-structures-gender.csv")
+    csv = client.get(f"/pilotage/tours/{run.id}/decisions-structures.csv?dimension=gender")
     assert csv.status_code == 200 and "Refusées avant la levée de l'anonymat" in csv.text
-    assert client.get(f"/pilotage/tours/{run.id}/decisions-structures-nope.csv"
+    assert client.get(f"/pilotage/tours/{run.id}/decisions-structures.csv?dimension=nope"
                       ).status_code == 404
     observatory = page_text(client.get(f"/pilotage/observatoire/campagnes/{campaign.id}"))
     assert "Refus avant et après que le nom de l'élève est connu" in observatory
     assert client.get(f"/pilotage/observatoire/campagnes/{campaign.id}/"
-                      "refus-avant-apres-qpv.csv").status_code == 200
+                      "refus-avant-apres.csv?dimension=qpv").status_code == 200
+    every = client.get(f"/pilotage/observatoire/campagnes/{campaign.id}/refus-avant-apres.csv")
+    assert "Résidence en QPV" in every.text and "Genre" in every.text
     host = page_text(client.get(f"/pilotage/structures/{company.id}"))
     assert "Décisions sur les propositions" in host
     if any(a.declined_by or a.withdrawal_requests for a in proposals

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -13,27 +13,34 @@ from stagebourse.web.loaders import load_campaign, load_company, load_run
 from stagebourse.web.steering import bp
 
 
-def _table(tables: list[figures.DecisionTable], dimension: str) -> figures.DecisionTable:
-    found = next((t for t in tables if t.dimension == dimension), None)
-    if found is None:
-        abort(404)
-    return found
+def _export(filename: str, tables: list[figures.DecisionTable]) -> Response:
+    """One group's table (``?dimension=gender``...), or, without it, every group's, one after
+    the other with the group in the first column."""
+    dimension = request.args.get("dimension")
+    if dimension is not None:
+        table = next((t for t in tables if t.dimension == dimension), None)
+        if table is None:
+            abort(404)
+        return csv_response(f"{filename}-{dimension}.csv", table.csv_header(),
+                            table.csv_rows())
+    header = [_("Ventilation"), _("Groupe"), *(tables[0].cols if tables else [])]
+    return csv_response(f"{filename}.csv", header,
+                        ([table.csv_header()[0], *row] for table in tables
+                         for row in table.csv_rows()))
 
 
-@bp.route("/tours/<int:run_id>/decisions-structures-<dimension>.csv")
-def host_decisions_run_csv(run_id: int, dimension: str) -> Response:
+@bp.route("/tours/<int:run_id>/decisions-structures.csv")
+def host_decisions_run_csv(run_id: int) -> Response:
     run = load_run(run_id)
-    table = _table(figures.run_tables(current_user, run), dimension)
-    return csv_response(f"tour-{run.id}-decisions-structures-{dimension}.csv",
-                        table.csv_header(), table.csv_rows())
+    return _export(f"tour-{run.id}-decisions-structures",
+                   figures.run_tables(current_user, run))
 
 
-@bp.route("/observatoire/campagnes/<int:campaign_id>/refus-avant-apres-<dimension>.csv")
-def name_refusals_csv(campaign_id: int, dimension: str) -> Response:
+@bp.route("/observatoire/campagnes/<int:campaign_id>/refus-avant-apres.csv")
+def name_refusals_csv(campaign_id: int) -> Response:
     campaign = load_campaign(campaign_id)
-    table = _table(figures.name_refusals(campaign).tables, dimension)
-    return csv_response(f"observatoire-{campaign.year}-{campaign.level.value}-refus-"
-                        f"{dimension}.csv", table.csv_header(), table.csv_rows())
+    return _export(f"observatoire-{campaign.year}-{campaign.level.value}-refus",
+                   figures.name_refusals(campaign).tables)
 
 
 @bp.route("/structures/<int:company_id>/decisions.csv")
