@@ -124,6 +124,9 @@ def from_environment(instance_path: str) -> dict[str, object]:
         ],
         # Matching audit: groups smaller than this are shown as "< N", never exactly.
         "AUDIT_MIN_CELL": int(os.environ.get("AUDIT_MIN_CELL", "11")),
+        # A host whose declines before the reveal plus withdrawal requests after it reach this
+        # number is flagged to the steering group on its page.
+        "HOST_REFUSAL_ALERT": int(os.environ.get("HOST_REFUSAL_ALERT", "3")),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900")),
         # Partner API: requests allowed per token in each fixed window (kept in the database).

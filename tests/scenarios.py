@@ -3,7 +3,9 @@
 - an agreement at each step of its life (a confirmed assignment, drafted, sent for signature);
 - a finished campaign whose pupils and tutor are asked the questionnaires;
 - a campaign closed and ready to match, from a small demo (the demo's generator at a size that
-  keeps every test of rounds meaningful and fast).
+  keeps every test of rounds meaningful and fast);
+- rounds after the first (pupils whose wishes name no seat left), and a published round with
+  hosts' decisions of every kind.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from stagebourse.models import (
     Campaign,
     CampaignState,
     Company,
+    DeclinedBy,
+    HostReason,
     Level,
+    MatchingRun,
     OutboxMessage,
     Party,
     Pupil,
@@ -30,9 +35,13 @@ from stagebourse.models import (
     Role,
     Tutor,
     User,
+    WithdrawalRequest,
+    WithdrawalState,
+    utcnow,
 )
-from stagebourse.services import agreements, campaigns, requests
+from stagebourse.services import agreements, campaigns, matching, requests
 from stagebourse.services.demo import DemoSize, seed_demo
+from stagebourse.services.matching import RunOptions
 from tests.factories import (
     INTERNSHIP_MONDAY,
     UPCOMING_CAMPAIGN,
@@ -211,3 +220,60 @@ def small_round(pupils: int = 6, seats: tuple[int, ...] = (1, 1, 2)) -> tuple[Us
     campaigns.transition(steering, campaign, "close")
     db.session.commit()
     return steering, campaign
+
+
+# Rounds after the first, and hosts' decisions ----------------------------------------------
+
+def wishes_one_sector(pupils: int = 5) -> tuple[User, Campaign]:
+    """Five pupils who all wish health; one health seat, and four seats in retail nearby
+    that nobody wishes."""
+    school = first_school()
+    campaign = make_campaign([school], **UPCOMING_CAMPAIGN)
+    steering = make_user(Role.STEERING, "pilote.tours@metropole-test.fr")
+    company = make_company()
+    make_offer(company, title="Pharmacie", sector_code="sante", seats={UPCOMING_WEEK: 1},
+               lat=school.lat, lon=school.lon)
+    make_offer(company, title="Boutique", sector_code="commerce", seats={UPCOMING_WEEK: 4},
+               lat=school.lat + 0.002, lon=school.lon)
+    born = dt.date(INTERNSHIP_MONDAY.year - 15, 1, 1)
+    for index in range(pupils):
+        user = make_pupil_user(school, code=f"TOUR-{index:04d}-TEST",
+                               first_name=f"Élève{index}", birth_date=born)
+        requests.add_wish(user, user.pupil, sector_code="sante")
+        requests.confirm_request(user, user.pupil)
+    campaigns.transition(steering, campaign, "close")
+    db.session.flush()
+    return steering, campaign
+
+
+# How many of the round's proposals end each way, in this order (the rest get no answer).
+DECLINED_BEFORE, WITHDRAWN_AFTER, ASKED_AFTER, KEPT_AFTER = 14, 12, 3, 30
+
+
+def published_round() -> tuple[User, Campaign, MatchingRun, list[Assignment]]:
+    """The small demo's round, published, with hosts' decisions of every kind."""
+    steering, campaign = demo_campaign()
+    run = matching.run_round(steering, campaign, RunOptions(seed=5))
+    matching.publish(steering, run)
+    proposals = sorted(run.assignments, key=lambda a: a.id)
+    now = utcnow()
+    cut = [DECLINED_BEFORE, WITHDRAWN_AFTER, ASKED_AFTER, KEPT_AFTER]
+    bounds = [sum(cut[:k]) for k in range(5)]
+    for index, a in enumerate(proposals):
+        if index < bounds[1]:
+            a.state, a.declined_by, a.host_reason = (AssignmentState.DECLINED,
+                                                     DeclinedBy.COMPANY, HostReason.OTHER)
+            continue
+        if index >= bounds[4]:
+            continue
+        a.pupil_confirmed_at = a.company_confirmed_at = now
+        a.state = AssignmentState.CONFIRMED
+        if index < bounds[2]:
+            a.state, a.declined_by = AssignmentState.CANCELLED, DeclinedBy.WITHDRAWN
+            db.session.add(WithdrawalRequest(assignment=a, reason=HostReason.SEAT_GONE,
+                                             state=WithdrawalState.ACCEPTED, decided_at=now))
+        elif index < bounds[3]:
+            db.session.add(WithdrawalRequest(assignment=a, reason=HostReason.OTHER,
+                                             note="Tuteur absent"))
+    db.session.flush()
+    return steering, campaign, run, proposals

@@ -33,8 +33,9 @@ def _steering_actor(email: str | None) -> User | None:
 @click.option("--campaign", "campaign_id", type=int, required=True, help="Identifiant.")
 @click.option("--dry-run", is_flag=True, help="Calculer un essai sans le publier.")
 @click.option("--seed", type=int, default=None, help="Graine du tirage (tirée sinon).")
-@click.option("--round", "round_number", type=click.IntRange(1, 2), default=1,
-              help="1 : premier tour ; 2 : places restantes après les réponses.")
+@click.option("--round", "round_number", type=click.IntRange(min=1), default=1,
+              help="1 : premier tour ; 2, 3… : élèves sans place, sur les places restantes "
+                   "(le tour qui suit le dernier tour publié).")
 @click.option("--km-cost", type=float, default=None, help="Coût par kilomètre.")
 @click.option("--allow-unranked", is_flag=True, help="Autoriser une offre hors des vœux.")
 @click.option("--as", "actor_email", default=None,

@@ -76,7 +76,7 @@ class Agreement(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("assignments.id", ondelete="CASCADE"), unique=True
+        sa.ForeignKey("assignments.id", ondelete="CASCADE"), index=True
     )
     school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"), index=True)
     company_id: Mapped[int] = mapped_column(sa.ForeignKey("companies.id"), index=True)
@@ -110,6 +110,11 @@ class Agreement(Base):
         sa.CheckConstraint("version >= 1", name="version"),
         sa.CheckConstraint("length(content_sha256) = 64", name="content_sha256"),
         sa.CheckConstraint("state != 'signed' OR signed_at IS NOT NULL", name="signed_at"),
+        # One live agreement per assignment; voided ones stay beside it for the record (a
+        # manual move voids the agreement of the old placement and drafts a new one).
+        sa.Index("uq_agreements_live_assignment", "assignment_id", unique=True,
+                 sqlite_where=sa.text("state != 'voided'"),
+                 postgresql_where=sa.text("state != 'voided'")),
     )
 
     def __repr__(self) -> str:

@@ -130,8 +130,15 @@ def test_pupil_and_teacher_answer_for_a_published_assignment(client, app) -> Non
     login_as(client, pupil_user)
     page = page_text(client.get("/eleve/affectation"))
     assert first.offer.title in page and "J'accepte ce stage" in page
+    # A decline goes through a confirmation step (no JavaScript) that says what follows.
     response = client.post(f"/eleve/affectation/{first.id}/decline", follow_redirects=True)
-    assert "tu as refusé" in page_text(response)
+    page = page_text(response)
+    assert "Refuser ce stage ?" in page and "ne seras pas placé·e dans les tours suivants" in page
+    assert first.state == AssignmentState.PUBLISHED
+    response = client.post(f"/eleve/affectation/{first.id}/decline", data={"confirmed": "1"},
+                           follow_redirects=True)
+    page = page_text(response)
+    assert "tu as refusé" in page and "Prochaine étape" in page
     assert first.state == AssignmentState.DECLINED and first.declined_by == "pupil"
 
     other = app.test_client()
@@ -145,6 +152,14 @@ def test_pupil_and_teacher_answer_for_a_published_assignment(client, app) -> Non
     assert "Réponse enregistrée" in page_text(response)
     assert second.pupil_confirmed_at is not None
     assert other.post(f"/professeur/affectations/{first.id}/accept").status_code == 404
+    third = next(a for a in run.assignments if a.pupil.school_id == second.pupil.school_id
+                 and a.id != second.id)
+    page = page_text(other.get(f"/professeur/affectations/{third.id}/refuser"))
+    assert f"Si vous refusez pour {third.pupil.first_name}" in page
+    response = other.post(f"/professeur/affectations/{third.id}/decline",
+                          data={"confirmed": "1"}, follow_redirects=True)
+    assert "Prochaine étape" in page_text(response)
+    assert third.state == AssignmentState.DECLINED and third.declined_by == "pupil"
 
 
 def test_manual_change_from_the_web_keeps_the_input_when_refused(client, app) -> None:

@@ -56,18 +56,24 @@ def _set_content(agreement: Agreement, content: dict[str, Any], actor: User | No
 
 
 def agreement_of(assignment: Assignment) -> Agreement | None:
-    return db.session.scalar(select(Agreement).where(Agreement.assignment_id == assignment.id))
+    """The assignment's live agreement, else its latest voided one (kept for the record), else
+    None. A manual move voids the old placement's agreement and drafts a new one beside it."""
+    return db.session.scalar(
+        select(Agreement).where(Agreement.assignment_id == assignment.id)
+        .order_by((Agreement.state == AgreementState.VOIDED).asc(), Agreement.id.desc())
+        .limit(1))
 
 
 def draft(actor: User | None, assignment: Assignment) -> Agreement:
     """The agreement of a confirmed assignment, drafted from the records (no commit).
 
-    Calling it again returns the existing agreement. The steering issue calls this when an
-    assignment is confirmed; :func:`draft_missing` catches up on the others.
+    Calling it again returns the existing agreement, unless it was voided (the placement was
+    moved): then a new one is drafted. The steering issue calls this when an assignment is
+    confirmed; :func:`draft_missing` catches up on the others.
     """
     require(actor, Action.ASSIGNMENT_PARTY, assignment)
     existing = agreement_of(assignment)
-    if existing is not None:
+    if existing is not None and existing.state != AgreementState.VOIDED:
         return existing
     if assignment.state not in (AssignmentState.CONFIRMED, AssignmentState.COMPLETED):
         raise ServiceError(_l("Une convention ne se prépare que pour une affectation confirmée."))
@@ -214,24 +220,47 @@ def _tell_voided(agreement: Agreement, by: Party, changed: list[str],
             else None)
 
 
-def void_for(actor: User | None, assignment: Assignment, reason: str) -> None:
+def void_for(actor: User | None, assignment: Assignment, reason: str, *,
+             tell_parties: bool = False) -> None:
     """Void the agreement of an assignment that no longer stands, if it has one (its
-    signing links die with it)."""
+    signing links die with it). ``tell_parties``: see :func:`void`."""
     require(actor, Action.STEER_AGREEMENTS, assignment)
     agreement = agreement_of(assignment)
     if agreement is not None:
-        void(actor, agreement, reason)
+        void(actor, agreement, reason, tell_parties=tell_parties)
 
 
-def void(actor: User | None, agreement: Agreement, reason: str) -> None:
-    """Supersede an agreement whose assignment was cancelled or declined (no commit)."""
+def void(actor: User | None, agreement: Agreement, reason: str, *,
+         tell_parties: bool = False) -> None:
+    """Supersede an agreement whose assignment was cancelled, declined or moved (no commit).
+
+    ``tell_parties``: the parties of an agreement already sent for signature (or signed) are
+    told by mail that it no longer holds, so that nobody relies on it."""
     require(actor, Action.STEER_AGREEMENTS, agreement)
     if agreement.state == AgreementState.VOIDED:
         return
+    was_sent = agreement.state in (AgreementState.TO_SIGN, AgreementState.SIGNED)
     agreement.state = AgreementState.VOIDED
     agreement.voided_at = utcnow()
     agreement.voided_reason = reason
     journal.record(actor, Event.AGREEMENT_VOID, agreement, reason=reason)
+    if tell_parties and was_sent:
+        _tell_cancelled(agreement, reason)
+
+
+def _tell_cancelled(agreement: Agreement, reason: str) -> None:
+    """One mail per address (an agreement is voided once, hence the key)."""
+    told: set[str] = set()
+    for party in PARTIES:
+        address = party_email(agreement, party)
+        if not address or address in told:  # the pupil's and the guardian's are the family's
+            continue
+        told.add(address)
+        queue_email(
+            address, "agreement_cancelled",
+            key=f"agreement:cancelled:{agreement.id}:{party.value}",
+            reason=_reason(party), agreement=agreement, content=agreement.content,
+            why=reason)
 
 
 def campaigns_for_settings() -> list[Campaign]:

@@ -5,6 +5,7 @@ One room per concern:
 - ``instances``: the blind instance built from the database (pseudonyms drawn per run);
 - ``rounds``: creating a round and computing it (in the worker), reading runs and audits;
 - ``publication``: publishing a round in one transaction, and the mail it queues;
+- ``feasibility``: before a round, how many pupils have a feasible seat, and why not;
 - ``answers``: pupils' and hosts' answers to a proposal, and the confirmation deadline;
 - ``manual``: the steering group's manual moves and cancellations, checked by the engine;
 - ``reproduction``: re-running a round from its stored inputs, and the auditor's files.
@@ -15,6 +16,10 @@ from __future__ import annotations
 
 from stagebourse.services.matching.answers import (
     ASSIGNMENT_READERS,
+    PUPIL_DECLINE_CONSEQUENCE,
+    PUPIL_DECLINE_NEXT_STEP,
+    TEACHER_DECLINE_CONSEQUENCE,
+    TEACHER_DECLINE_NEXT_STEP,
     answer_counts,
     answer_for_company,
     answer_for_pupil,
@@ -23,6 +28,12 @@ from stagebourse.services.matching.answers import (
     pupil_assignments,
     release_unconfirmed,
     school_assignments,
+)
+from stagebourse.services.matching.feasibility import (
+    Feasibility,
+    can_preview,
+    preview,
+    reason_text,
 )
 from stagebourse.services.matching.instances import (
     AUDIT_LABELS,
@@ -61,6 +72,8 @@ from stagebourse.services.matching.rounds import (
     execute_run,
     get_run,
     min_cell,
+    next_round,
+    published_rounds,
     run_audit,
     run_instance,
     run_result,
@@ -94,6 +107,12 @@ __all__ = [
     "summarize",
     "compare_runs",
     "publish",
+    "next_round",
+    "published_rounds",
+    "Feasibility",
+    "can_preview",
+    "preview",
+    "reason_text",
     "answer_for_pupil",
     "answer_for_company",
     "release_unconfirmed",
@@ -103,6 +122,10 @@ __all__ = [
     "company_assignments",
     "assignment_for",
     "ASSIGNMENT_READERS",
+    "PUPIL_DECLINE_CONSEQUENCE",
+    "PUPIL_DECLINE_NEXT_STEP",
+    "TEACHER_DECLINE_CONSEQUENCE",
+    "TEACHER_DECLINE_NEXT_STEP",
     "MIN_REASON_LENGTH",
     "check_manual",
     "manual_assign",

@@ -62,6 +62,26 @@ def _decide(actor: User, assignment: Assignment, side: str, accept: bool) -> Ass
     return assignment
 
 
+# What a pupil's decline means, by the campaign's rule (``instances._lapsed_pupils``): the seat
+# goes to another pupil and the pupil is not placed again in a later round of the campaign.
+# Said before the decline (a confirmation step) and after it (the next step).
+PUPIL_DECLINE_CONSEQUENCE = _l(
+    "Si tu refuses, ta place ira à un autre élève et la bourse ne te proposera pas d'autre "
+    "stage pour cette campagne : tu ne seras pas placé·e dans les tours suivants. Ce refus "
+    "est définitif.")
+TEACHER_DECLINE_CONSEQUENCE = _l(
+    "Si vous refusez pour %(name)s, sa place ira à un autre élève et la bourse ne lui "
+    "proposera pas d'autre stage pour cette campagne : il ou elle ne sera pas placé·e dans les "
+    "tours suivants. Ce refus est définitif.")
+PUPIL_DECLINE_NEXT_STEP = _l(
+    "C'est noté : tu as refusé ce stage. Ta place va à un autre élève. Prochaine étape : parle "
+    "à ton professeur référent, qui t'aidera à trouver un stage par un autre moyen.")
+TEACHER_DECLINE_NEXT_STEP = _l(
+    "Refus enregistré pour %(name)s : sa place va à un autre élève et la bourse ne lui "
+    "proposera pas d'autre stage pour cette campagne. Prochaine étape : aidez-le ou aidez-la "
+    "à trouver un stage par un autre moyen.")
+
+
 def answer_for_pupil(actor: User, assignment: Assignment, accept: bool,
                      today: dt.date | None = None) -> Assignment:
     """The pupil, or a validated teacher of their school, confirms or declines."""

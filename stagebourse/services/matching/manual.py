@@ -159,23 +159,40 @@ def manual_assign(actor: User, run: MatchingRun, pupil_id: int, offer_id: int, w
                                   exclude=current.id if current is not None else None)
     previous = ({"offer": current.offer_id, "week": current.week,
                  "state": current.state.value} if current is not None else None)
-    state = AssignmentState.PUBLISHED if run.state == RunState.PUBLISHED \
-        else AssignmentState.PROPOSED
-    if current is None:
-        current = Assignment(run_id=run.id, pupil_id=pupil_id, offer_id=offer.id, week=week,
-                             rank=rank, distance_km=km, cost=cost, state=state)
-        db.session.add(current)
-    else:
+    confirmed = current is not None and current.state == AssignmentState.CONFIRMED
+    if confirmed:
+        assert current is not None
+        # The old placement's agreement, signed or not, no longer holds: voided (its parties
+        # are told), so that the internship can never start on it.
+        agreements.void_for(actor, current, f"Affectation déplacée : {reason}",
+                            tell_parties=True)
         current.offer_id, current.week, current.rank = offer.id, week, rank
-        current.distance_km, current.cost, current.state = km, cost, state
-        current.pupil_confirmed_at = current.company_confirmed_at = None
-        current.declined_by = current.decided_at = None
+        current.distance_km, current.cost = km, cost
+        current.decided_at = utcnow()
+    else:
+        state = AssignmentState.PUBLISHED if run.state == RunState.PUBLISHED \
+            else AssignmentState.PROPOSED
+        if current is None:
+            current = Assignment(run_id=run.id, pupil_id=pupil_id, offer_id=offer.id,
+                                 week=week, rank=rank, distance_km=km, cost=cost, state=state)
+            db.session.add(current)
+        else:
+            current.offer_id, current.week, current.rank = offer.id, week, rank
+            current.distance_km, current.cost, current.state = km, cost, state
+            current.pupil_confirmed_at = current.company_confirmed_at = None
+            current.declined_by = current.decided_at = None
     current.manual_reason = reason
     db.session.flush()
     entry = journal.record(actor, Event.MATCHING_MANUAL_MOVE, run, assignment=current.id,
                            previous=previous, offer=offer.id, week=week, rank=rank,
                            reason=reason)
-    if run.state == RunState.PUBLISHED:
+    if confirmed:
+        # A confirmed placement moved (decided with the family and the new host, as the
+        # written reason says): it stays confirmed and its new agreement is drafted at once,
+        # for the school to review and send to the four parties.
+        db.session.expire(current, ["offer"])
+        agreements.draft(actor, current)
+    elif run.state == RunState.PUBLISHED:
         # A published assignment changed: the family and the new host must answer again.
         db.session.flush()
         _queue_moved_mail(current, offer, f"moved:{entry.id}")
@@ -219,7 +236,8 @@ def cancel_assignment(actor: User, assignment: Assignment, reason: str) -> Assig
     assignment.state = AssignmentState.CANCELLED
     assignment.manual_reason = reason
     assignment.decided_at = utcnow()
-    agreements.void_for(actor, assignment, f"Affectation annulée : {reason}")
+    agreements.void_for(actor, assignment, f"Affectation annulée : {reason}",
+                        tell_parties=True)
     journal.record(actor, Event.MATCHING_MANUAL_CANCEL, assignment.run, assignment=assignment.id,
                    offer=assignment.offer_id, week=assignment.week, previous=previous,
                    reason=reason)

@@ -33,6 +33,7 @@ from stagebourse.models import (
 from stagebourse.services import ServiceError, campaigns, journal
 from stagebourse.services.journal import Event
 from stagebourse.services.matching.answers import release_unconfirmed
+from stagebourse.services.matching.feasibility import unplaceable_reasons
 from stagebourse.services.matching.instances import (
     PROTECTED_FIELDS,
     BuiltInstance,
@@ -77,22 +78,36 @@ def min_cell() -> int:
     return int(current_app.config.get("AUDIT_MIN_CELL", DEFAULT_MIN_CELL))
 
 
+def published_rounds(campaign: Campaign) -> int:
+    """How many rounds of the campaign are published (they are numbered 1, 2, 3...)."""
+    return int(db.session.scalar(select(func.max(MatchingRun.round_number)).where(
+        MatchingRun.campaign_id == campaign.id, MatchingRun.state == RunState.PUBLISHED))
+        or 0)
+
+
+def next_round(campaign: Campaign) -> int:
+    """The round a new run belongs to: the one after the last published round."""
+    return published_rounds(campaign) + 1
+
+
 def _check_can_run(campaign: Campaign, round_number: int) -> None:
+    if round_number < 1:
+        raise ServiceError(_l("Les tours sont numérotés à partir de 1."))
     if round_number == 1:
-        if campaign.state not in (CampaignState.CLOSED, CampaignState.MATCHED):
+        if campaign.state not in (CampaignState.CLOSED, CampaignState.MATCHED,
+                                  CampaignState.PUBLISHED):
             raise ServiceError(_l("Clôturez d'abord les vœux de la campagne : un tour "
                                   "d'affectation se calcule sur des vœux arrêtés."))
-    elif round_number == 2:
-        if campaign.state != CampaignState.PUBLISHED:
-            raise ServiceError(_l("Le second tour suit la publication du premier : publiez "
-                                  "d'abord un tour."))
-    else:
-        raise ServiceError(_l("Il n'y a que deux tours : 1 ou 2."))
-    published = db.session.scalar(select(func.count()).select_from(MatchingRun).where(
-        MatchingRun.campaign_id == campaign.id, MatchingRun.round_number == round_number,
-        MatchingRun.state == RunState.PUBLISHED))
-    if published:
-        raise ServiceError(_l("Ce tour est déjà publié : il ne peut plus être recalculé."))
+    elif campaign.state != CampaignState.PUBLISHED:
+        raise ServiceError(_l("Un nouveau tour suit la publication du précédent : publiez "
+                              "d'abord un tour."))
+    expected = next_round(campaign)
+    if round_number < expected:
+        raise ServiceError(_l("Ce tour est déjà publié : il ne peut plus être recalculé. "
+                              "Lancez le tour %(n)s.", n=expected))
+    if round_number > expected:
+        raise ServiceError(_l("Le tour %(n)s suit la publication du tour %(prev)s : publiez "
+                              "d'abord celui-ci.", n=round_number, prev=expected - 1))
 
 
 def create_run(actor: User | None, campaign: Campaign, options: RunOptions) -> MatchingRun:
@@ -106,7 +121,9 @@ def create_run(actor: User | None, campaign: Campaign, options: RunOptions) -> M
     except engine.InstanceError as error:
         raise ServiceError(_l("Paramètres refusés par le moteur : %(error)s",
                               error=str(error))) from None
-    if options.round_number == 2:
+    if options.round_number > 1:
+        # After the confirmation deadline the seats still awaiting an answer go back to the
+        # pool: this round offers them, with every seat freed by a decline or a cancellation.
         release_unconfirmed(actor, campaign)
     run = MatchingRun(campaign=campaign, round_number=options.round_number,
                       mechanism="optimal", state=RunState.QUEUED,
@@ -200,6 +217,8 @@ def _compute(run: MatchingRun, progress: ProgressCallback | None, started: float
     _set_progress(run, 25, str(_l("Instance anonyme construite : %(n)s élèves, %(m)s offres",
                                   n=len(instance.pupils), m=len(instance.offers))), progress)
     problem = engine.build_problem(instance)
+    # Pupils no seat could reach, and why: the run says it, not only the round form.
+    built.stats["no_feasible_seat"] = dict(unplaceable_reasons(instance, problem))
     optimal = engine.run_mechanism(instance, "optimal", problem=problem)
     _set_progress(run, 50, str(_l("Affectation optimale calculée")), progress)
     counterfactuals = [engine.run_mechanism(instance, m, groups=built.groups, problem=problem)

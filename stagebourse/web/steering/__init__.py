@@ -13,6 +13,7 @@ from stagebourse.web.steering import (  # noqa: E402, F401
     agreements,
     campaigns,
     companies,
+    host_figures,
     matching,
     materials,
     outbox,

@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from stagebourse.models import CompanyState
-from stagebourse.services import ServiceError, campaigns, companies, offers
+from stagebourse.services import ServiceError, campaigns, companies, host_decision_figures, offers
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm, select_choices
 from stagebourse.web.loaders import load_api_token, load_company
@@ -40,7 +40,8 @@ def companies_list() -> str | Response:
 def company_view(company_id: int) -> str:
     company = load_company(company_id)
     return render_template("steering/company.html", company=company, approve=ActionForm(),
-                           reject=RejectForm(), offers=offers.company_offers(company))
+                           reject=RejectForm(), offers=offers.company_offers(company),
+                           host=host_decision_figures.host_record(current_user, company))
 
 
 @bp.route("/structures/<int:company_id>/valider", methods=["POST"])
@@ -72,7 +73,8 @@ def company_reject(company_id: int) -> str | Response:
                   "success")
             return redirect(url_for("steering.companies_list", state="pending"))
     return render_template("steering/company.html", company=company, approve=ActionForm(),
-                           reject=form, offers=offers.company_offers(company))
+                           reject=form, offers=offers.company_offers(company),
+                           host=host_decision_figures.host_record(current_user, company))
 
 
 @bp.route("/structures/<int:company_id>/justificatif")

@@ -20,8 +20,8 @@ def _cost(label: object, default: float) -> FloatField:
 
 
 class RunForm(FlaskForm):
-    round_number = SelectField(_l("Tour"), default="1", choices=select_choices([
-        ("1", _l("Premier tour")), ("2", _l("Second tour (places restantes)"))]))
+    # The only round that can be computed is the one after the last published round.
+    round_number = SelectField(_l("Tour"), default="1", choices=[])
     rank_cost_1 = _cost(_l("Coût du vœu 1"), _DEFAULT.rank_costs[0])
     rank_cost_2 = _cost(_l("Coût du vœu 2"), _DEFAULT.rank_costs[1])
     rank_cost_3 = _cost(_l("Coût du vœu 3"), _DEFAULT.rank_costs[2])
@@ -34,6 +34,14 @@ class RunForm(FlaskForm):
     seed = IntegerField(_l("Graine du tirage au sort (laisser vide pour la tirer au hasard)"),
                         validators=[Optional(), NumberRange(0, 2**53 - 1,
                                                             _l("Un entier positif."))])
+
+    def offer_round(self, number: int) -> None:
+        """Offer round ``number`` (the campaign's next round) and nothing else."""
+        text = _l("Premier tour") if number == 1 else _l(
+            "Tour %(n)s (élèves sans place, sur les places restantes)", n=number)
+        self.round_number.choices = select_choices([(str(number), text)])
+        if not self.is_submitted():
+            self.round_number.data = str(number)
 
     def rank_costs(self) -> tuple[float, ...]:
         return tuple(float(getattr(self, f"rank_cost_{k}").data) for k in range(1, 6))

@@ -11,7 +11,13 @@ from werkzeug.wrappers import Response
 from stagebourse.identifiers import week_label
 from stagebourse.labels import label
 from stagebourse.models import MatchingRun, RunState
-from stagebourse.services import ServiceError, matching, matching_jobs, matching_report
+from stagebourse.services import (
+    ServiceError,
+    host_decision_figures,
+    matching,
+    matching_jobs,
+    matching_report,
+)
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm
 from stagebourse.web.loaders import load_campaign, load_run
@@ -23,6 +29,8 @@ from stagebourse.web.steering.forms_matching import CancelForm, ManualMoveForm, 
 def matching_runs(campaign_id: int) -> str | Response:
     campaign = load_campaign(campaign_id)
     form = RunForm()
+    round_number = matching.next_round(campaign)
+    form.offer_round(round_number)
     if form.validate_on_submit():
         options = matching.RunOptions(
             rank_costs=form.rank_costs(), km_cost=form.km_cost.data,
@@ -36,9 +44,13 @@ def matching_runs(campaign_id: int) -> str | Response:
             flash(_("Calcul lancé (graine %(seed)s).", seed=run.seed), "success")
             return redirect(url_for("steering.matching_progress", run_id=run.id))
     runs = matching.campaign_runs(campaign)
+    feasibility = (matching.preview(current_user, campaign,
+                                    matching.RunOptions(round_number=round_number))
+                   if matching.can_preview(campaign) else None)
     return render_template("steering/matching_runs.html", campaign=campaign, form=form,
-                           runs=runs, summaries={s.run.id: s for s in
-                                                 matching.compare_runs(current_user, runs)},
+                           runs=runs, feasibility=feasibility,
+                           summaries={s.run.id: s for s in
+                                      matching.compare_runs(current_user, runs)},
                            answers={r.id: matching.answer_counts(r) for r in runs
                                     if r.state == RunState.PUBLISHED})
 
@@ -99,6 +111,8 @@ def matching_audit(run_id: int) -> str | Response:
                 else "steering/matching_audit.html")
     return render_template(
         template, run=run, tables=tables, blind=matching.blindness(current_user, run),
+        host_tables=host_decision_figures.run_tables(current_user, run),
+        no_seat_reason=matching.reason_text,
         changes=matching.manual_changes(current_user, run),
         chart_groups=matching_report.chart_groups,
         params_text=_params_text(run), action_form=ActionForm(),

@@ -8,7 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.services import ServiceError, observatory, questionnaires
+from stagebourse.services import (
+    ServiceError,
+    host_decision_figures,
+    observatory,
+    questionnaires,
+)
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm
 from stagebourse.web.loaders import load_campaign, load_questionnaire
@@ -96,7 +101,7 @@ def observatory_campaign(campaign_id: int) -> str:
         "steering/observatory_campaign.html", obs=observatory.campaign_observatory(campaign),
         previous=observatory.campaign_observatory(previous) if previous else None,
         audit=observatory.matching_audit(campaign), dimensions=observatory.DIMENSIONS,
-        shown=shown)
+        shown=shown, name_refusals=host_decision_figures.name_refusals(campaign))
 
 
 @bp.route("/observatoire/campagnes/<int:campaign_id>/export.csv")

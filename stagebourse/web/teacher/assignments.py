@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from stagebourse.labels import label
+from stagebourse.models import AssignmentState
 from stagebourse.services import ServiceError, matching
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm
@@ -34,17 +35,33 @@ def assignments_page() -> str | Response:
                            state=state)
 
 
+@bp.route("/affectations/<int:assignment_id>/refuser")
+@validated_only
+def assignment_decline(assignment_id: int) -> str | Response:
+    """The confirmation step of a decline for a pupil: what happens next, before it is done."""
+    assignment = load_assignment(assignment_id)
+    if assignment.state != AssignmentState.PUBLISHED or assignment.pupil_confirmed_at:
+        return redirect(url_for("teacher.assignments_page"))
+    return render_template("teacher/assignment_decline.html", a=assignment, form=ActionForm(),
+                           consequence=matching.TEACHER_DECLINE_CONSEQUENCE
+                           % {"name": assignment.pupil.first_name})
+
+
 @bp.route("/affectations/<int:assignment_id>/<any(accept, decline):answer>",
           methods=["POST"])
 @validated_only
 def assignment_answer(assignment_id: int, answer: str) -> Response:
     assignment = load_assignment(assignment_id)
+    if answer == "decline" and not request.form.get("confirmed"):
+        # A decline is final: it goes through the page that says so.
+        return redirect(url_for("teacher.assignment_decline", assignment_id=assignment.id))
     if ActionForm().validate_on_submit():
         try:
             matching.answer_for_pupil(current_user, assignment, answer == "accept")
         except ServiceError as error:
             flash(str(error), "error")
         else:
-            flash(_("Réponse enregistrée pour %(name)s.", name=assignment.pupil.first_name),
-                  "success")
+            name = assignment.pupil.first_name
+            flash(_("Réponse enregistrée pour %(name)s.", name=name) if answer == "accept"
+                  else matching.TEACHER_DECLINE_NEXT_STEP % {"name": name}, "success")
     return redirect(url_for("teacher.assignments_page"))
