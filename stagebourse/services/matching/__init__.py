@@ -6,6 +6,8 @@ One room per concern:
 - ``rounds``: creating a round and computing it (in the worker), reading runs and audits;
 - ``publication``: publishing a round in one transaction, and the mail it queues;
 - ``answers``: pupils' and hosts' answers to a proposal, and the confirmation deadline;
+- ``host_decisions``: what a host sees of a proposal (blind until the reveal), its decline
+  with a reason, and its withdrawal requests after the reveal, which the steering group decides;
 - ``manual``: the steering group's manual moves and cancellations, checked by the engine;
 - ``reproduction``: re-running a round from its stored inputs, and the auditor's files.
 
@@ -23,6 +25,17 @@ from stagebourse.services.matching.answers import (
     pupil_assignments,
     release_unconfirmed,
     school_assignments,
+)
+from stagebourse.services.matching.host_decisions import (
+    HostProposal,
+    decide_withdrawal,
+    decline_proposal,
+    host_proposal,
+    host_proposals,
+    request_withdrawal,
+    withdrawal_counts,
+    withdrawal_request,
+    withdrawal_requests,
 )
 from stagebourse.services.matching.instances import (
     AUDIT_LABELS,
@@ -103,6 +116,15 @@ __all__ = [
     "company_assignments",
     "assignment_for",
     "ASSIGNMENT_READERS",
+    "HostProposal",
+    "host_proposals",
+    "host_proposal",
+    "decline_proposal",
+    "request_withdrawal",
+    "decide_withdrawal",
+    "withdrawal_requests",
+    "withdrawal_counts",
+    "withdrawal_request",
     "MIN_REASON_LENGTH",
     "check_manual",
     "manual_assign",
