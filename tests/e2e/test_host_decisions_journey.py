@@ -50,6 +50,8 @@ def test_host_declines_blind_then_asks_a_withdrawal_that_the_steering_group_refu
     page.get_by_label(re.compile("Je confirme que notre structure")).check()
     page.get_by_role("button", name="Refuser cette proposition").click()
     assert "Refus enregistré" in page.locator(".flash").first.inner_text()
+    assert "refusée par la structure" in page.locator("main").inner_text()
+    screenshot(page, "host-proposals")
     family = declined.pupil.guardian_email
     assert family in recipients("host_declined_pupil")
     assert ROUND_TEACHER in recipients("host_declined_teacher")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -143,6 +144,19 @@ def _reason(reason: HostReason | str | None, note: str | None) -> tuple[HostReas
     return chosen, note
 
 
+def _french(reason: HostReason) -> str:
+    """The reason's label for the e-mails and the journal, which are written in French
+    whatever language the person deciding reads the site in."""
+    with force_locale("fr"):
+        return label(reason)
+
+
+def _lock(row: Assignment | WithdrawalRequest) -> None:
+    """Read the row again under a lock (PostgreSQL), so that two decisions at once on the
+    same proposal or request are taken one after the other, the second seeing the first."""
+    db.session.refresh(row, with_for_update=True)
+
+
 def _withdraw_seat(assignment: Assignment, reason: HostReason) -> bool:
     """Take the seat of that week out of the pool when the reason says it is gone."""
     if not reason.withdraws_seat:
@@ -164,6 +178,7 @@ def decline_proposal(actor: User, assignment: Assignment, reason: HostReason | s
     priority in the next round; the pupil's family, their teachers and the steering group
     are told."""
     require(actor, Action.COMPANY_ASSIGNMENTS, assignment)
+    _lock(assignment)
     _check_answerable(assignment, today)
     chosen, note = _reason(reason, note)
     assignment.state = AssignmentState.DECLINED
@@ -181,7 +196,7 @@ def decline_proposal(actor: User, assignment: Assignment, reason: HostReason | s
             member.email or "", "host_declined_steering",
             key=f"host-declined:steering:{assignment.id}:{member.id}", reason=STEERING_REASON,
             company=assignment.offer.company, offer=assignment.offer,
-            week=week_label(assignment.week), reason_label=label(chosen), note=note,
+            week=week_label(assignment.week), reason_label=_french(chosen), note=note,
             seat_withdrawn=seat_withdrawn, assignment=assignment,
             link=public_url("steering.matching_assignments", run_id=assignment.run_id))
     db.session.flush()
@@ -192,6 +207,7 @@ def request_withdrawal(actor: User, assignment: Assignment, reason: HostReason |
                        note: str | None = None) -> WithdrawalRequest:
     """After the reveal the host cannot refuse alone: it asks the steering group."""
     require(actor, Action.COMPANY_ASSIGNMENTS, assignment)
+    _lock(assignment)
     if assignment.state != AssignmentState.CONFIRMED:
         raise ServiceError(_l("Seul un stage confirmé des deux côtés peut faire l'objet d'une "
                               "demande de retrait."))
@@ -210,7 +226,7 @@ def request_withdrawal(actor: User, assignment: Assignment, reason: HostReason |
             member.email or "", "withdrawal_requested",
             key=f"withdrawal:{request.id}:steering:{member.id}", reason=STEERING_REASON,
             company=assignment.offer.company, offer=assignment.offer,
-            week=week_label(assignment.week), reason_label=label(chosen), note=note,
+            week=week_label(assignment.week), reason_label=_french(chosen), note=note,
             link=public_url("steering.withdrawal_requests"))
     db.session.flush()
     return request
@@ -221,6 +237,7 @@ def decide_withdrawal(actor: User, request: WithdrawalRequest, accept: bool,
     """The steering group accepts (the placement is withdrawn, its agreement voided, the
     pupil re-placed with priority) or refuses (the placement stands, with a note)."""
     require(actor, Action.STEER_MATCHING, request.assignment)
+    _lock(request)
     if request.state != WithdrawalState.PENDING:
         raise ServiceError(_l("Cette demande de retrait a déjà été tranchée."))
     note = (note or "").strip() or None
@@ -240,8 +257,8 @@ def decide_withdrawal(actor: User, request: WithdrawalRequest, accept: bool,
         assignment.declined_by = DeclinedBy.WITHDRAWN
         assignment.decided_at = request.decided_at
         seat_withdrawn = _withdraw_seat(assignment, request.reason)
-        agreements.void_for(actor, assignment,
-                            f"Stage retiré à la demande de la structure ({label(request.reason)})")
+        why = _french(request.reason)
+        agreements.void_for(actor, assignment, f"Stage retiré à la demande de la structure ({why})")
     journal.record(actor, Event.ASSIGNMENT_WITHDRAWAL_ACCEPTED if accept
                    else Event.ASSIGNMENT_WITHDRAWAL_REFUSED, assignment,
                    request=request.id, reason=request.reason.value, note=note,
