@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -47,6 +48,14 @@ LABELS: dict[str, object] = {
     "AssignmentState.declined": _l("refusée"),
     "AssignmentState.cancelled": _l("annulée"),
     "AssignmentState.completed": _l("stage effectué"),
+    # A host's reasons (closed list) and its withdrawal requests after the reveal
+    "HostReason.seat_gone": _l("plus de place cette semaine-là"),
+    "HostReason.tutor_unavailable": _l("tuteur ou tutrice indisponible"),
+    "HostReason.accessibility": _l("accessibilité finalement impossible"),
+    "HostReason.other": _l("autre raison"),
+    "WithdrawalState.pending": _l("en attente de décision"),
+    "WithdrawalState.accepted": _l("acceptée : stage retiré"),
+    "WithdrawalState.refused": _l("refusée : le stage est maintenu"),
     # Questionnaires
     "Respondent.pupil": _l("élèves"),
     "Respondent.tutor": _l("tuteurs"),
@@ -72,9 +81,25 @@ LABELS: dict[str, object] = {
 }
 
 
+# Who ended an assignment, where it matters to the reader: a host's refusal is not the pupil's.
+ENDED_BY: dict[tuple[str, str], object] = {
+    ("declined", "pupil"): _l("refusée par l'élève"),
+    ("declined", "company"): _l("refusée par la structure"),
+    ("declined", "deadline"): _l("non confirmée à temps"),
+    ("cancelled", "withdrawn"): _l("retirée à la demande de la structure"),
+}
+
+
 def label(value: enum.Enum | None) -> str:
     """``{{ label(campaign.state) }}`` → « ouverte aux vœux »."""
     if value is None:
         return ""
     found = LABELS.get(f"{type(value).__name__}.{value.value}")
     return str(found) if found is not None else str(value.value)
+
+
+def assignment_status(assignment: Any) -> str:
+    """``{{ assignment_status(a) }}`` → « refusée par la structure », « confirmée »…: the
+    state, and who ended it when someone did."""
+    ended = ENDED_BY.get((assignment.state.value, assignment.declined_by or ""))
+    return str(ended) if ended is not None else label(assignment.state)

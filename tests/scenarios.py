@@ -5,7 +5,8 @@
 - a campaign closed and ready to match, from a small demo (the demo's generator at a size that
   keeps every test of rounds meaningful and fast);
 - rounds after the first (pupils whose wishes name no seat left), and a published round with
-  hosts' decisions of every kind.
+  hosts' decisions of every kind;
+- a small round computed and published, every proposal awaiting the host's answer.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from stagebourse.services import agreements, campaigns, matching, requests
 from stagebourse.services.demo import DemoSize, seed_demo
 from stagebourse.services.matching import RunOptions
 from tests.factories import (
+    ANZIN,
     INTERNSHIP_MONDAY,
     UPCOMING_CAMPAIGN,
     UPCOMING_WEEK,
@@ -250,7 +252,7 @@ def wishes_one_sector(pupils: int = 5) -> tuple[User, Campaign]:
 DECLINED_BEFORE, WITHDRAWN_AFTER, ASKED_AFTER, KEPT_AFTER = 14, 12, 3, 30
 
 
-def published_round() -> tuple[User, Campaign, MatchingRun, list[Assignment]]:
+def round_with_host_decisions() -> tuple[User, Campaign, MatchingRun, list[Assignment]]:
     """The small demo's round, published, with hosts' decisions of every kind."""
     steering, campaign = demo_campaign()
     run = matching.run_round(steering, campaign, RunOptions(seed=5))
@@ -277,3 +279,55 @@ def published_round() -> tuple[User, Campaign, MatchingRun, list[Assignment]]:
                                              note="Tuteur absent"))
     db.session.flush()
     return steering, campaign, run, proposals
+# A published round, for the host's side --------------------------------------------------
+
+HOST_MEMBER = "accueil@atelier-test.fr"
+ROUND_TEACHER = "prof.tour@college-test.fr"
+ROUND_STEERING = "pilote.tour@metropole-test.fr"
+# Names, classes and addresses found nowhere else in the app, so that a page showing one of
+# them shows a pupil's data.
+ROUND_PUPILS = (("Zéphyrine", "Quillebœuf"), ("Anatole", "Vermandois"),
+                ("Capucine", "Hautecloque"), ("Barnabé", "Ostrevent"))
+
+
+@dataclass
+class PublishedRound:
+    steering: User
+    campaign: Campaign
+    run: MatchingRun
+    member: User  # of the host structure, which holds every offer of the round
+    teacher: User  # a validated teacher of the pupils' school
+    pupils: list[Pupil]
+
+
+def published_round() -> PublishedRound:
+    """Four pupils of one school (class « 3-Orchidée », living in Anzin, distinctive names,
+    each with a guardian's address), one structure in Valenciennes with three accessible
+    offers and four seats in all, a member and a teacher signed up: the round computed by
+    the engine and published, so that every pupil has a proposal awaiting both answers and
+    the publication mail is in the outbox. Everything committed (a live server reads it)."""
+    school = first_school()
+    campaign = make_campaign([school], **UPCOMING_CAMPAIGN)
+    steering = make_user(Role.STEERING, ROUND_STEERING)
+    company = make_company()
+    member = make_user(Role.COMPANY, HOST_MEMBER, company=company)
+    teacher = make_teacher(ROUND_TEACHER, school)
+    for index, count in enumerate((1, 1, 2)):
+        make_offer(company, title=f"Atelier {index + 1}", sector_code="sante", accessible=True,
+                   seats={UPCOMING_WEEK: count}, lat=school.lat + 0.002 * index, lon=school.lon)
+    born = dt.date(INTERNSHIP_MONDAY.year - 15, 1, 1)
+    pupils = []
+    for index, (first, last) in enumerate(ROUND_PUPILS):
+        user = make_pupil_user(school, code=f"TOUR-{index:04d}-TEST", first_name=first,
+                               last_name=last, class_name="3-Orchidée", birth_date=born,
+                               home_commune_code=ANZIN, needs_accessible=index == 0,
+                               guardian_email=f"famille.{last.lower()}@parents-test.fr")
+        requests.add_wish(user, user.pupil, sector_code="sante")
+        requests.confirm_request(user, user.pupil)
+        pupils.append(user.pupil)
+    campaigns.transition(steering, campaign, "close")
+    run = matching.run_round(steering, campaign, RunOptions(seed=15))
+    matching.publish(steering, run)
+    db.session.commit()
+    assert len(run.assignments) == len(pupils), "every pupil has a proposal"
+    return PublishedRound(steering, campaign, run, member, teacher, pupils)

@@ -44,6 +44,7 @@ from stagebourse.models import (
     Campaign,
     Company,
     Gender,
+    HostReason,
     Level,
     Offer,
     OfferWeek,
@@ -231,6 +232,10 @@ def _company_members(companies: Iterable[Company]) -> dict[int, User]:
     return members
 
 
+HOST_REASONS = list(HostReason)
+DEMO_HOST_NOTE = "Fermeture exceptionnelle de l'atelier cette semaine-là."
+
+
 def _answer(rng: random.Random, assignments: list[Assignment], teachers: dict[int, User],
             members: dict[int, User], when: _Calendar) -> None:
     """Most pupils and hosts confirm. Pupils: 3 % never answer, 5 % decline; hosts: 2 % never
@@ -245,7 +250,10 @@ def _answer(rng: random.Random, assignments: list[Assignment], teachers: dict[in
         if assignment.state == AssignmentState.DECLINED or host_side < 0.02:
             continue
         member = members[assignment.offer.company_id]
-        matching.answer_for_company(member, assignment, host_side >= 0.05, today=day)
+        # A host declines with one of the closed list's reasons, taken in turn.
+        reason = HOST_REASONS[assignment.id % len(HOST_REASONS)]
+        matching.answer_for_company(member, assignment, host_side >= 0.05, today=day,
+                                    reason=reason, note=DEMO_HOST_NOTE)
 
 
 def _pupils_answer(rng: random.Random, campaign: Campaign, teachers: dict[int, User],

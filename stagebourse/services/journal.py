@@ -34,6 +34,10 @@ class Event(StrEnum):
     ASSIGNMENT_COMPLETED = "assignment.completed"
     ASSIGNMENT_CONFIRMED = "assignment.confirmed"
     ASSIGNMENT_DECLINED = "assignment.declined"
+    ASSIGNMENT_HOST_DECLINED = "assignment.host_declined"
+    ASSIGNMENT_WITHDRAWAL_ACCEPTED = "assignment.withdrawal_accepted"
+    ASSIGNMENT_WITHDRAWAL_REFUSED = "assignment.withdrawal_refused"
+    ASSIGNMENT_WITHDRAWAL_REQUESTED = "assignment.withdrawal_requested"
 
     AUTH_PASSWORD_RESET = "auth.password_reset"
     AUTH_PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"

@@ -248,9 +248,10 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from stagebourse.identifiers import week_label
-    from stagebourse.labels import label
+    from stagebourse.labels import assignment_status, label
 
-    app.jinja_env.globals.update(label=label, week_label=week_label)
+    app.jinja_env.globals.update(label=label, week_label=week_label,
+                                 assignment_status=assignment_status)
 
     @app.context_processor
     def inject() -> dict[str, Any]:

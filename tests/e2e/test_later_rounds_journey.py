@@ -11,7 +11,7 @@ from stagebourse.services import matching
 from stagebourse.services.matching import RunOptions
 from tests.e2e.conftest import assert_accessible, screenshot
 from tests.factories import TEST_PASSWORD, give_access_code, make_user
-from tests.scenarios import published_round, wishes_one_sector
+from tests.scenarios import round_with_host_decisions, wishes_one_sector
 
 
 def test_a_pupil_declines_after_reading_what_follows(page, live_server, app):
@@ -37,7 +37,7 @@ def test_a_pupil_declines_after_reading_what_follows(page, live_server, app):
 
 
 def test_steering_reads_the_feasibility_and_the_hosts_decisions(page, live_server, app):
-    _steering, campaign, run, proposals = published_round()
+    _steering, campaign, run, proposals = round_with_host_decisions()
     member = make_user(Role.STEERING, "pilote.navigateur@metropole-test.fr")
     db.session.commit()
     page.goto(live_server + "/connexion")

@@ -24,7 +24,7 @@ from tests.scenarios import (
     DECLINED_BEFORE,
     KEPT_AFTER,
     WITHDRAWN_AFTER,
-    published_round,
+    round_with_host_decisions,
 )
 
 pytestmark = pytest.mark.database
@@ -56,7 +56,7 @@ GROUPS = {
 
 
 def test_published_figures_are_true_and_hidden_ones_cannot_be_recomputed(app: Flask) -> None:
-    steering, _campaign, run, proposals = published_round()
+    steering, _campaign, run, proposals = round_with_host_decisions()
     threshold = app.config["AUDIT_MIN_CELL"]
     tables = {t.dimension: t for t in figures.run_tables(steering, run)}
     assert set(tables) == {"gender", "qpv", "school_kind", "disability"}
@@ -103,7 +103,7 @@ def test_published_figures_are_true_and_hidden_ones_cannot_be_recomputed(app: Fl
 
 
 def test_the_observatory_gap_uses_published_counts_only(app: Flask) -> None:
-    _steering, campaign, _run, proposals = published_round()
+    _steering, campaign, _run, proposals = round_with_host_decisions()
     refusals = figures.name_refusals(campaign)
     assert refusals.proposals == len(proposals)
     overall = refusals.tables[0]
@@ -125,7 +125,7 @@ def test_the_observatory_gap_uses_published_counts_only(app: Flask) -> None:
 
 
 def test_a_host_is_counted_and_flagged_beyond_the_threshold(app: Flask) -> None:
-    steering, campaign, run, proposals = published_round()
+    steering, campaign, run, proposals = round_with_host_decisions()
     company = proposals[0].offer.company
     mine = [a for a in proposals if a.offer.company_id == company.id]
     expected = {

@@ -15,6 +15,7 @@ from stagebourse.matching import instance_from_dict, result_from_dict, verify_re
 from stagebourse.models import (
     AssignmentState,
     CampaignState,
+    HostReason,
     JournalEntry,
     MatchingRun,
     Offer,
@@ -112,7 +113,8 @@ def test_steering_journey_on_the_demo_campaign(app: Flask) -> None:
     db.session.add(member)
     db.session.commit()
     company_user[member.company_id] = member
-    matching.answer_for_company(member, assignments[6], accept=False, today=DAY)
+    matching.answer_for_company(member, assignments[6], accept=False, today=DAY,
+                                reason=HostReason.ACCESSIBILITY)
     confirmed = assignments[7]
     pupil_user = db.session.scalar(select(User).where(User.pupil_id == confirmed.pupil_id))
     matching.answer_for_pupil(pupil_user, confirmed, accept=True, today=DAY)

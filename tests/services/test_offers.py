@@ -136,7 +136,7 @@ def test_offers_of_a_pending_company_are_not_visible(campaign):
     assert search_offers(make_pupil_user(), OfferFilters()).total == 0
 
 
-def test_company_sees_only_counts_before_publication_then_first_name_level_school(campaign):
+def test_company_sees_only_counts_before_publication_and_names_only_once_confirmed(campaign):
     company = make_company()
     offer = make_offer(company)
     pupil = make_pupil_user(first_name="Inès", last_name="Secret").pupil
@@ -148,9 +148,12 @@ def test_company_sees_only_counts_before_publication_then_first_name_level_schoo
     assert audience.offers[0].wishes_for_offer == 1
     assert list(audience.wishes_for_sectors.values()) == [1]
     assert audience.assigned == []
-    assign(pupil, offer, WEEK_A, campaign)
+    assignment = assign(pupil, offer, WEEK_A, campaign)
     assert company_audience(company).assigned == []  # campaign not published yet
     campaign.state = CampaignState.PUBLISHED
+    db.session.commit()
+    assert company_audience(company).assigned == []  # published, not confirmed yet
+    assignment.state = AssignmentState.CONFIRMED
     db.session.commit()
     [seen] = company_audience(company).assigned
     assert (seen.first_name, seen.level, seen.school) == ("Inès", "3e", pupil.school.name)

@@ -28,9 +28,11 @@ from stagebourse.extensions import db
 from stagebourse.models import (
     ApiToken,
     ConsentMethod,
+    HostReason,
     Level,
     Party,
     Role,
+    WithdrawalRequest,
 )
 from stagebourse.services import (
     agreements,
@@ -88,6 +90,14 @@ class Row:
     call: Call
     wrong: tuple[str, ...]
     case: str = ""  # when one function has several rows (e.g. per party)
+
+
+def pending_withdrawal(w: World) -> WithdrawalRequest:
+    request = WithdrawalRequest(assignment=w.assignment, reason=HostReason.OTHER,
+                                note="Une raison de la structure.")
+    db.session.add(request)
+    db.session.flush()
+    return request
 
 
 RUN = RunOptions(seed=1)
@@ -160,6 +170,22 @@ TABLE: list[Row] = [
         lambda w, a: matching.answer_for_pupil(a, w.assignment, True), PUPIL_OWN),
     Row("matching.answer_for_company",
         lambda w, a: matching.answer_for_company(a, w.assignment, True), COMPANY_OBJECT),
+    Row("matching.host_proposals",
+        lambda w, a: matching.host_proposals(a, w.company), COMPANY_OBJECT),
+    Row("matching.host_proposal",
+        lambda w, a: matching.host_proposal(a, w.assignment), COMPANY_OBJECT),
+    Row("matching.decline_proposal", lambda w, a: matching.decline_proposal(
+        a, w.assignment, HostReason.SEAT_GONE), COMPANY_OBJECT),
+    Row("matching.request_withdrawal", lambda w, a: matching.request_withdrawal(
+        a, w.assignment, HostReason.SEAT_GONE), COMPANY_OBJECT),
+    Row("matching.decide_withdrawal", lambda w, a: matching.decide_withdrawal(
+        a, pending_withdrawal(w), False, "Le stage est maintenu."), NOT_STEERING),
+    Row("matching.withdrawal_requests", lambda w, a: matching.withdrawal_requests(a),
+        NOT_STEERING),
+    Row("matching.withdrawal_counts", lambda w, a: matching.withdrawal_counts(a),
+        NOT_STEERING),
+    Row("matching.withdrawal_request", lambda w, a: matching.withdrawal_request(a, 1),
+        NOT_STEERING),
     Row("matching.cancel_assignment",
         lambda w, a: matching.cancel_assignment(a, w.assignment, "Raison"), NOT_STEERING),
     Row("matching.create_run", lambda w, a: matching.create_run(a, w.campaign, RUN),

@@ -12,7 +12,7 @@ from stagebourse.services import matching
 from stagebourse.services.matching import RunOptions
 from tests.factories import make_user
 from tests.personas import page_text
-from tests.scenarios import published_round, wishes_one_sector
+from tests.scenarios import round_with_host_decisions, wishes_one_sector
 from tests.web.route_map import sign_in
 
 
@@ -44,7 +44,7 @@ def test_the_round_form_says_why_a_round_would_place_nobody(client: FlaskClient,
 
 def test_host_decisions_on_the_audit_the_observatory_and_the_host_page(client: FlaskClient,
                                                                       app: Flask) -> None:
-    _steering, campaign, run, proposals = published_round()
+    _steering, campaign, run, proposals = round_with_host_decisions()
     company = proposals[0].offer.company
     app.config["HOST_REFUSAL_ALERT"] = 1
     member = make_user(Role.STEERING, "pilote.decisions@metropole-test.fr")

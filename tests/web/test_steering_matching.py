@@ -96,7 +96,8 @@ def test_steering_runs_compares_audits_and_publishes_from_the_web(client, app) -
     assert "Seul un essai terminé" in page_text(response)
 
 
-def test_company_sees_first_name_level_and_school_only_and_confirms(client, app) -> None:
+def test_company_sees_a_blind_proposal_confirms_and_sees_the_name_after_both(client, app
+                                                                           ) -> None:
     steering, campaign = demo_campaign()
     run = matching.run_round(steering, campaign, RunOptions(seed=41))
     matching.publish(steering, run)
@@ -104,15 +105,18 @@ def test_company_sees_first_name_level_and_school_only_and_confirms(client, app)
     member = make_user(Role.COMPANY, "accueil@structure-test.fr",
                        company_id=assignment.offer.company_id)
     sign_in(client, member)
-    page = page_text(client.get("/structure/accueils"))
     pupil = assignment.pupil
-    assert pupil.first_name in page and pupil.school.name in page
-    assert pupil.last_name not in page
-    assert pupil.last_name not in page_text(client.get("/structure/accueils?format=csv"))
+    for url in ("/structure/accueils", "/structure/accueils?format=csv"):
+        page = page_text(client.get(url))
+        assert pupil.last_name not in page and pupil.school.name not in page
     response = client.post(f"/structure/accueils/{assignment.id}/accept",
                            follow_redirects=True)
-    assert "Réponse enregistrée" in page_text(response)
+    assert "Accueil confirmé" in page_text(response)
     assert assignment.company_confirmed_at is not None
+    matching.answer_for_pupil(pupil.user, assignment, True)
+    db.session.commit()
+    page = page_text(client.get("/structure/accueils"))
+    assert pupil.last_name in page and pupil.school.name in page
     # Another structure's assignment is out of reach.
     foreign = next(a for a in run.assignments
                    if a.offer.company_id != assignment.offer.company_id)

@@ -7,6 +7,8 @@ One room per concern:
 - ``publication``: publishing a round in one transaction, and the mail it queues;
 - ``feasibility``: before a round, how many pupils have a feasible seat, and why not;
 - ``answers``: pupils' and hosts' answers to a proposal, and the confirmation deadline;
+- ``host_decisions``: what a host sees of a proposal (blind until the reveal), its decline
+  with a reason, and its withdrawal requests after the reveal, which the steering group decides;
 - ``manual``: the steering group's manual moves and cancellations, checked by the engine;
 - ``reproduction``: re-running a round from its stored inputs, and the auditor's files.
 
@@ -34,6 +36,17 @@ from stagebourse.services.matching.feasibility import (
     can_preview,
     preview,
     reason_text,
+)
+from stagebourse.services.matching.host_decisions import (
+    HostProposal,
+    decide_withdrawal,
+    decline_proposal,
+    host_proposal,
+    host_proposals,
+    request_withdrawal,
+    withdrawal_counts,
+    withdrawal_request,
+    withdrawal_requests,
 )
 from stagebourse.services.matching.instances import (
     AUDIT_LABELS,
@@ -126,6 +139,15 @@ __all__ = [
     "PUPIL_DECLINE_NEXT_STEP",
     "TEACHER_DECLINE_CONSEQUENCE",
     "TEACHER_DECLINE_NEXT_STEP",
+    "HostProposal",
+    "host_proposals",
+    "host_proposal",
+    "decline_proposal",
+    "request_withdrawal",
+    "decide_withdrawal",
+    "withdrawal_requests",
+    "withdrawal_counts",
+    "withdrawal_request",
     "MIN_REASON_LENGTH",
     "check_manual",
     "manual_assign",

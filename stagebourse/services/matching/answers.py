@@ -15,6 +15,7 @@ from stagebourse.models import (
     AssignmentState,
     Campaign,
     Company,
+    HostReason,
     MatchingRun,
     Offer,
     Pupil,
@@ -91,7 +92,13 @@ def answer_for_pupil(actor: User, assignment: Assignment, accept: bool,
 
 
 def answer_for_company(actor: User, assignment: Assignment, accept: bool,
-                       today: dt.date | None = None) -> Assignment:
+                       today: dt.date | None = None, reason: HostReason | str | None = None,
+                       note: str | None = None) -> Assignment:
+    """The host confirms; or declines, with a reason (``host_decisions.decline_proposal``)."""
+    if not accept:
+        from stagebourse.services.matching.host_decisions import decline_proposal
+
+        return decline_proposal(actor, assignment, reason, note, today)
     require(actor, Action.COMPANY_ASSIGNMENTS, assignment)
     _check_answerable(assignment, today)
     return _decide(actor, assignment, "company", accept)

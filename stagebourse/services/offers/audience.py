@@ -1,4 +1,5 @@
-"""What a host may see of the pupils placed with it: blind until publication."""
+"""What a host may see of the pupils placed with it: counts until publication, then blind
+proposals (the « Accueils » page); names only once both sides confirmed."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from stagebourse.models import (
     Sector,
     Wish,
 )
-from stagebourse.services.offers.supply import HOLDING_STATES
+from stagebourse.services.offers.supply import REVEALED_STATES
 from stagebourse.services.offers.writing import AFTER_PUBLICATION, company_offers
 
 
@@ -70,7 +71,7 @@ def company_audience(company: Company) -> CompanyAudience:
         .join(Offer, Offer.id == Assignment.offer_id)
         .join(School, School.id == Pupil.school_id)
         .join(Campaign, Campaign.id == MatchingRun.campaign_id)
-        .where(Offer.company_id == company.id, Assignment.state.in_(HOLDING_STATES),
+        .where(Offer.company_id == company.id, Assignment.state.in_(REVEALED_STATES),
                Campaign.state.in_(AFTER_PUBLICATION))
         .order_by(Assignment.week, Offer.title, Pupil.first_name)).all()
     sector_labels = {s.code: s.label for s in db.session.scalars(select(Sector))}

@@ -29,6 +29,9 @@ from stagebourse.models import (
 
 # A seat counts as taken once the assignment is announced.
 HOLDING_STATES = (AssignmentState.PUBLISHED, AssignmentState.CONFIRMED, AssignmentState.COMPLETED)
+# Once the pupil's side and the host both confirmed (the reveal), the host may know who the
+# pupil is; before, it sees a proposal blind (services/matching/host_decisions.py).
+REVEALED_STATES = (AssignmentState.CONFIRMED, AssignmentState.COMPLETED)
 
 
 def visible_offer_conditions() -> list[Any]:

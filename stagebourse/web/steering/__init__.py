@@ -21,4 +21,5 @@ from stagebourse.web.steering import (  # noqa: E402, F401
     questionnaires,
     routes,
     teachers,
+    withdrawals,
 )

@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from stagebourse.identifiers import week_label
-from stagebourse.labels import label
+from stagebourse.labels import assignment_status
 from stagebourse.models import MatchingRun, RunState
 from stagebourse.services import (
     ServiceError,
@@ -200,7 +200,7 @@ def matching_assignments(run_id: int) -> str | Response:
              _("Distance (km)"), _("État"), _("Raison d'un changement manuel")],
             ([a.id, a.pupil_id, f"{a.pupil.first_name} {a.pupil.last_name}",
               a.pupil.school.name, a.pupil.class_name, a.offer_id, a.offer.title,
-              a.offer.company.name, a.week, a.rank, a.distance_km, label(a.state),
+              a.offer.company.name, a.week, a.rank, a.distance_km, assignment_status(a),
               a.manual_reason] for a in rows))
     return render_template("steering/matching_assignments.html", run=run, rows=rows,
                            move_form=move_form, cancel_form=cancel_form, state=state,

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.labels import label
+from stagebourse.labels import assignment_status
 from stagebourse.models import AssignmentState
 from stagebourse.services import ServiceError, matching
 from stagebourse.web.exports import csv_response
@@ -30,7 +30,7 @@ def assignments_page() -> str | Response:
             [_("Élève"), _("Classe"), _("Offre"), _("Structure"), _("Adresse"), _("Semaine"),
              _("État")],
             ([f"{a.pupil.first_name} {a.pupil.last_name}", a.pupil.class_name, a.offer.title,
-              a.offer.company.name, a.offer.address, a.week, label(a.state)] for a in rows))
+              a.offer.company.name, a.offer.address, a.week, assignment_status(a)] for a in rows))
     return render_template("teacher/assignments.html", rows=rows, form=ActionForm(),
                            state=state)
 
