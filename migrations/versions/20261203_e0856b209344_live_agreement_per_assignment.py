@@ -5,7 +5,7 @@ new one for the new placement on the same assignment, so the unique constraint o
 agreements.assignment_id becomes a unique index on the agreements that are not voided.
 
 Revision ID: e0856b209344
-Revises: 1a6348df24a8
+Revises: cd47af3f419e
 Create Date: 2026-12-03 20:25:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e0856b209344'
-down_revision = '1a6348df24a8'
+down_revision = 'cd47af3f419e'
 branch_labels = None
 depends_on = None
 
