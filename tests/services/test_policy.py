@@ -247,6 +247,8 @@ TABLE: list[Row] = [
         lambda w, a: questionnaires.class_sheets_waiting(a), SCHOOL_OWN),
     Row("questionnaires.print_class_sheet",
         lambda w, a: questionnaires.print_class_sheet(a, w.campaign, "3B"), SCHOOL_OWN),
+    Row("questionnaires.reprint_class_sheet",
+        lambda w, a: questionnaires.reprint_class_sheet(a, w.campaign, "3B"), SCHOOL_OWN),
     # A pupil's request (the pupil, or their teacher) --------------------------------------------
     Row("requests.add_wish", lambda w, a: requests.add_wish(a, w.pupil, sector_code="sante"),
         PUPIL_OWN),

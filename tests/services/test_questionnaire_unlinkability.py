@@ -46,9 +46,13 @@ def test_a_response_row_has_no_foreign_key_but_its_questionnaire(app):
 
 def test_an_invitation_holds_a_hash_and_coarse_strata_only(app):
     assert columns("questionnaire_invitations") == {
-        "id", "campaign_id", "respondent", "code_hash", "level", "school_kind"}
+        "id", "campaign_id", "respondent", "code_hash", "level", "school_kind", "sheet_id"}
     keys = sa.inspect(db.engine).get_foreign_keys("questionnaire_invitations")
-    assert [k["referred_table"] for k in keys] == ["campaigns"]
+    assert sorted(k["referred_table"] for k in keys) == ["campaigns", "questionnaire_sheets"]
+    # A paper code's sheet is a class of a school: no pupil, no name, no time.
+    assert columns("questionnaire_sheets") == {"id", "campaign_id", "school_id", "class_name"}
+    keys = sa.inspect(db.engine).get_foreign_keys("questionnaire_sheets")
+    assert sorted(k["referred_table"] for k in keys) == ["campaigns", "schools"]
 
 
 def test_the_list_of_invited_people_holds_no_code_and_no_invitation(app):
