@@ -7,7 +7,8 @@ One room per concern:
 - ``publication``: publishing a round in one transaction, and the mail it queues;
 - ``answers``: pupils' and hosts' answers to a proposal, and the confirmation deadline;
 - ``manual``: the steering group's manual moves and cancellations, checked by the engine;
-- ``reproduction``: re-running a round from its stored inputs, and the auditor's files.
+- ``reproduction``: re-running a round from its stored inputs;
+- ``disclosure``: the auditor's files (minimised, their re-identification risk, journaled).
 
 Callers use ``from stagebourse.services import matching`` and the names re-exported here."""
 
@@ -23,6 +24,15 @@ from stagebourse.services.matching.answers import (
     pupil_assignments,
     release_unconfirmed,
     school_assignments,
+)
+from stagebourse.services.matching.disclosure import (
+    QUASI_IDENTIFIERS,
+    ReidentificationRisk,
+    download_instance,
+    export_files,
+    instance_export_risk,
+    minimised_documents,
+    reidentification_risk,
 )
 from stagebourse.services.matching.instances import (
     AUDIT_LABELS,
@@ -45,7 +55,6 @@ from stagebourse.services.matching.publication import (
     publish,
 )
 from stagebourse.services.matching.reproduction import (
-    export_files,
     reproduce,
 )
 from stagebourse.services.matching.rounds import (
@@ -111,4 +120,10 @@ __all__ = [
     "run_assignment",
     "reproduce",
     "export_files",
+    "QUASI_IDENTIFIERS",
+    "ReidentificationRisk",
+    "download_instance",
+    "instance_export_risk",
+    "minimised_documents",
+    "reidentification_risk",
 ]

@@ -13,6 +13,7 @@ from stagebourse.web.steering import (  # noqa: E402, F401
     agreements,
     campaigns,
     companies,
+    instance_export,
     matching,
     materials,
     outbox,
