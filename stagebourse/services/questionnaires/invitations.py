@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from stagebourse import clock
 from stagebourse.extensions import db
@@ -238,22 +238,29 @@ def print_class_sheet(actor: User, campaign: Campaign, class_name: str) -> list[
     return _shuffled(codes)
 
 
+def _take_unused_codes(sheet: QuestionnaireSheet) -> list[tuple[Respondent, Any, Any]]:
+    """Delete the sheet's unused codes in one statement that says what it deleted, and return
+    their strata: a code used at this very moment is either used (and not replaced) or
+    replaced, never both."""
+    deleted = db.session.execute(
+        delete(QuestionnaireInvitation).where(QuestionnaireInvitation.sheet_id == sheet.id)
+        .returning(QuestionnaireInvitation.respondent, QuestionnaireInvitation.level,
+                   QuestionnaireInvitation.school_kind)
+        .execution_options(synchronize_session=False))
+    return [(respondent, level, kind) for respondent, level, kind in deleted]
+
+
 def reprint_class_sheet(actor: User, campaign: Campaign, class_name: str) -> list[str]:
     """New nameless slips replacing every unused code of the class's sheet (a jammed printer,
     a lost slip). The old unused codes stop working; used ones stay used. Shuffled, like the
     first print."""
     require(actor, Action.SCHOOL_PUPILS)
     sheet = _sheet(actor, campaign, class_name)
-    unused = [] if sheet is None else list(db.session.scalars(
-        select(QuestionnaireInvitation).where(QuestionnaireInvitation.sheet_id == sheet.id)))
+    unused = [] if sheet is None else _take_unused_codes(sheet)
     if sheet is None or not unused:
         raise ServiceError(_l("Aucun code à réimprimer pour cette classe : tous les codes "
                               "imprimés ont servi."))
-    strata = [(i.respondent, i.level, i.school_kind) for i in unused]
-    for invitation in unused:
-        db.session.delete(invitation)
-    db.session.flush()
-    codes = _new_invitations(campaign, strata, sheet)
+    codes = _new_invitations(campaign, unused, sheet)
     journal.record(actor, Event.QUESTIONNAIRES_CLASS_SHEET_REPRINTED, campaign,
                    class_name=class_name, count=len(codes))
     db.session.flush()
