@@ -145,3 +145,14 @@ def test_releases_can_tell_whether_the_rows_are_mixed(app):
     questionnaires.submit_answers(code, {"comment": ["999"]})
     db.session.commit()
     assert not questionnaires.responses_are_mixed(db.session.get(Questionnaire, mixed_id))
+
+
+def test_the_mix_command_mixes_what_received_answers(app):
+    mixed_id = answered(2).id
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["questionnaires", "mix"])
+    assert out.exit_code == 0 and "1 questionnaire(s) mélangé(s)" in out.output
+    db.session.expire_all()
+    assert questionnaires.responses_are_mixed(db.session.get(Questionnaire, mixed_id))
+    again = runner.invoke(args=["questionnaires", "mix"])
+    assert "0 questionnaire(s) mélangé(s)" in again.output
