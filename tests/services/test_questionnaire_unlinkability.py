@@ -132,6 +132,27 @@ def test_invitation_rows_are_not_stored_in_the_order_of_the_people(app):
     assert stored != in_pupil_order
 
 
+def test_the_printed_slips_follow_neither_the_class_list_nor_the_storage_order(app):
+    from stagebourse.models import Role
+    from tests.factories import first_school, make_user
+
+    done = finished_campaign(by_email=0, on_paper=24)
+    questionnaires.invite(None, done.campaign, AFTER)
+    teacher = make_user(Role.TEACHER, "prof@college-test.fr", school=first_school(),
+                        validated_at=dt.datetime.now(dt.UTC))
+    printed = [hash_code(code) for code in
+               questionnaires.print_class_sheet(teacher, done.campaign, "3B")]
+    db.session.flush()
+    stored = [row[0] for row in db.session.execute(sa.text(
+        "SELECT code_hash FROM questionnaire_invitations WHERE sheet_id IS NOT NULL"))]
+    by_id = [row[0] for row in db.session.execute(sa.text(
+        "SELECT code_hash FROM questionnaire_invitations WHERE sheet_id IS NOT NULL "
+        "ORDER BY id"))]
+    assert sorted(printed) == sorted(stored)
+    # Two independent draws: the slip a pupil takes says nothing of where its row lies.
+    assert printed != stored and printed != by_id
+
+
 def test_the_development_access_log_drops_questionnaire_lines(app, caplog):
     code = new_access_code()
     with caplog.at_level(logging.INFO, logger="werkzeug"):
