@@ -94,15 +94,20 @@ def run_command(campaign_id: int, dry_run: bool, seed: int | None, round_number:
 @click.argument("run_id", type=int)
 @click.option("-o", "--output", "directory", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), help="Dossier de sortie.")
+@click.option("--recipient", required=True,
+              help="À qui les fichiers sont remis (inscrit au journal).")
+@click.option("--purpose", required=True,
+              help="Pour quoi faire (inscrit au journal).")
 @with_appcontext
-def export_command(run_id: int, directory: Path) -> None:
-    """Écrire l'instance anonyme et le résultat d'un tour (vérifiables par
-    « stagebourse matching verify »)."""
+@in_unit_of_work
+def export_command(run_id: int, directory: Path, recipient: str, purpose: str) -> None:
+    """Écrire l'instance et le résultat d'un tour (vérifiables par « stagebourse matching
+    verify ») : données personnelles pseudonymisées, pas anonymes ; l'export est journalisé."""
     run = matching.get_run(run_id)
     if run is None:
         raise click.ClickException(f"Tour {run_id} inconnu.")
     try:
-        paths = matching.export_files(None, run, directory)
+        paths = matching.export_files(None, run, directory, recipient, purpose)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     for path in paths:

@@ -1,4 +1,4 @@
-"""``stagebourse questionnaires invite|remind|redact``."""
+"""``stagebourse questionnaires invite|remind|redact|mix``."""
 
 from __future__ import annotations
 
@@ -73,3 +73,20 @@ def redact_command() -> None:
     from stagebourse.services.questionnaires import redact_sent_codes
 
     click.echo(f"{redact_sent_codes()} courriel(s) expurgé(s).")
+
+
+@questionnaires_group.command("mix")
+@click.option("--campaign", "campaign_id", type=int, default=None,
+              help="N° de la campagne (par défaut : tous les questionnaires qui ont reçu des "
+                   "réponses depuis le dernier mélange).")
+@with_appcontext
+@in_unit_of_work
+def mix_command(campaign_id: int | None) -> None:
+    """Réécrire les réponses dans un ordre au hasard, en une transaction (avant toute
+    publication ; le worker le fait chaque heure)."""
+    from stagebourse.services.questionnaires import mix_responses, mix_unmixed_responses
+
+    if campaign_id is None:
+        click.echo(f"{mix_unmixed_responses()} questionnaire(s) mélangé(s).")
+    else:
+        click.echo(f"{mix_responses(_campaign(campaign_id))} réponse(s) mélangée(s).")

@@ -1,5 +1,6 @@
 """``stagebourse worker``: do the queued jobs (matching runs...) and deliver the outbox, in one
-loop, or ``--once`` from cron.
+loop, or ``--once`` from cron. Periodic jobs of the loop: tutors' reminders, mixing of the
+questionnaire responses.
 
 Each job is one unit of work, committed here once with its outcome (or rolled back whole):
 the worker is its own commit point. Claims and progress are committed apart by the job queue
@@ -36,8 +37,12 @@ PeriodicJob = tuple[str, float, Callable[[], object]]
 
 def _periodic_jobs() -> list[PeriodicJob]:
     from stagebourse.services.preparation import send_due_reminders
+    from stagebourse.services.questionnaires import mix_unmixed_responses
 
-    return [("rappels tuteurs", 3600.0, send_due_reminders)]
+    return [("rappels tuteurs", 3600.0, send_due_reminders),
+            # Answers since the last mixing are in the order they came: mix them hourly, so
+            # that a release (which requires mixed rows) rarely has to wait for it.
+            ("mélange des réponses", 3600.0, mix_unmixed_responses)]
 
 
 # Queued jobs --------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from stagebourse.models.questionnaires import (
     QuestionnaireInvitation,
     QuestionnaireInvitee,
     QuestionnaireResponse,
+    QuestionnaireSheet,
     QuestionnaireState,
     Respondent,
 )
@@ -60,8 +61,8 @@ __all__ = [
     "Level", "LoginFailure", "MatchingRun",
     "Material", "MaterialAcknowledgement", "Offer", "OfferState", "OfferWeek", "OutboxMessage",
     "OutboxState", "Party", "Priority", "Pupil", "Questionnaire", "QuestionnaireInvitation",
-    "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireState", "Request",
-    "RequestState", "Respondent", "Role", "RunState", "School", "SchoolKind", "Sector",
+    "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireSheet", "QuestionnaireState",
+    "Request", "RequestState", "Respondent", "Role", "RunState", "School", "SchoolKind", "Sector",
     "SignatureMethod", "Tutor", "User", "Wish", "WithdrawalRequest", "WithdrawalState",
     "utcnow",
 ]

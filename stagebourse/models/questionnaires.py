@@ -54,6 +54,10 @@ class Questionnaire(Base):
         enum_type(QuestionnaireState, "questionnaire_state"), default=QuestionnaireState.DRAFT
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When all the responses of this version were last rewritten in one random order
+    # (services/questionnaires/mixing.py); cleared by every new answer. Releases read the
+    # responses only while it is set.
+    responses_mixed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         sa.UniqueConstraint("campaign_id", "respondent", "version"),
@@ -64,12 +68,31 @@ class Questionnaire(Base):
         return f"<Questionnaire {self.id} {self.respondent.value} v{self.version}>"
 
 
+class QuestionnaireSheet(Base):
+    """The paper slips of one class: what a reprint needs to replace its unused codes.
+
+    No names, no pupils, no print time: a class of a school, nothing else. Its codes are the
+    invitations pointing at it; a used code's invitation is deleted, so the sheet only ever
+    knows how many of its codes are still unused, never whose.
+    """
+
+    __tablename__ = "questionnaire_sheets"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=random_id)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"))
+    class_name: Mapped[str] = mapped_column(sa.String(40))
+
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "school_id", "class_name"),)
+
+
 class QuestionnaireInvitation(Base):
     """An unused invitation code: its hash, the campaign and coarse strata, nothing else.
 
     No pupil, no tutor, no time: the row is deleted when the code is used (so no "used at"
     survives), and ids are random so that neither the id nor the insertion order (codes are
-    created in shuffled order) says whose code it was.
+    created in shuffled order) says whose code it was. A paper code points at its class's
+    sheet (so that the unused ones can be reprinted), never at a pupil.
     """
 
     __tablename__ = "questionnaire_invitations"
@@ -80,6 +103,8 @@ class QuestionnaireInvitation(Base):
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     level: Mapped[Level | None] = mapped_column(LEVEL_TYPE)
     school_kind: Mapped[SchoolKind | None] = mapped_column(enum_type(SchoolKind, "school_kind"))
+    sheet_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("questionnaire_sheets.id"), index=True)
 
 
 class QuestionnaireInvitee(Base):
@@ -116,7 +141,13 @@ class QuestionnaireInvitee(Base):
 
 
 class QuestionnaireResponse(Base):
-    """One anonymous answer. No pupil, code, address, user agent, session or time of day."""
+    """One anonymous answer. No pupil, code, address, user agent, session or time of day.
+
+    On SQLite the table has no rowid (``WITHOUT ROWID``): rows are stored in the order of
+    their random ids, so no hidden counter keeps the order of insertion. On PostgreSQL the
+    physical order and the ``xmin`` of the rows are erased by the mixing job before any
+    release (services/questionnaires/mixing.py).
+    """
 
     __tablename__ = "questionnaire_responses"
 
@@ -127,3 +158,5 @@ class QuestionnaireResponse(Base):
     # Monday of the week of the answer: never a time of day.
     answered_week: Mapped[dt.date]
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    __table_args__ = {"sqlite_with_rowid": False}

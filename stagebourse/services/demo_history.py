@@ -189,6 +189,7 @@ def _play(rng: random.Random, school_year: int, pupils: int, *, colleges: list[S
     questionnaires.invite(steering, campaign, today=when.invited)
     pupil_responses = _pupils_answer(rng, campaign, teachers, when)
     tutor_responses = _tutors_answer(rng, campaign, when)
+    questionnaires.mix_responses(campaign)  # what the worker's scheduled job does
     campaigns.transition(steering, campaign, "finish")
     # Last year's mail went out last year: left pending, it would sit on the steering group's
     # outbox page (the demo runs no worker), or reach the demo addresses a year late.
@@ -258,21 +259,24 @@ def _answer(rng: random.Random, assignments: list[Assignment], teachers: dict[in
 
 def _pupils_answer(rng: random.Random, campaign: Campaign, teachers: dict[int, User],
                    when: _Calendar) -> int:
-    """Teachers print their class sheets; most pupils type their code and answer."""
-    slips: list[questionnaires.QuestionnaireSlip] = []
+    """Teachers print their class sheets and hand the nameless slips out, one per pupil of
+    the class; most pupils type their code and answer."""
+    slips: list[tuple[Pupil, str]] = []
     for _school_id, teacher in sorted(teachers.items()):
-        for class_name in sorted(questionnaires.class_sheet_pupils(teacher, campaign)):
-            slips += questionnaires.print_class_sheet(teacher, campaign, class_name)
+        for class_name, pupils in sorted(
+                questionnaires.class_sheet_pupils(teacher, campaign).items()):
+            codes = questionnaires.print_class_sheet(teacher, campaign, class_name)
+            slips += zip(pupils, codes, strict=True)
     placed = {a.pupil_id: a for a in db.session.scalars(
-        select(Assignment).where(Assignment.pupil_id.in_([s.pupil.id for s in slips]),
+        select(Assignment).where(Assignment.pupil_id.in_([pupil.id for pupil, _ in slips]),
                                  Assignment.state == AssignmentState.CONFIRMED))}
     answered = 0
-    for slip in sorted(slips, key=lambda s: s.pupil.id):
+    for pupil, code in sorted(slips, key=lambda slip: slip[0].id):
         if rng.random() >= 0.8:
             continue  # four pupils in five answer
-        form = _pupil_form(rng, slip.pupil, placed[slip.pupil.id])
+        form = _pupil_form(rng, pupil, placed[pupil.id])
         questionnaires.submit_answers(
-            slip.code, form, today=when.invited + dt.timedelta(days=rng.randint(0, 20)))
+            code, form, today=when.invited + dt.timedelta(days=rng.randint(0, 20)))
         answered += 1
     return answered
 

@@ -65,6 +65,7 @@ class Event(StrEnum):
 
     DEMO_SEEDED = "demo.seeded"
 
+    MATCHING_INSTANCE_DOWNLOADED = "matching.instance_downloaded"
     MATCHING_MANUAL_CANCEL = "matching.manual_cancel"
     MATCHING_MANUAL_MOVE = "matching.manual_move"
     MATCHING_PUBLISHED = "matching.published"
@@ -101,8 +102,10 @@ class Event(StrEnum):
     PUPILS_IMPORTED = "pupils.imported"
 
     QUESTIONNAIRE_EDITED = "questionnaire.edited"
+    QUESTIONNAIRE_RESPONSES_MIXED = "questionnaire.responses_mixed"
 
     QUESTIONNAIRES_CLASS_SHEET_PRINTED = "questionnaires.class_sheet_printed"
+    QUESTIONNAIRES_CLASS_SHEET_REPRINTED = "questionnaires.class_sheet_reprinted"
     QUESTIONNAIRES_CREATED = "questionnaires.created"
     QUESTIONNAIRES_INVITED = "questionnaires.invited"
     QUESTIONNAIRES_REMINDED = "questionnaires.reminded"

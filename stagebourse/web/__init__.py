@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from stagebourse.config import from_environment
 from stagebourse.extensions import babel, csrf, db, login_manager, mail, migrate
+from stagebourse.web import assets
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = Path(__file__).resolve().parent
@@ -67,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     app.before_request(_refuse_impossible_input)
     app.after_request(_security_headers)
+    assets.install(app)
     # Registered last, so it runs first among the after_request functions (Flask runs them
     # in reverse): a failed commit is then answered with the error page, headers and all.
     app.after_request(_end_transaction)
@@ -279,7 +281,9 @@ def _security_headers(response: Any) -> Any:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
+    # No page sends its address onward, not even to this site: a stylesheet or a link loaded
+    # from the answer page would otherwise tell a proxy's log "…/questionnaire/reponses".
+    headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if response.mimetype == "text/html":

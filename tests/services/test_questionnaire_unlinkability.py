@@ -46,9 +46,13 @@ def test_a_response_row_has_no_foreign_key_but_its_questionnaire(app):
 
 def test_an_invitation_holds_a_hash_and_coarse_strata_only(app):
     assert columns("questionnaire_invitations") == {
-        "id", "campaign_id", "respondent", "code_hash", "level", "school_kind"}
+        "id", "campaign_id", "respondent", "code_hash", "level", "school_kind", "sheet_id"}
     keys = sa.inspect(db.engine).get_foreign_keys("questionnaire_invitations")
-    assert [k["referred_table"] for k in keys] == ["campaigns"]
+    assert sorted(k["referred_table"] for k in keys) == ["campaigns", "questionnaire_sheets"]
+    # A paper code's sheet is a class of a school: no pupil, no name, no time.
+    assert columns("questionnaire_sheets") == {"id", "campaign_id", "school_id", "class_name"}
+    keys = sa.inspect(db.engine).get_foreign_keys("questionnaire_sheets")
+    assert sorted(k["referred_table"] for k in keys) == ["campaigns", "schools"]
 
 
 def test_the_list_of_invited_people_holds_no_code_and_no_invitation(app):
@@ -126,6 +130,27 @@ def test_invitation_rows_are_not_stored_in_the_order_of_the_people(app):
         "SELECT code_hash FROM questionnaire_invitations WHERE respondent = 'pupil'")).all()]
     assert sorted(stored) == sorted(in_pupil_order)
     assert stored != in_pupil_order
+
+
+def test_the_printed_slips_follow_neither_the_class_list_nor_the_storage_order(app):
+    from stagebourse.models import Role
+    from tests.factories import first_school, make_user
+
+    done = finished_campaign(by_email=0, on_paper=24)
+    questionnaires.invite(None, done.campaign, AFTER)
+    teacher = make_user(Role.TEACHER, "prof@college-test.fr", school=first_school(),
+                        validated_at=dt.datetime.now(dt.UTC))
+    printed = [hash_code(code) for code in
+               questionnaires.print_class_sheet(teacher, done.campaign, "3B")]
+    db.session.flush()
+    stored = [row[0] for row in db.session.execute(sa.text(
+        "SELECT code_hash FROM questionnaire_invitations WHERE sheet_id IS NOT NULL"))]
+    by_id = [row[0] for row in db.session.execute(sa.text(
+        "SELECT code_hash FROM questionnaire_invitations WHERE sheet_id IS NOT NULL "
+        "ORDER BY id"))]
+    assert sorted(printed) == sorted(stored)
+    # Two independent draws: the slip a pupil takes says nothing of where its row lies.
+    assert printed != stored and printed != by_id
 
 
 def test_the_development_access_log_drops_questionnaire_lines(app, caplog):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from stagebourse.extensions import db
 from stagebourse.models import (
     InvitationChannel,
+    JournalEntry,
     OutboxMessage,
     OutboxState,
     Questionnaire,
@@ -21,6 +22,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, questionnaires
 from stagebourse.services.accounts import hash_code
+from stagebourse.services.journal import Event
 from tests.factories import first_school, make_user
 from tests.scenarios import AFTER, emailed_code, finished_campaign, responses
 
@@ -105,13 +107,40 @@ def test_teacher_prints_the_class_sheet_once(app):
     teacher = make_user(Role.TEACHER, "prof@college-test.fr", school=first_school(),
                         validated_at=dt.datetime.now(dt.UTC))
     assert list(questionnaires.class_sheet_pupils(teacher, done.campaign)) == ["3B"]
-    slips = questionnaires.print_class_sheet(teacher, done.campaign, "3B")
-    assert sorted(s.pupil.first_name for s in slips) == ["Papier0", "Papier1", "Papier2"]
+    codes = questionnaires.print_class_sheet(teacher, done.campaign, "3B")
+    assert len(codes) == len(set(codes)) == 3
     assert count(QuestionnaireInvitation) == 1 + 1 + 3
     with pytest.raises(ServiceError, match="déjà été imprimés"):
         questionnaires.print_class_sheet(teacher, done.campaign, "3B")
-    questionnaires.submit_answers(slips[0].code, {"matched_wish": ["partly"]})
+    questionnaires.submit_answers(codes[0], {"matched_wish": ["partly"]})
     assert len(responses()) == 1
+
+
+def test_a_reprint_replaces_the_unused_codes_of_the_sheet_only(app):
+    done = finished_campaign(by_email=1, on_paper=3)
+    questionnaires.invite(None, done.campaign, AFTER)
+    teacher = make_user(Role.TEACHER, "prof@college-test.fr", school=first_school(),
+                        validated_at=dt.datetime.now(dt.UTC))
+    first = questionnaires.print_class_sheet(teacher, done.campaign, "3B")
+    questionnaires.submit_answers(first[0], {"matched_wish": ["yes"]})
+    (sheets,) = questionnaires.class_sheets_waiting(teacher)
+    assert sheets.to_print == {} and sheets.reprintable == {"3B": 2}
+    again = questionnaires.reprint_class_sheet(teacher, done.campaign, "3B")
+    assert len(again) == 2 and not set(again) & set(first)
+    for old in first:  # the lost slips no longer work; the used one stays used
+        with pytest.raises(ServiceError):
+            questionnaires.open_questionnaire(old)
+    emailed = emailed_code(done.by_email[0].guardian_email)
+    questionnaires.open_questionnaire(emailed)  # other codes are untouched
+    assert count(QuestionnaireInvitation) == 1 + 1 + 2
+    for code in again:
+        questionnaires.submit_answers(code, {"matched_wish": ["no"]})
+    assert len(responses()) == 3
+    with pytest.raises(ServiceError, match="tous les codes imprimés ont servi"):
+        questionnaires.reprint_class_sheet(teacher, done.campaign, "3B")
+    entries = db.session.scalars(select(JournalEntry).where(
+        JournalEntry.action == Event.QUESTIONNAIRES_CLASS_SHEET_REPRINTED)).all()
+    assert [e.details for e in entries] == [{"class_name": "3B", "count": 2}]
 
 
 def test_reminders_go_once_to_those_invited_by_email(app):

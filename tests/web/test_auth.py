@@ -218,7 +218,7 @@ def test_security_headers_on_every_page(client: FlaskClient):
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert "'unsafe-inline'" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
 def test_accessibility_statement_is_linked_from_every_page(client: FlaskClient):

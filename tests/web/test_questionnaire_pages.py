@@ -74,7 +74,8 @@ def test_the_help_page_is_public(client):
         assert words in text
 
 
-def test_the_teacher_prints_the_class_sheet_with_codes_and_qr(client, personas):
+def test_the_teacher_prints_nameless_slips_with_codes_and_qr_and_reprints_the_unused(
+        client, personas):
     done = invited(by_email=1, on_paper=2)
     login_as(client, personas["teacher"])
     listing = client.get("/professeur/questionnaires")
@@ -83,10 +84,20 @@ def test_the_teacher_prints_the_class_sheet_with_codes_and_qr(client, personas):
     assert sheet.status_code == 200
     body = sheet.get_data(as_text=True)
     assert body.count('class="slip"') == 2 and "data:image/svg+xml" in body
+    for pupil in done.on_paper:  # whoever holds the sheet learns nobody's code
+        assert pupil.first_name not in body and pupil.last_name not in body
     assert db.session.scalar(select(QuestionnaireInvitation).limit(1)) is not None
     again = client.post(f"/professeur/questionnaires/{done.campaign.id}/3B",
                         follow_redirects=True)
     assert "déjà été imprimés" in page_text(again)
+    assert "Réimprimer les codes non utilisés de la classe 3B" in page_text(
+        client.get("/professeur/questionnaires"))
+    reprint = client.post(f"/professeur/questionnaires/{done.campaign.id}/3B/reimprimer")
+    assert reprint.status_code == 200
+    text = reprint.get_data(as_text=True)
+    assert text.count('class="slip"') == 2 and "ne fonctionnent plus" in page_text(reprint)
+    for pupil in done.on_paper:
+        assert pupil.first_name not in text and pupil.last_name not in text
 
 
 def test_steering_invites_and_edits_the_questionnaire(client, personas):

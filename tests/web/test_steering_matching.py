@@ -195,7 +195,8 @@ def test_match_commands_run_export_and_verify(app, tmp_path: Path) -> None:
     assert "Graine 77" in out.output and "optimal" in out.output
     run = db.session.scalar(select(MatchingRun).order_by(MatchingRun.id.desc()))
     assert run is not None and run.state == RunState.DONE
-    out = runner.invoke(args=["match", "export", str(run.id), "-o", str(tmp_path)])
+    out = runner.invoke(args=["match", "export", str(run.id), "-o", str(tmp_path),
+                              "--recipient", "Auditrice", "--purpose", "Vérifier le tour"])
     assert out.exit_code == 0, out.output
     instance = tmp_path / f"run-{run.id}-instance.json"
     result = tmp_path / f"run-{run.id}-result.json"

@@ -10,7 +10,8 @@ One room per concern:
 - ``host_decisions``: what a host sees of a proposal (blind until the reveal), its decline
   with a reason, and its withdrawal requests after the reveal, which the steering group decides;
 - ``manual``: the steering group's manual moves and cancellations, checked by the engine;
-- ``reproduction``: re-running a round from its stored inputs, and the auditor's files.
+- ``reproduction``: re-running a round from its stored inputs;
+- ``disclosure``: the auditor's files (minimised, their re-identification risk, journaled).
 
 Callers use ``from stagebourse.services import matching`` and the names re-exported here."""
 
@@ -30,6 +31,15 @@ from stagebourse.services.matching.answers import (
     pupil_assignments,
     release_unconfirmed,
     school_assignments,
+)
+from stagebourse.services.matching.disclosure import (
+    QUASI_IDENTIFIERS,
+    ReidentificationRisk,
+    download_instance,
+    export_files,
+    instance_export_risk,
+    minimised_documents,
+    reidentification_risk,
 )
 from stagebourse.services.matching.feasibility import (
     Feasibility,
@@ -69,7 +79,6 @@ from stagebourse.services.matching.publication import (
     publish,
 )
 from stagebourse.services.matching.reproduction import (
-    export_files,
     reproduce,
 )
 from stagebourse.services.matching.rounds import (
@@ -156,4 +165,10 @@ __all__ = [
     "run_assignment",
     "reproduce",
     "export_files",
+    "QUASI_IDENTIFIERS",
+    "ReidentificationRisk",
+    "download_instance",
+    "instance_export_risk",
+    "minimised_documents",
+    "reidentification_risk",
 ]

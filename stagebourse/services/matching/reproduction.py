@@ -1,17 +1,15 @@
-"""Reproducing a round from its stored inputs, and the instance/result files for auditors."""
+"""Reproducing a round from its stored inputs (the auditor's files: ``disclosure``)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from stagebourse import matching as engine
 from stagebourse.extensions import db
-from stagebourse.matching.io import write_json
 from stagebourse.models import (
     MatchingRun,
     User,
@@ -48,16 +46,3 @@ def reproduce(actor: User | None, run: MatchingRun) -> bool:
     journal.record(actor, Event.MATCHING_REPRODUCED, run, ok=same)
     db.session.flush()
     return same
-
-
-def export_files(actor: User | None, run: MatchingRun, directory: Path) -> list[Path]:
-    """Write the anonymised instance and result files (never the pseudonym map)."""
-    require(actor, Action.STEER_MATCHING, run)
-    if not run.instance_json or not run.result_json:
-        raise ServiceError(_l("Cet essai n'a pas de résultat à exporter."))
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / f"run-{run.id}-instance.json", directory / f"run-{run.id}-result.json"]
-    write_json(paths[0], json.loads(run.instance_json))
-    write_json(paths[1], json.loads(run.result_json))
-    return paths
-

@@ -2,7 +2,9 @@
 
 - ``questions``: the questionnaires of a campaign, their versions and their validation;
 - ``invitations``: codes sent by e-mail or printed on class slips, reminders, redaction;
-- ``answers``: a code opens the questionnaire, answers are stored unlinkably.
+- ``answers``: a code opens the questionnaire, answers are stored unlinkably;
+- ``mixing``: all the responses of a questionnaire rewritten in one random order before any
+  release.
 
 Callers use ``from stagebourse.services import questionnaires`` and the names re-exported here."""
 
@@ -24,15 +26,21 @@ from stagebourse.services.questionnaires.answers import (
 from stagebourse.services.questionnaires.invitations import (
     DEFAULT_REMINDER_DAYS,
     DONE_STATES,
+    ClassSheets,
     InviteSummary,
-    QuestionnaireSlip,
     class_sheet_pupils,
     class_sheets_waiting,
     finished_internships,
     invite,
     print_class_sheet,
     redact_sent_codes,
+    reprint_class_sheet,
     send_reminders,
+)
+from stagebourse.services.questionnaires.mixing import (
+    mix_responses,
+    mix_unmixed_responses,
+    responses_are_mixed,
 )
 from stagebourse.services.questionnaires.questions import (
     KINDS,
@@ -67,9 +75,10 @@ __all__ = [
     "InviteSummary",
     "finished_internships",
     "invite",
-    "QuestionnaireSlip",
+    "ClassSheets",
     "class_sheet_pupils",
     "print_class_sheet",
+    "reprint_class_sheet",
     "send_reminders",
     "redact_sent_codes",
     "class_sheets_waiting",
@@ -84,4 +93,7 @@ __all__ = [
     "Submission",
     "monday_of",
     "submit_answers",
+    "mix_responses",
+    "mix_unmixed_responses",
+    "responses_are_mixed",
 ]

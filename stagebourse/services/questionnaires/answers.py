@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from stagebourse import clock
 from stagebourse.extensions import db
@@ -133,6 +133,11 @@ def submit_answers(code: str, form: Mapping[str, list[str]], today: dt.date | No
         db.session.rollback()
         raise ServiceError(CODE_REFUSED)
     db.session.expunge(invitation)
+    # The rows are no longer all mixed: a release waits for the next mixing. Written first,
+    # through the questionnaire's row, so that a mixing in progress and this answer queue up
+    # behind each other (mixing.py) instead of interleaving.
+    db.session.execute(update(Questionnaire).where(Questionnaire.id == questionnaire.id)
+                       .values(responses_mixed_at=None))
     _write_response(questionnaire, level, school_kind, answers,
                     monday_of(today or clock.today()))
     if questionnaire.state == QuestionnaireState.DRAFT:

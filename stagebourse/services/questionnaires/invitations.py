@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from stagebourse import clock
 from stagebourse.extensions import db
@@ -27,6 +27,7 @@ from stagebourse.models import (
     Pupil,
     QuestionnaireInvitation,
     QuestionnaireInvitee,
+    QuestionnaireSheet,
     QuestionnaireState,
     Respondent,
     RunState,
@@ -89,22 +90,6 @@ def _invited(campaign: Campaign) -> tuple[set[int], set[int]]:
     rows = db.session.execute(select(QuestionnaireInvitee.pupil_id, QuestionnaireInvitee.tutor_id)
                               .where(QuestionnaireInvitee.campaign_id == campaign.id)).all()
     return ({p for p, _ in rows if p is not None}, {t for _, t in rows if t is not None})
-
-
-def _new_invitations(campaign: Campaign, strata: list[tuple[Respondent, Any, Any]]) -> list[str]:
-    """Create one invitation per stratum tuple and return the clear codes, in the order given.
-
-    Rows are added in a shuffled order, so that neither their storage order nor anything
-    else ties a hash to the position of a person in the list."""
-    codes = [new_access_code() for _ in strata]
-    order = list(range(len(strata)))
-    _rng.shuffle(order)
-    for index in order:
-        respondent, level, school_kind = strata[index]
-        db.session.add(QuestionnaireInvitation(
-            campaign_id=campaign.id, respondent=respondent, code_hash=hash_code(codes[index]),
-            level=level, school_kind=school_kind))
-    return codes
 
 
 def invite(actor: User | None, campaign: Campaign, today: dt.date | None = None
@@ -178,10 +163,21 @@ def invite(actor: User | None, campaign: Campaign, today: dt.date | None = None
     return summary
 
 
-@dataclass
-class QuestionnaireSlip:
-    pupil: Pupil
-    code: str
+def _new_invitations(campaign: Campaign, strata: list[tuple[Respondent, Any, Any]],
+                     sheet: QuestionnaireSheet | None = None) -> list[str]:
+    """Create one invitation per stratum tuple and return the clear codes, in the order given.
+
+    Rows are added in a shuffled order, so that neither their storage order nor anything
+    else ties a hash to the position of a person in the list."""
+    codes = [new_access_code() for _ in strata]
+    order = list(range(len(strata)))
+    _rng.shuffle(order)
+    for index in order:
+        respondent, level, school_kind = strata[index]
+        db.session.add(QuestionnaireInvitation(
+            campaign_id=campaign.id, respondent=respondent, code_hash=hash_code(codes[index]),
+            level=level, school_kind=school_kind, sheet_id=sheet.id if sheet else None))
+    return codes
 
 
 def class_sheet_pupils(actor: User, campaign: Campaign) -> dict[str, list[Pupil]]:
@@ -200,17 +196,37 @@ def class_sheet_pupils(actor: User, campaign: Campaign) -> dict[str, list[Pupil]
     return classes
 
 
-def print_class_sheet(actor: User, campaign: Campaign, class_name: str
-                      ) -> list[QuestionnaireSlip]:
-    """Codes for the pupils of one class who wait for a paper code. Shown once: only their
-    hashes are kept, so the sheet cannot be printed again."""
+def _sheet(actor: User, campaign: Campaign, class_name: str) -> QuestionnaireSheet | None:
+    return db.session.scalar(select(QuestionnaireSheet).where(
+        QuestionnaireSheet.campaign_id == campaign.id,
+        QuestionnaireSheet.school_id == actor.school_id,
+        QuestionnaireSheet.class_name == class_name))
+
+
+def _shuffled(codes: list[str]) -> list[str]:
+    # The slips come out in no order that a list of the class (alphabetical, by seat...)
+    # could be laid over: the teacher hands them out at random.
+    slips = list(codes)
+    _rng.shuffle(slips)
+    return slips
+
+
+def print_class_sheet(actor: User, campaign: Campaign, class_name: str) -> list[str]:
+    """Nameless code slips for the pupils of one class who wait for a paper code, shuffled.
+    Shown once: only their hashes are kept (the unused ones can be replaced by a reprint)."""
     require(actor, Action.SCHOOL_PUPILS)
     pupils = class_sheet_pupils(actor, campaign).get(class_name, [])
     if not pupils:
         raise ServiceError(_l("Aucun code à imprimer pour cette classe : ils ont déjà été "
                               "imprimés ou envoyés par courriel."))
+    sheet = _sheet(actor, campaign, class_name)
+    if sheet is None:
+        sheet = QuestionnaireSheet(campaign_id=campaign.id, school_id=actor.school_id,
+                                   class_name=class_name)
+        db.session.add(sheet)
+        db.session.flush()
     codes = _new_invitations(campaign, [(Respondent.PUPIL, p.level, p.school.kind)
-                                        for p in pupils])
+                                        for p in pupils], sheet)
     db.session.execute(
         update(QuestionnaireInvitee)
         .where(QuestionnaireInvitee.campaign_id == campaign.id,
@@ -219,7 +235,36 @@ def print_class_sheet(actor: User, campaign: Campaign, class_name: str
     journal.record(actor, Event.QUESTIONNAIRES_CLASS_SHEET_PRINTED, campaign,
                    class_name=class_name, count=len(pupils))
     db.session.flush()
-    return [QuestionnaireSlip(p, c) for p, c in zip(pupils, codes, strict=True)]
+    return _shuffled(codes)
+
+
+def _take_unused_codes(sheet: QuestionnaireSheet) -> list[tuple[Respondent, Any, Any]]:
+    """Delete the sheet's unused codes in one statement that says what it deleted, and return
+    their strata: a code used at this very moment is either used (and not replaced) or
+    replaced, never both."""
+    deleted = db.session.execute(
+        delete(QuestionnaireInvitation).where(QuestionnaireInvitation.sheet_id == sheet.id)
+        .returning(QuestionnaireInvitation.respondent, QuestionnaireInvitation.level,
+                   QuestionnaireInvitation.school_kind)
+        .execution_options(synchronize_session=False))
+    return [(respondent, level, kind) for respondent, level, kind in deleted]
+
+
+def reprint_class_sheet(actor: User, campaign: Campaign, class_name: str) -> list[str]:
+    """New nameless slips replacing every unused code of the class's sheet (a jammed printer,
+    a lost slip). The old unused codes stop working; used ones stay used. Shuffled, like the
+    first print."""
+    require(actor, Action.SCHOOL_PUPILS)
+    sheet = _sheet(actor, campaign, class_name)
+    unused = [] if sheet is None else _take_unused_codes(sheet)
+    if sheet is None or not unused:
+        raise ServiceError(_l("Aucun code à réimprimer pour cette classe : tous les codes "
+                              "imprimés ont servi."))
+    codes = _new_invitations(campaign, unused, sheet)
+    journal.record(actor, Event.QUESTIONNAIRES_CLASS_SHEET_REPRINTED, campaign,
+                   class_name=class_name, count=len(codes))
+    db.session.flush()
+    return _shuffled(codes)
 
 
 def send_reminders(actor: User | None, campaign: Campaign, days: int = DEFAULT_REMINDER_DAYS,
@@ -280,15 +325,34 @@ def redact_sent_codes() -> int:
     return count
 
 
-def class_sheets_waiting(actor: User) -> list[tuple[Campaign, dict[str, list[Pupil]]]]:
-    """Every campaign where pupils of the teacher's school wait for their paper code."""
+@dataclass
+class ClassSheets:
+    """A campaign's paper codes in one school: classes waiting for their first print (with
+    how many slips), sheets that still have unused codes (with how many)."""
+
+    campaign: Campaign
+    to_print: dict[str, int]
+    reprintable: dict[str, int]
+
+
+def class_sheets_waiting(actor: User) -> list[ClassSheets]:
+    """Every campaign where the teacher's school has slips to print or unused slips."""
     require(actor, Action.SCHOOL_PUPILS)
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.year.desc(),
                                                              Campaign.level)).all()
     result = []
     for campaign in campaigns:
-        classes = class_sheet_pupils(actor, campaign)
-        if classes:
-            result.append((campaign, classes))
+        to_print = {name: len(pupils)
+                    for name, pupils in class_sheet_pupils(actor, campaign).items()}
+        reprintable: dict[str, int] = {name: count for name, count in db.session.execute(
+            select(QuestionnaireSheet.class_name, func.count(QuestionnaireInvitation.id))
+            .join(QuestionnaireInvitation,
+                  QuestionnaireInvitation.sheet_id == QuestionnaireSheet.id)
+            .where(QuestionnaireSheet.campaign_id == campaign.id,
+                   QuestionnaireSheet.school_id == actor.school_id)
+            .group_by(QuestionnaireSheet.class_name)
+            .order_by(QuestionnaireSheet.class_name))}
+        if to_print or reprintable:
+            result.append(ClassSheets(campaign, to_print, reprintable))
     return result
 

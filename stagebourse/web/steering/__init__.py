@@ -14,6 +14,7 @@ from stagebourse.web.steering import (  # noqa: E402, F401
     campaigns,
     companies,
     host_figures,
+    instance_export,
     matching,
     materials,
     outbox,
