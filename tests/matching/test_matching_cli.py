@@ -35,7 +35,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_generate_writes_a_valid_instance_and_groups(files: dict[str, Path]) -> None:
     doc = json.loads(files["instance"].read_text())
-    assert doc["format"] == "stagebourse-instance/1" and len(doc["pupils"]) == 300
+    assert doc["format"] == "stagebourse-instance/2" and len(doc["pupils"]) == 300
     header = files["groups"].read_text().splitlines()[0]
     assert header == "pupil,gender,school,qpv,disability,network"
 
@@ -115,7 +115,8 @@ def test_audit_without_groups_still_compares_with_fcfs(files: dict[str, Path]) -
 
 @pytest.mark.parametrize(("content", "message"), [
     ("not json", "error: instance: not valid JSON: Expecting value at line 1 column 1"),
-    ('{"format": "other"}', 'error: format: must be "stagebourse-instance/1", got "other"'),
+    ('{"format": "other"}', 'error: format: must be "stagebourse-instance/2" (or the earlier '
+                            '"stagebourse-instance/1"), got "other"'),
     (json.dumps({"format": "stagebourse-instance/1", "params": {}, "pupils": [],
                  "offers": []}), 'error: params: missing field "rank_costs"'),
 ])
