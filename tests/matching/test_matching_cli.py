@@ -40,6 +40,18 @@ def test_generate_writes_a_valid_instance_and_groups(files: dict[str, Path]) -> 
     assert header == "pupil,gender,school,qpv,disability,network"
 
 
+def test_generate_with_priority_pupils_solves_and_verifies_their_priority(
+        tmp_path: Path) -> None:
+    instance, result = tmp_path / "i.json", tmp_path / "r.json"
+    assert run("generate", "--pupils", "300", "--seed", "4", "--priority-share", "0.1", "-o",
+               str(instance)).exit_code == 0
+    assert {p["priority"] for p in json.loads(instance.read_text())["pupils"]} == {0, 1}
+    assert run("solve", str(instance), "-o", str(result)).exit_code == 0
+    out = run("verify", str(instance), str(result))
+    assert out.exit_code == 0
+    assert "ok: priority: no unplaced pupil reaches a placed pupil of a lower class" in out.output
+
+
 def test_solve_then_verify_exits_0(files: dict[str, Path]) -> None:
     out = run("verify", str(files["instance"]), str(files["result"]))
     assert out.exit_code == 0
