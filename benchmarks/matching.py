@@ -73,7 +73,10 @@ def _plain_reference(problem: Any) -> tuple[float, float, int]:
 
 def _priority_comparison(instance: Any, problem: Any, plain: Any, n_pupils: int, seed: int,
                          density: float, repeat: int, share: float) -> dict[str, Any]:
-    """The solve with a share of priority pupils against the solve without, alternating."""
+    """The solve with a share of priority pupils against the solve without, alternating.
+
+    Wall times (``solve_seconds``) and the CPU time of this process around each solve: on a
+    shared machine the CPU time varies much less."""
     import numpy as np
 
     from stagebourse.matching.costs import build_problem
@@ -86,9 +89,15 @@ def _priority_comparison(instance: Any, problem: Any, plain: Any, n_pupils: int,
     prioritised_problem = build_problem(prioritised)
     without: list[float] = []
     with_priority: list[float] = []
+    cpu_without: list[float] = []
+    cpu_with: list[float] = []
     for _ in range(repeat):
+        start = time.process_time()
         without.append(run_mechanism(instance, "optimal", problem=problem).solve_seconds)
+        cpu_without.append(time.process_time() - start)
+        start = time.process_time()
         result = run_mechanism(prioritised, "optimal", problem=prioritised_problem)
+        cpu_with.append(time.process_time() - start)
         with_priority.append(result.solve_seconds)
     if result.placed != plain.placed:
         raise RuntimeError(f"priority changed the number placed: {result.placed} != "
@@ -100,7 +109,11 @@ def _priority_comparison(instance: Any, problem: Any, plain: Any, n_pupils: int,
             "without_priority_all_s": without, "with_priority_all_s": with_priority,
             "priority_over_plain_median": statistics.median(with_priority)
             / statistics.median(without),
-            "priority_over_plain_min": min(with_priority) / min(without)}
+            "priority_over_plain_min": min(with_priority) / min(without),
+            "cpu_without_priority_all_s": cpu_without, "cpu_with_priority_all_s": cpu_with,
+            "cpu_priority_over_plain_median": statistics.median(cpu_with)
+            / statistics.median(cpu_without),
+            "cpu_priority_over_plain_min": min(cpu_with) / min(cpu_without)}
 
 
 def one(n_pupils: int, seed: int, reference: bool, density: float = 1.0, repeat: int = 3,
@@ -244,6 +257,10 @@ def main() -> None:
                   f"{row['priority_pupils']:,} priority pupils, {row['priority_placed']:,} "
                   f"placed ({row['priority_placed_without']:,} without priority), same "
                   "number placed in all")
+            print(f"  CPU time ratio   {row['cpu_priority_over_plain_median']:7.2f} median, "
+                  f"{row['cpu_priority_over_plain_min']:.2f} min   (CPU s with "
+                  f"{', '.join(f'{x:.2f}' for x in row['cpu_with_priority_all_s'])} / without "
+                  f"{', '.join(f'{x:.2f}' for x in row['cpu_without_priority_all_s'])})")
         print(f"  solve command    {row['command_in_process_s']:7.2f} s in process = "
               f"{row['command_over_parse_build']:.2f} x parse+build (target <= 3)")
         print(f"  as a program     {row['command_process_s']:7.2f} s wall, peak "
