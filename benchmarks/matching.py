@@ -9,6 +9,9 @@ writes it to a temporary file and measures, in a fresh process:
 * one plain OR-Tools ``SimpleMinCostFlow.solve()`` on the same full feasible graph
   (source -> pupils -> (offer, week) -> sink, plus an unassigned arc pupil -> sink) in the same
   process, and checks that both objectives are equal;
+* the engine's solve on the same instance with a share of pupils in priority class 1
+  (``--priority-share``, 5 % by default), alternating with the solve without priorities, and
+  checks that the priority changes who is placed but not how many;
 * the ``solve`` command file in, file out, in the same process, against parse + build;
 * the ``solve`` command as a separate program (``python -m stagebourse.cli.matching``):
   wall time and peak resident memory.
@@ -17,6 +20,7 @@ Usage::
 
     python benchmarks/matching.py                      # 1,500 / 20,000 / 200,000 pupils
     python benchmarks/matching.py --sizes 1500,20000   # a quicker run
+    python benchmarks/matching.py --sizes 20000 --no-reference --repeat 7   # priority cost
 """
 
 from __future__ import annotations
@@ -67,8 +71,53 @@ def _plain_reference(problem: Any) -> tuple[float, float, int]:
     return built - start, solved - built, int(flow.optimal_cost())
 
 
-def one(n_pupils: int, seed: int, reference: bool, density: float = 1.0, repeat: int = 3
-        ) -> dict[str, Any]:
+def _priority_comparison(instance: Any, problem: Any, plain: Any, n_pupils: int, seed: int,
+                         density: float, repeat: int, share: float) -> dict[str, Any]:
+    """The solve with a share of priority pupils against the solve without, alternating.
+
+    Wall times (``solve_seconds``) and the CPU time of this process around each solve: on a
+    shared machine the CPU time varies much less."""
+    import numpy as np
+
+    from stagebourse.matching.costs import build_problem
+    from stagebourse.matching.generate import generate_instance
+    from stagebourse.matching.mechanisms import run_mechanism
+
+    # the same seed gives the same instance; only the priority classes differ
+    prioritised = generate_instance(n_pupils, seed, density=density,
+                                    priority_share=share).instance
+    prioritised_problem = build_problem(prioritised)
+    without: list[float] = []
+    with_priority: list[float] = []
+    cpu_without: list[float] = []
+    cpu_with: list[float] = []
+    for _ in range(repeat):
+        start = time.process_time()
+        without.append(run_mechanism(instance, "optimal", problem=problem).solve_seconds)
+        cpu_without.append(time.process_time() - start)
+        start = time.process_time()
+        result = run_mechanism(prioritised, "optimal", problem=prioritised_problem)
+        cpu_with.append(time.process_time() - start)
+        with_priority.append(result.solve_seconds)
+    if result.placed != plain.placed:
+        raise RuntimeError(f"priority changed the number placed: {result.placed} != "
+                           f"{plain.placed}")
+    flagged = prioritised_problem.pupil_priority > 0
+    return {"priority_share": share, "priority_pupils": int(flagged.sum()),
+            "priority_placed": int(np.count_nonzero(flagged & (result.choice >= 0))),
+            "priority_placed_without": int(np.count_nonzero(flagged & (plain.choice >= 0))),
+            "without_priority_all_s": without, "with_priority_all_s": with_priority,
+            "priority_over_plain_median": statistics.median(with_priority)
+            / statistics.median(without),
+            "priority_over_plain_min": min(with_priority) / min(without),
+            "cpu_without_priority_all_s": cpu_without, "cpu_with_priority_all_s": cpu_with,
+            "cpu_priority_over_plain_median": statistics.median(cpu_with)
+            / statistics.median(cpu_without),
+            "cpu_priority_over_plain_min": min(cpu_with) / min(cpu_without)}
+
+
+def one(n_pupils: int, seed: int, reference: bool, density: float = 1.0, repeat: int = 3,
+        priority_share: float = 0.05) -> dict[str, Any]:
     """Measure one size (run in a fresh process)."""
     from stagebourse.cli.matching import matching
     from stagebourse.matching.costs import build_problem
@@ -117,6 +166,9 @@ def one(n_pupils: int, seed: int, reference: bool, density: float = 1.0, repeat:
         t5 = time.perf_counter()
         out.update(solve_s=statistics.median(ours), solve_all_s=ours, write_s=t5 - t4,
                    placed=result.placed, objective_units=result.objective_units)
+        if priority_share > 0:
+            out.update(_priority_comparison(instance, problem, result, n_pupils, seed, density,
+                                            repeat, priority_share))
         if reference:
             out.update(reference_build_s=ref_build, reference_solve_s=statistics.median(refs),
                        reference_all_s=refs, reference_objective_units=ref_cost,
@@ -158,17 +210,21 @@ def main() -> None:
                         help="solve and reference runs per size; medians are reported")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the plain OR-Tools reference call")
+    parser.add_argument("--priority-share", type=float, default=0.05,
+                        help="share of pupils in priority class 1 for the priority comparison; "
+                             "0 skips it (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print raw figures as JSON lines")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
         print(json.dumps(one(args.one, args.seed, not args.no_reference, args.density,
-                             args.repeat)))
+                             args.repeat, args.priority_share)))
         return
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         cmd = [sys.executable, __file__, "--one", str(size), "--seed", str(args.seed),
-               "--density", str(args.density), "--repeat", str(args.repeat)]
+               "--density", str(args.density), "--repeat", str(args.repeat),
+               "--priority-share", str(args.priority_share)]
         if args.no_reference:
             cmd.append("--no-reference")
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)
@@ -190,6 +246,21 @@ def main() -> None:
                   f"equal: {row['objectives_equal']}")
             print(f"  ratio ours/plain {row['solve_over_reference']:7.2f}     (target <= 0.5 at "
                   "20,000)")
+        if "priority_pupils" in row:
+            plain, prio = row["without_priority_all_s"], row["with_priority_all_s"]
+            print(f"  with priorities  {statistics.median(prio):7.2f} s   against "
+                  f"{statistics.median(plain):.2f} s without   (runs "
+                  f"{', '.join(f'{x:.2f}' for x in prio)} / "
+                  f"{', '.join(f'{x:.2f}' for x in plain)})")
+            print(f"  ratio prio/plain {row['priority_over_plain_median']:7.2f} median, "
+                  f"{row['priority_over_plain_min']:.2f} min   (target <= 1.2 at 20,000); "
+                  f"{row['priority_pupils']:,} priority pupils, {row['priority_placed']:,} "
+                  f"placed ({row['priority_placed_without']:,} without priority), same "
+                  "number placed in all")
+            print(f"  CPU time ratio   {row['cpu_priority_over_plain_median']:7.2f} median, "
+                  f"{row['cpu_priority_over_plain_min']:.2f} min   (CPU s with "
+                  f"{', '.join(f'{x:.2f}' for x in row['cpu_with_priority_all_s'])} / without "
+                  f"{', '.join(f'{x:.2f}' for x in row['cpu_without_priority_all_s'])})")
         print(f"  solve command    {row['command_in_process_s']:7.2f} s in process = "
               f"{row['command_over_parse_build']:.2f} x parse+build (target <= 3)")
         print(f"  as a program     {row['command_process_s']:7.2f} s wall, peak "

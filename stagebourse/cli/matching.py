@@ -156,10 +156,13 @@ def audit(instance_path: str, result_path: str, groups_path: str | None, as_json
               help="Where to write INSTANCE.json.")
 @click.option("--groups-output", type=click.Path(dir_okay=False), default=None,
               help="Also write the synthetic audit labels (GROUPS.csv).")
+@click.option("--priority-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of pupils in priority class 1.")
 @_bad_input
-def generate(n_pupils: int, seed: int, output: str, groups_output: str | None) -> None:
+def generate(n_pupils: int, seed: int, output: str, groups_output: str | None,
+             priority_share: float) -> None:
     """Write a realistic synthetic instance (and optionally its group labels)."""
-    made = generate_instance(n_pupils, seed)
+    made = generate_instance(n_pupils, seed, priority_share=priority_share)
     write_json(output, instance_to_dict(made.instance))
     if groups_output:
         Path(groups_output).write_text(groups_to_csv(made.groups), encoding="utf-8")

@@ -1,6 +1,7 @@
 """Optimality certificates, computed independently of the flow solver.
 
-An assignment is described by the chosen arc of every pupil (or -1). It is an optimum of
+An assignment is described by the chosen arc of every pupil (or -1). Without priority
+classes, it is an optimum of
 
     minimise  sum of pair costs  +  unassigned_cost x (number of unassigned pupils)
 
@@ -14,6 +15,13 @@ one per slot, a node ``U`` ("unassigned") and a sink ``Z``:
 * slot t -> Z if t has a free seat; Z -> t if t has an occupied seat;
 * U -> Z always; Z -> U if some pupil is unplaced.
 
+With priority classes, the pupils of class 0 keep the node ``U``, and every other class k
+present has a node ``U_k`` of its own, with the same pupil arcs but no arc to or from ``Z``: a
+cycle then never changes the number of pupils placed in a class k >= 1, and no negative cycle
+means minimum objective among the assignments placing as many pupils of each class k >= 1
+(class 0 keeps the unassigned cost's test). That these numbers are the lexicographic maximum is
+certified separately, by :func:`priority_exchange`.
+
 Shortest-path distances from a virtual root (joined to every node at cost 0) are node
 potentials ``pi`` with non-negative reduced costs ``c + pi[tail] - pi[head]`` on every
 residual arc; they are an optimal dual solution of the linear program and so a certificate
@@ -21,7 +29,10 @@ of optimality. They are computed by a vectorised Bellman-Ford (exact, in 64-bit 
 which also returns a negative cycle (an improving exchange) when there is one.
 
 Maximum cardinality is certified separately: no unplaced pupil reaches a slot with a free
-seat by an alternating path (König's theorem for this transportation problem).
+seat by an alternating path (König's theorem for this transportation problem). Priority:
+the sets of pupils that can be placed together form a matroid (a transversal matroid), so the
+numbers placed per class are lexicographically maximum iff no unplaced pupil of class k
+reaches, by an alternating path, a placed pupil of a lower class whose place it could take.
 """
 
 from __future__ import annotations
@@ -50,7 +61,9 @@ __all__ = [
     "ResidualGraph",
     "augmenting_path",
     "potentials",
+    "priority_exchange",
     "residual_graph",
+    "unassigned_nodes",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -66,7 +79,8 @@ class ResidualGraph:
     Attributes
     ----------
     n_nodes : int
-        ``n_pupils + n_slots + 2``; node ``n_pupils + t`` is slot t, then U, then Z.
+        ``n_pupils + n_slots + 2`` + the number of priority classes >= 1 present; node
+        ``n_pupils + t`` is slot t, then U, then Z, then ``U_k`` in increasing order of k.
     tail, head : ndarray of int32
         Arcs, sorted by tail.
     cost : ndarray of int64
@@ -87,6 +101,29 @@ class ResidualGraph:
     indptr: IntArray
 
 
+def unassigned_nodes(problem: Problem) -> tuple[IntArray, int]:
+    """The "unassigned" node of every pupil in the residual graph, and the number of nodes.
+
+    Parameters
+    ----------
+    problem : Problem
+
+    Returns
+    -------
+    pupil_u : ndarray of int64
+        U (``n_pupils + n_slots``) for a pupil of class 0, ``U_k`` for a pupil of class k.
+    n_nodes : int
+    """
+    n, m = problem.n_pupils, problem.n_slots
+    priority = problem.pupil_priority
+    higher = np.unique(priority[priority > 0])
+    pupil_u = np.full(n, n + m, dtype=np.int64)
+    if higher.size:
+        up = priority > 0
+        pupil_u[up] = n + m + 2 + np.searchsorted(higher, priority[up])
+    return pupil_u, n + m + 2 + int(higher.size)
+
+
 def residual_graph(problem: Problem, choice: IntArray, unassigned_units: int) -> ResidualGraph:
     """Build the residual graph of an assignment, directly in tail order (CSR).
 
@@ -104,23 +141,24 @@ def residual_graph(problem: Problem, choice: IntArray, unassigned_units: int) ->
     """
     n, m, e = problem.n_pupils, problem.n_slots, problem.n_arcs
     node_u, node_z = n + m, n + m + 1
-    n_nodes = n + m + 2
+    pupil_u, n_nodes = unassigned_nodes(problem)
     ap = problem.arc_pupil
     placed = np.flatnonzero(choice >= 0)
     chosen_arcs = choice[placed]
     has_arc = np.zeros(n, dtype=np.bool_)
     has_arc[ap] = True
     unplaced = np.flatnonzero((choice < 0) & has_arc)
-    any_unplaced = bool(np.any(choice < 0))
+    # Z -> U: the flow U -> Z counts the unplaced pupils of class 0 (with arcs or not)
+    class0_unplaced = bool(np.any((choice < 0) & (problem.pupil_priority == 0)))
     load = np.bincount(problem.arc_slot[chosen_arcs].astype(np.int64), minlength=m)
     free = load < problem.slot_seats
 
     # out-degrees: a pupil keeps one arc per feasible pair (the chosen one becomes -> U)
-    counts = np.zeros(n_nodes, dtype=np.int64)
+    counts = np.bincount(pupil_u[unplaced], minlength=n_nodes).astype(np.int64)
     counts[:n] = np.bincount(ap, minlength=n)
     counts[n:n + m] = load + free
-    counts[node_u] = unplaced.size + 1
-    counts[node_z] = int(np.count_nonzero(load)) + int(any_unplaced)
+    counts[node_u] += 1
+    counts[node_z] = int(np.count_nonzero(load)) + int(class0_unplaced)
     indptr = np.zeros(n_nodes + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     total = int(indptr[-1])
@@ -140,7 +178,8 @@ def residual_graph(problem: Problem, choice: IntArray, unassigned_units: int) ->
     keep = mine != idx
     put(pos[keep], ap[keep], n + problem.arc_slot[keep], problem.arc_cost[keep], ARC_PLACE,
         idx[keep])
-    put(indptr[placed + 1] - 1, placed, node_u, unassigned_units, ARC_TO_UNASSIGNED, placed)
+    put(indptr[placed + 1] - 1, placed, pupil_u[placed], unassigned_units, ARC_TO_UNASSIGNED,
+        placed)
     # slots: chosen pairs (slot -> pupil), then the arc to Z when a seat is free
     slot_of = problem.arc_slot[chosen_arcs].astype(np.int64)
     order = np.argsort(slot_of, kind="stable")
@@ -151,16 +190,18 @@ def residual_graph(problem: Problem, choice: IntArray, unassigned_units: int) ->
         -problem.arc_cost[arcs_sorted], ARC_REMOVE, arcs_sorted)
     free_slots = np.flatnonzero(free)
     put(indptr[n + free_slots + 1] - 1, n + free_slots, node_z, 0, ARC_SLOT_FREE, free_slots)
-    # U: to every unplaced pupil, then to Z
-    base = int(indptr[node_u])
-    put(base + np.arange(unplaced.size), node_u, unplaced, -unassigned_units,
-        ARC_FROM_UNASSIGNED, unplaced)
-    put(np.array([base + unplaced.size]), node_u, node_z, 0, ARC_U_Z, -1)
-    # Z: to every slot with an occupied seat, then to U if some pupil is unplaced
+    # U and every U_k: to each of their unplaced pupils; then U to Z
+    by_node = unplaced[np.argsort(pupil_u[unplaced], kind="stable")]
+    u_sorted = pupil_u[by_node]
+    rank = np.arange(by_node.size, dtype=np.int64) - np.searchsorted(u_sorted, u_sorted)
+    put(indptr[u_sorted] + rank, u_sorted, by_node, -unassigned_units, ARC_FROM_UNASSIGNED,
+        by_node)
+    put(np.array([indptr[node_u + 1] - 1]), node_u, node_z, 0, ARC_U_Z, -1)
+    # Z: to every slot with an occupied seat, then to U if some pupil of class 0 is unplaced
     used = np.flatnonzero(load)
     base = int(indptr[node_z])
     put(base + np.arange(used.size), node_z, n + used, 0, ARC_SLOT_USED, used)
-    if any_unplaced:
+    if class0_unplaced:
         put(np.array([base + used.size]), node_z, node_u, 0, ARC_Z_U, -1)
     return ResidualGraph(n_nodes=n_nodes, tail=tail, head=head, cost=cost, kind=kind, ref=ref,
                          indptr=indptr)
@@ -271,18 +312,61 @@ def potentials(graph: ResidualGraph, check_every: int = 16) -> Potentials:
 
 @dataclass(frozen=True, slots=True)
 class AugmentingPath:
-    """An alternating path that places one more pupil.
+    """An alternating path that places one more pupil, or a priority pupil instead of another.
 
     Attributes
     ----------
     pupils : list of int
         The unplaced pupil first, then each pupil who moves.
     slots : list of int
-        ``slots[k]`` is the slot that ``pupils[k]`` takes; the last one has a free seat.
+        ``slots[k]`` is the slot that ``pupils[k]`` takes; the last one has a free seat, or
+        is the seat of ``dropped``.
+    dropped : int
+        The pupil who leaves the assignment (a lower priority class), -1 for a free seat.
     """
 
     pupils: list[int]
     slots: list[int]
+    dropped: int = -1
+
+
+def _alternating_search(problem: Problem, choice: IntArray, sources: IntArray
+                        ) -> tuple[IntArray, IntArray]:
+    """Breadth-first search from the pupils ``sources`` along alternating paths.
+
+    An unchosen feasible pair leads from a pupil to a slot, a chosen pair from a slot to the
+    pupil holding it. Node ``n_pupils + t`` is slot t; the root (``n_pupils + n_slots``) is
+    joined to the sources. Returns the BFS order and the predecessors.
+    """
+    n, m = problem.n_pupils, problem.n_slots
+    chosen = np.zeros(problem.n_arcs, dtype=np.bool_)
+    chosen[choice[choice >= 0]] = True
+    root = n + m
+    ap = problem.arc_pupil.astype(np.int64)
+    asl = problem.arc_slot.astype(np.int64) + n
+    nc = ~chosen
+    rows = np.concatenate([ap[nc], asl[chosen], np.full(sources.size, root)])
+    cols = np.concatenate([asl[nc], ap[chosen], sources])
+    g = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)),
+                   shape=(n + m + 1, n + m + 1)).tocsr()
+    order, preds = breadth_first_order(g, root, directed=True, return_predecessors=True)
+    return order.astype(np.int64), preds.astype(np.int64)
+
+
+def _path_to(problem: Problem, preds: IntArray, slot_node: int) -> tuple[list[int], list[int]]:
+    """The pupils and slots of the search path ending at ``slot_node``, from the root."""
+    n, root = problem.n_pupils, problem.n_pupils + problem.n_slots
+    node = slot_node
+    pupils: list[int] = []
+    slots: list[int] = []
+    while node != root:
+        pupil = int(preds[node])
+        pupils.append(pupil)
+        slots.append(node - n)
+        node = int(preds[pupil])
+    pupils.reverse()
+    slots.reverse()
+    return pupils, slots
 
 
 def augmenting_path(problem: Problem, choice: IntArray) -> AugmentingPath | None:
@@ -303,33 +387,51 @@ def augmenting_path(problem: Problem, choice: IntArray) -> AugmentingPath | None
     if n == 0 or m == 0 or problem.n_arcs == 0:
         return None
     placed = choice >= 0
-    chosen = np.zeros(problem.n_arcs, dtype=np.bool_)
-    chosen[choice[placed]] = True
-    root = n + m
-    ap = problem.arc_pupil.astype(np.int64)
-    asl = problem.arc_slot.astype(np.int64) + n
-    unplaced = np.flatnonzero(~placed)
-    nc = ~chosen
-    rows = np.concatenate([ap[nc], asl[chosen], np.full(unplaced.size, root)])
-    cols = np.concatenate([asl[nc], ap[chosen], unplaced])
-    g = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)),
-                   shape=(n + m + 1, n + m + 1)).tocsr()
-    order, preds = breadth_first_order(g, root, directed=True, return_predecessors=True)
+    order, preds = _alternating_search(problem, choice, np.flatnonzero(~placed))
     load = np.bincount(problem.arc_slot[choice[placed]].astype(np.int64), minlength=m)
-    reached = order[order >= n]
-    reached = reached[reached < n + m]
+    reached = order[(order >= n) & (order < n + m)]
     free = reached[load[reached - n] < problem.slot_seats[reached - n]]
     if free.size == 0:
         return None
-    node = int(free[0])
-    pupils: list[int] = []
-    slots: list[int] = []
-    while node != root:
-        slot = node - n
-        pupil = int(preds[node])
-        pupils.append(pupil)
-        slots.append(slot)
-        node = int(preds[pupil])
-    pupils.reverse()
-    slots.reverse()
+    pupils, slots = _path_to(problem, preds, int(free[0]))
     return AugmentingPath(pupils=pupils, slots=slots)
+
+
+def priority_exchange(problem: Problem, choice: IntArray) -> AugmentingPath | None:
+    """Find an unplaced pupil who can take the place of a placed pupil of a lower class.
+
+    For every class k of an unplaced pupil, highest first, a breadth-first search runs from
+    the unplaced pupils of class k; a placed pupil of class < k that it reaches can leave
+    while the path's pupils move along and the first one is placed. When the number placed
+    is maximum (:func:`augmenting_path` found nothing), no such exchange proves that the
+    numbers placed per class are the lexicographic maximum (exchange property of matroids).
+
+    Parameters
+    ----------
+    problem : Problem
+    choice : ndarray of int64
+        Chosen arc index per pupil, -1 when unplaced.
+
+    Returns
+    -------
+    AugmentingPath or None
+        The exchange (``dropped`` is the pupil who leaves), or None.
+    """
+    n = problem.n_pupils
+    placed = choice >= 0
+    if problem.n_arcs == 0 or not np.any(placed):
+        return None
+    priority = problem.pupil_priority
+    lowest_placed = int(priority[placed].min())
+    for k in np.unique(priority[~placed])[::-1].tolist():
+        if k <= lowest_placed:
+            break
+        order, preds = _alternating_search(problem, choice,
+                                           np.flatnonzero(~placed & (priority == k)))
+        reached = order[order < n]
+        lower = reached[placed[reached] & (priority[reached] < k)]
+        if lower.size:
+            dropped = int(lower[0])
+            pupils, slots = _path_to(problem, preds, int(preds[dropped]))
+            return AugmentingPath(pupils=pupils, slots=slots, dropped=dropped)
+    return None

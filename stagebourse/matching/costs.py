@@ -193,6 +193,8 @@ class Problem:
     arc_cost : ndarray of int64
         Exact cost in units of ``scale``.
     scale : CostScale
+    pupil_priority : ndarray of int64
+        Priority class of every pupil (0 = none).
     """
 
     n_pupils: int
@@ -207,6 +209,7 @@ class Problem:
     arc_metres: IntArray
     arc_cost: IntArray
     scale: CostScale
+    pupil_priority: IntArray
 
     @property
     def n_slots(self) -> int:
@@ -389,6 +392,7 @@ def build_problem(instance: Instance, chunk: int = CHUNK_PUPILS) -> Problem:
         arc_metres=arc_metres,
         arc_cost=arc_cost.astype(np.int64),
         scale=scale,
+        pupil_priority=np.fromiter((p.priority for p in pupils), dtype=np.int64, count=n),
     )
 
 

@@ -9,13 +9,15 @@ area; larger instances add areas (a département around 20,000 pupils, a nationa
 around 200,000), at least 35 km apart.
 
 Group labels (gender, school, QPV residence, disability, family network) are returned
-beside the instance, never inside it.
+beside the instance, never inside it. A share of pupils can be given priority class 1 (pupils
+turned away by a host in an earlier round), drawn apart from everything else, so that the
+same seed gives the same instance with or without priorities.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -74,7 +76,7 @@ def _offset(lat: float, lon: float, dx_km: float, dy_km: float) -> tuple[float, 
 
 
 def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None,
-                      density: float = 1.0) -> GeneratedInstance:
+                      density: float = 1.0, priority_share: float = 0.0) -> GeneratedInstance:
     """Generate a realistic synthetic instance.
 
     Parameters
@@ -88,6 +90,8 @@ def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None,
     density : float, optional
         Towns are drawn ``1 / sqrt(density)`` times as far apart: the number of feasible
         triples per pupil grows roughly in proportion (about 35 at density 1).
+    priority_share : float, optional
+        Probability that a pupil has priority class 1 (0 by default: no priorities).
 
     Returns
     -------
@@ -97,6 +101,8 @@ def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None,
         raise ValueError(f"n_pupils: must be non-negative, got {n_pupils}")
     if not density > 0:
         raise ValueError(f"density: must be positive, got {density}")
+    if not 0.0 <= priority_share <= 1.0:
+        raise ValueError(f"priority_share: must be between 0 and 1, got {priority_share}")
     rng = np.random.default_rng(seed)
     if params is None:
         params = Params(seed=seed)
@@ -232,6 +238,11 @@ def generate_instance(n_pupils: int, seed: int, *, params: Params | None = None,
                 "network": "yes" if network else "no",
             }
         school_no += n_schools
+    if priority_share > 0:
+        # a stream of its own: the rest of the instance does not depend on the share
+        draws = np.random.default_rng([seed, 1]).random(len(pupils)).tolist()
+        pupils = [replace(p, priority=1) if u < priority_share else p
+                  for p, u in zip(pupils, draws, strict=True)]
     return GeneratedInstance(instance=make_instance(params, pupils, offers), groups=groups)
 
 

@@ -1,8 +1,14 @@
-"""Instance types and validation of the public ``stagebourse-instance/1`` format.
+"""Instance types and validation of the public ``stagebourse-instance`` format.
 
 The instance is *blind*: it holds a pseudonymous pupil id, the pupil's level, age, weeks,
-location, travel limit, accessibility need and wishes, and nothing else. Group labels used by
-the audit travel beside it (see :mod:`stagebourse.matching.audit`), never inside it.
+location, travel limit, accessibility need, wishes and priority class, and nothing else.
+Group labels used by the audit travel beside it (see :mod:`stagebourse.matching.audit`),
+never inside it.
+
+Two versions are read: ``stagebourse-instance/2`` (current; every pupil has a ``priority``)
+and ``stagebourse-instance/1`` (no ``priority`` field: every pupil is of class 0). An instance
+remembers the version it was read in and is written back in it, so that its hash is the hash
+of the file it came from.
 
 Every defect is reported by one :class:`InstanceError` whose message names the field and the
 item, for example ``pupils[3] (id "p4").weeks[0]: "2027-W54" is not an ISO week``.
@@ -19,7 +25,9 @@ from typing import Any
 
 __all__ = [
     "INSTANCE_FORMAT",
+    "INSTANCE_FORMAT_V1",
     "LEVELS",
+    "MAX_PRIORITY",
     "MAX_WISHES",
     "Instance",
     "InstanceError",
@@ -31,7 +39,12 @@ __all__ = [
     "make_instance",
 ]
 
-INSTANCE_FORMAT = "stagebourse-instance/1"
+#: The version written for new instances: pupils carry a priority class.
+INSTANCE_FORMAT = "stagebourse-instance/2"
+#: The first version, still read (and written back unchanged): no priority classes.
+INSTANCE_FORMAT_V1 = "stagebourse-instance/1"
+#: Largest priority class (0 = no priority; a higher class is served first).
+MAX_PRIORITY = 9
 LEVELS: tuple[str, ...] = ("3e", "2de")
 MAX_WISHES = 5
 N_RANK_COSTS = 5
@@ -49,8 +62,9 @@ MAX_SEED = 2**53 - 1
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 _PARAM_FIELDS = ("rank_costs", "allow_unranked", "unranked_cost", "km_cost", "unassigned_cost",
                  "seed")
-_PUPIL_FIELDS = ("id", "level", "age", "weeks", "lat", "lon", "max_km", "needs_accessible",
-                 "wishes")
+_PUPIL_FIELDS_V1 = ("id", "level", "age", "weeks", "lat", "lon", "max_km", "needs_accessible",
+                    "wishes")
+_PUPIL_FIELDS = (*_PUPIL_FIELDS_V1, "priority")
 _OFFER_FIELDS = ("id", "sector", "lat", "lon", "levels", "min_age", "accessible", "seats")
 
 
@@ -115,6 +129,9 @@ class Pupil:
         Whether the pupil needs an accessible workplace.
     wishes : tuple of str
         Up to five ranked wishes, each ``"sector:<code>"`` or ``"offer:<id>"``.
+    priority : int
+        Priority class, 0 (none) to ``MAX_PRIORITY``. The optimum first places as many pupils
+        of the highest class as possible, then of the next one, and so on (docs/matching.md).
     """
 
     id: str
@@ -126,6 +143,7 @@ class Pupil:
     max_km: float
     needs_accessible: bool = False
     wishes: tuple[str, ...] = ()
+    priority: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +190,15 @@ class Instance:
     params : Params
     pupils : tuple of Pupil
     offers : tuple of Offer
+    format : str
+        The version it is written in: ``INSTANCE_FORMAT`` for new instances, the version of
+        the file for an instance read from one.
     """
 
     params: Params
     pupils: tuple[Pupil, ...]
     offers: tuple[Offer, ...]
+    format: str = INSTANCE_FORMAT
     _offer_index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -412,10 +434,13 @@ def cost_decimals(params: Params) -> int:
     return max(_decimals(v) or 0 for v in values)
 
 
-def _pupil(index: int, raw: Any) -> Pupil:
+def _pupil(index: int, raw: Any, with_priority: bool) -> Pupil:
     item_id = raw.get("id") if isinstance(raw, Mapping) else None
     where = _where("pupils", index, item_id)
-    obj = _object(where, raw, _PUPIL_FIELDS)
+    if not with_priority and isinstance(raw, Mapping) and "priority" in raw:
+        raise _fail(where, f'unknown field "priority" (priority classes need format '
+                           f'"{INSTANCE_FORMAT}")')
+    obj = _object(where, raw, _PUPIL_FIELDS if with_priority else _PUPIL_FIELDS_V1)
     pid = _string(f"{where}.id", obj["id"])
     level = obj["level"]
     if level not in LEVELS:
@@ -452,6 +477,8 @@ def _pupil(index: int, raw: Any) -> Pupil:
         max_km=_nonneg(f"{where}.max_km", obj["max_km"], MAX_KM),
         needs_accessible=_boolean(f"{where}.needs_accessible", obj["needs_accessible"]),
         wishes=tuple(wishes),
+        priority=_integer(f"{where}.priority", obj["priority"], 0, MAX_PRIORITY)
+        if with_priority else 0,
     )
 
 
@@ -548,6 +575,8 @@ def _check_cross(params: Params, pupils: Sequence[Pupil], offers: Sequence[Offer
 def make_instance(params: Params, pupils: Sequence[Pupil], offers: Sequence[Offer]) -> Instance:
     """Validate Python objects and build an :class:`Instance` (no JSON involved).
 
+    The instance is of the current version, ``INSTANCE_FORMAT``.
+
     Parameters
     ----------
     params : Params
@@ -567,12 +596,13 @@ def make_instance(params: Params, pupils: Sequence[Pupil], offers: Sequence[Offe
 
 
 def instance_from_dict(raw: Any) -> Instance:
-    """Validate a parsed ``stagebourse-instance/1`` document.
+    """Validate a parsed ``stagebourse-instance/2`` or ``/1`` document.
 
     Parameters
     ----------
     raw : Any
-        The value returned by ``json.loads`` on an instance file.
+        The value returned by ``json.loads`` on an instance file. In version 1, pupils have
+        no ``priority`` field and are all of class 0; in version 2 the field is required.
 
     Returns
     -------
@@ -586,16 +616,20 @@ def instance_from_dict(raw: Any) -> Instance:
     if not isinstance(raw, Mapping):
         raise InstanceError(f"instance: must be a JSON object, got {_describe(raw)}")
     tag = raw.get("format")
-    if tag != INSTANCE_FORMAT:
-        raise _fail("format", f'must be "{INSTANCE_FORMAT}", got {_describe(tag)}')
+    if tag not in (INSTANCE_FORMAT, INSTANCE_FORMAT_V1):
+        raise _fail("format", f'must be "{INSTANCE_FORMAT}" (or the earlier '
+                              f'"{INSTANCE_FORMAT_V1}"), got {_describe(tag)}')
     for name in ("params", "pupils", "offers"):
         if name not in raw:
             raise InstanceError(f'instance: missing field "{name}"')
     params = _params(raw["params"])
-    pupils = tuple(_pupil(k, p) for k, p in enumerate(_list("pupils", raw["pupils"])))
+    with_priority = tag == INSTANCE_FORMAT
+    pupils = tuple(_pupil(k, p, with_priority)
+                   for k, p in enumerate(_list("pupils", raw["pupils"])))
     offers = tuple(_offer(k, o) for k, o in enumerate(_list("offers", raw["offers"])))
     index = _check_cross(params, pupils, offers)
-    return Instance(params=params, pupils=pupils, offers=offers, _offer_index=index)
+    return Instance(params=params, pupils=pupils, offers=offers, format=tag,
+                    _offer_index=index)
 
 
 def _params_dict(params: Params) -> dict[str, Any]:
@@ -609,10 +643,13 @@ def _params_dict(params: Params) -> dict[str, Any]:
     }
 
 
-def _pupil_dict(p: Pupil) -> dict[str, Any]:
-    return {"id": p.id, "level": p.level, "age": p.age, "weeks": list(p.weeks), "lat": p.lat,
-            "lon": p.lon, "max_km": p.max_km, "needs_accessible": p.needs_accessible,
-            "wishes": list(p.wishes)}
+def _pupil_dict(p: Pupil, with_priority: bool) -> dict[str, Any]:
+    written = {"id": p.id, "level": p.level, "age": p.age, "weeks": list(p.weeks), "lat": p.lat,
+               "lon": p.lon, "max_km": p.max_km, "needs_accessible": p.needs_accessible,
+               "wishes": list(p.wishes)}
+    if with_priority:
+        written["priority"] = p.priority
+    return written
 
 
 def _offer_dict(o: Offer) -> dict[str, Any]:
@@ -620,8 +657,8 @@ def _offer_dict(o: Offer) -> dict[str, Any]:
             "min_age": o.min_age, "accessible": o.accessible, "seats": dict(o.seats)}
 
 
-def instance_to_dict_parts(params: Params, pupils: Sequence[Pupil],
-                           offers: Sequence[Offer]) -> dict[str, Any]:
+def instance_to_dict_parts(params: Params, pupils: Sequence[Pupil], offers: Sequence[Offer],
+                           format_tag: str = INSTANCE_FORMAT) -> dict[str, Any]:
     """Write parts of an instance as the JSON document (no validation).
 
     Parameters
@@ -629,21 +666,24 @@ def instance_to_dict_parts(params: Params, pupils: Sequence[Pupil],
     params : Params
     pupils : sequence of Pupil
     offers : sequence of Offer
+    format_tag : str, optional
+        ``INSTANCE_FORMAT``, or ``INSTANCE_FORMAT_V1`` (priorities are then not written).
 
     Returns
     -------
     dict
     """
+    with_priority = format_tag != INSTANCE_FORMAT_V1
     return {
-        "format": INSTANCE_FORMAT,
+        "format": format_tag,
         "params": _params_dict(params),
-        "pupils": [_pupil_dict(p) for p in pupils],
+        "pupils": [_pupil_dict(p, with_priority) for p in pupils],
         "offers": [_offer_dict(o) for o in offers],
     }
 
 
 def instance_to_dict(instance: Instance) -> dict[str, Any]:
-    """Write an instance as the ``stagebourse-instance/1`` JSON document.
+    """Write an instance as the JSON document of its version (``instance.format``).
 
     Parameters
     ----------
@@ -654,4 +694,5 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
     dict
         ``instance_from_dict(instance_to_dict(x)) == x``.
     """
-    return instance_to_dict_parts(instance.params, instance.pupils, instance.offers)
+    return instance_to_dict_parts(instance.params, instance.pupils, instance.offers,
+                                  instance.format)

@@ -1,10 +1,12 @@
 """The public file formats: instance, result and groups files.
 
-* Instance: ``stagebourse-instance/1`` (see :mod:`stagebourse.matching.instance`).
+* Instance: ``stagebourse-instance/2``, or ``/1`` without priority classes (see
+  :mod:`stagebourse.matching.instance`).
 * Result: ``stagebourse-result/1`` with the fields ``instance_sha256``, ``mechanism``,
   ``seed``, ``solver``, ``solve_seconds``, ``objective``, ``assignments`` (``pupil``,
   ``offer``, ``week``, ``rank``, ``distance_km``, ``cost``) and ``unassigned``. Extra fields
-  are allowed; we add ``placed``, ``pupils``, ``cost_unit`` and ``engine``.
+  are allowed; we add ``placed``, ``pupils``, ``cost_unit`` and ``engine``, and
+  ``priority_classes`` when some pupil has a priority class.
 * Groups: a CSV file with a ``pupil`` column, then one column per audit label.
 
 ``instance_sha256`` is the SHA-256 of the RFC 8785 (JSON Canonicalization Scheme)
@@ -26,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .instance import (
-    INSTANCE_FORMAT,
+    INSTANCE_FORMAT_V1,
     Instance,
     InstanceError,
     instance_from_dict,
@@ -209,7 +212,8 @@ def canonical_instance_json(instance: Instance) -> str:
     enc = _encode_string
     num = _jcs_number
     prm = instance.params
-    parts = ['{"format":', enc(INSTANCE_FORMAT), ',"offers":[']
+    with_priority = instance.format != INSTANCE_FORMAT_V1
+    parts = ['{"format":', enc(instance.format), ',"offers":[']
     offers = []
     for o in instance.offers:
         seats = ",".join(f"{enc(w)}:{c}" for w, c in o.seats)
@@ -231,7 +235,8 @@ def canonical_instance_json(instance: Instance) -> str:
             f'{{"age":{p.age},"id":{enc(p.id)},"lat":{num(p.lat)},"level":{enc(p.level)},'
             f'"lon":{num(p.lon)},"max_km":{num(p.max_km)},'
             f'"needs_accessible":{"true" if p.needs_accessible else "false"},'
-            f'"weeks":[{",".join(map(enc, p.weeks))}],'
+            + (f'"priority":{p.priority},' if with_priority else "")
+            + f'"weeks":[{",".join(map(enc, p.weeks))}],'
             f'"wishes":[{",".join(map(enc, p.wishes))}]}}')
     parts.append(",".join(pupils))
     parts.append("]}")
@@ -288,7 +293,7 @@ def result_to_dict(result: MatchResult, instance_hash: str) -> dict[str, Any]:
     ]
     unplaced = [inst.pupils[i].id for i in np.flatnonzero(result.choice < 0).tolist()]
     ppu = pb.scale.point_per_unit
-    return {
+    document: dict[str, Any] = {
         "format": RESULT_FORMAT,
         "instance_sha256": instance_hash,
         "mechanism": result.mechanism,
@@ -303,6 +308,31 @@ def result_to_dict(result: MatchResult, instance_hash: str) -> dict[str, Any]:
         "cost_unit": f"{ppu.numerator}/{ppu.denominator}",
         "engine": f"stagebourse {__version__}",
     }
+    if np.any(pb.pupil_priority > 0):
+        document["priority_classes"] = priority_classes(pb.pupil_priority, result.choice)
+    return document
+
+
+def priority_classes(priority: npt.NDArray[np.int64], choice: npt.NDArray[np.int64]
+                     ) -> list[dict[str, int]]:
+    """Pupils and placed pupils of every priority class, highest class first.
+
+    Parameters
+    ----------
+    priority : ndarray of int64
+        Priority class of every pupil.
+    choice : ndarray of int64
+        Chosen arc of every pupil, -1 when unplaced.
+
+    Returns
+    -------
+    list of dict
+        ``{"priority": k, "pupils": n_k, "placed": placed_k}`` for every class present.
+    """
+    placed = choice >= 0
+    return [{"priority": int(k), "pupils": int(np.count_nonzero(priority == k)),
+             "placed": int(np.count_nonzero(placed & (priority == k)))}
+            for k in np.unique(priority)[::-1].tolist()]
 
 
 def write_json(path: str | Path, document: Mapping[str, Any]) -> None:

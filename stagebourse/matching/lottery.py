@@ -6,7 +6,7 @@ flows that (complementary slackness)
 
 * use no arc of positive reduced cost,
 * saturate every arc of negative reduced cost,
-* leave exactly as many pupils unplaced as ``x*``,
+* leave exactly as many pupils unplaced as ``x*`` in every priority class,
 
 with any use of the arcs of reduced cost zero. This set does not depend on which optimum or
 which potentials were used to describe it. The lottery gives every pair (pupil, offer, week)
@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
+from .certificate import unassigned_nodes
 from .costs import Problem
 
 __all__ = ["draw_among_optima", "pupil_order", "ticket"]
@@ -114,7 +115,8 @@ def draw_among_optima(problem: Problem, choice: IntArray, pi: IntArray, unassign
     choice : ndarray of int64
         An exact lexicographic optimum: chosen arc per pupil, -1 when unplaced.
     pi : ndarray of int64
-        Potentials certifying it (node layout of :func:`certificate.residual_graph`).
+        Potentials certifying it (node layout of :func:`certificate.residual_graph`, with a
+        node ``U_k`` per priority class k >= 1 present).
     unassigned_units : int
     seed : int
     pupil_ids, offer_ids : sequence of str
@@ -125,15 +127,17 @@ def draw_among_optima(problem: Problem, choice: IntArray, pi: IntArray, unassign
         The drawn optimum, in the same form as ``choice``.
     """
     n, m = problem.n_pupils, problem.n_slots
-    node_u, node_z = n + m, n + m + 1
+    node_z = n + m + 1
     if problem.n_arcs == 0:
         return choice.copy()
+    # the unassigned arc of a pupil leads to the node of its class: U, or U_k for class k
+    pupil_u, n_nodes = unassigned_nodes(problem)
     ap = problem.arc_pupil.astype(np.int64)
     asl = problem.arc_slot.astype(np.int64)
     rc_pair = problem.arc_cost + pi[ap] - pi[n + asl]
     active = np.zeros(n, dtype=np.bool_)
     active[ap] = True
-    rc_unassigned = unassigned_units + pi[:n] - pi[node_u]
+    rc_unassigned = unassigned_units + pi[:n] - pi[pupil_u]
     rc_slot = pi[n:n + m] - pi[node_z]
 
     free_pair = np.flatnonzero(rc_pair == 0)
@@ -141,18 +145,19 @@ def draw_among_optima(problem: Problem, choice: IntArray, pi: IntArray, unassign
     if free_pair.size == 0:
         return choice.copy()
 
-    supply = np.zeros(n + m + 2, dtype=np.int64)
+    supply = np.zeros(n_nodes, dtype=np.int64)
     supply[:n] = active
     # forced flows are routed beforehand (lower bounds)
     np.subtract.at(supply, ap[forced_pair], 1)
     np.add.at(supply, n + asl[forced_pair], 1)
     forced_out = active & (rc_unassigned < 0)
     supply[:n] -= forced_out
-    supply[node_u] += int(forced_out.sum())
+    np.add.at(supply, pupil_u[forced_out], 1)
     full = rc_slot < 0
     supply[n:n + m] -= np.where(full, problem.slot_seats, 0)
-    n_unplaced = int(np.count_nonzero(active & (choice < 0)))
-    supply[node_u] -= n_unplaced
+    unplaced = active & (choice < 0)
+    np.subtract.at(supply, pupil_u[unplaced], 1)
+    n_unplaced = int(np.count_nonzero(unplaced))
     supply[node_z] = -(int(active.sum()) - int(np.where(full, problem.slot_seats, 0).sum())
                        - n_unplaced)
 
@@ -162,13 +167,13 @@ def draw_among_optima(problem: Problem, choice: IntArray, pi: IntArray, unassign
     # number pupils in lottery order so that no residual tie depends on the input order
     involved = np.unique(ap[free_pair])
     order = pupil_order(seed, [pupil_ids[int(i)] for i in involved])
-    node_of = np.arange(n + m + 2, dtype=np.int64)
+    node_of = np.arange(n_nodes, dtype=np.int64)
     node_of[involved[order]] = involved
 
     tickets = _tickets(seed, pupil_ids, offer_ids, problem, ap[free_pair], asl[free_pair])
 
     tails = np.concatenate([node_of[ap[free_pair]], node_of[free_out], n + free_slot])
-    heads = np.concatenate([n + asl[free_pair], np.full(free_out.size, node_u),
+    heads = np.concatenate([n + asl[free_pair], pupil_u[free_out],
                             np.full(free_slot.size, node_z)])
     caps = np.concatenate([np.ones(free_pair.size + free_out.size, dtype=np.int64),
                            problem.slot_seats[free_slot]])
@@ -178,7 +183,7 @@ def draw_among_optima(problem: Problem, choice: IntArray, pi: IntArray, unassign
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     node_supply = supply.copy()
     node_supply[node_of] = supply
-    flow.set_nodes_supplies(np.arange(n + m + 2, dtype=np.int64), node_supply)
+    flow.set_nodes_supplies(np.arange(n_nodes, dtype=np.int64), node_supply)
     status = flow.solve()
     if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
         raise RuntimeError(f"lottery flow failed with status {status!r}")

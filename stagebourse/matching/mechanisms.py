@@ -1,13 +1,15 @@
 """The matching mechanisms: the optimal bourse and the counterfactuals it is compared with.
 
-* ``optimal``: the exact lexicographic optimum (as many pupils placed as possible, then the
+* ``optimal``: the exact lexicographic optimum (as many pupils of the highest priority class
+  placed as possible, then of the next class..., then as many pupils as possible, then the
   smallest sum of rank and travel costs), ties broken by the seeded lottery.
 * ``fcfs``: first come, first served. Pupils, in a seeded random application order, each
   take their best (cheapest) feasible seat still free.
 * ``network-first``: the same, but pupils whose family has a network choose first (in
   random order), then the others: what happens without a bourse.
 
-Only ``network-first`` reads a label (``network``); ``optimal`` never sees any.
+Only ``network-first`` reads a label (``network``); ``optimal`` never sees any. The
+counterfactuals ignore priority classes: they stand for what happens without the bourse.
 """
 
 from __future__ import annotations
@@ -19,11 +21,18 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .certificate import potentials, residual_graph
+from .certificate import potentials, priority_exchange, residual_graph
 from .costs import Problem, build_problem
 from .instance import Instance, InstanceError
 from .lottery import draw_among_optima, pupil_order
-from .solver import components, max_flow_min_cost, solver_name
+from .solver import (
+    class_rank,
+    components,
+    max_flow_min_cost,
+    safe_gap,
+    solver_name,
+    trial_gap,
+)
 
 __all__ = [
     "MECHANISMS",
@@ -105,24 +114,54 @@ def choice_from_arcs(problem: Problem, arcs: IntArray) -> IntArray:
 
 
 def _lexicographic(problem: Problem) -> IntArray:
+    """The lexicographic optimum, batch by batch (see :mod:`stagebourse.matching.solver`).
+
+    With priority classes, each batch is solved with the trial gap; a batch where a priority
+    exchange remains is solved again with the safe gap, which cannot leave one.
+    """
     comp = components(problem)
     if comp.n_batches == 0:
         return np.full(problem.n_pupils, -1, dtype=np.int64)
     order = np.argsort(comp.arc_batch, kind="stable")
     bounds = np.searchsorted(comp.arc_batch[order], np.arange(comp.n_batches + 1))
-    chosen = [max_flow_min_cost(problem, order[bounds[b]:bounds[b + 1]], comp, b)
-              for b in range(comp.n_batches)]
-    return choice_from_arcs(problem, np.concatenate(chosen))
+    batch_arcs = [order[bounds[b]:bounds[b + 1]] for b in range(comp.n_batches)]
+    rank = class_rank(problem)
+    if not np.any(rank):
+        chosen = [max_flow_min_cost(problem, arcs, comp, b) for b, arcs in enumerate(batch_arcs)]
+        return choice_from_arcs(problem, np.concatenate(chosen))
+    chosen = [max_flow_min_cost(problem, arcs, comp, b, rank * trial_gap(problem, arcs))
+              for b, arcs in enumerate(batch_arcs)]
+    choice = choice_from_arcs(problem, np.concatenate(chosen))
+    resolved: set[int] = set()
+    while (exchange := priority_exchange(problem, choice)) is not None:
+        first = exchange.pupils[0]
+        b = int(comp.arc_batch[np.searchsorted(problem.arc_pupil, first)])
+        if b in resolved:  # pragma: no cover - excluded by the safe gap's proof
+            raise RuntimeError("the safe gap left a priority exchange")
+        resolved.add(b)
+        arcs = batch_arcs[b]
+        choice[problem.arc_pupil[arcs]] = -1
+        again = max_flow_min_cost(problem, arcs, comp, b, rank * safe_gap(problem, arcs))
+        choice[problem.arc_pupil[again]] = again
+    return choice
 
 
-def _marginal_cost_of_last_pupil(problem: Problem, placed: int, cost_units: int) -> int:
-    """cost(K) - cost(K-1): the saving of leaving one more pupil unplaced (exact)."""
+def _marginal_cost_of_last_pupil(problem: Problem, choice: IntArray) -> int:
+    """cost(K) - cost(K-1): the saving of leaving one more pupil of class 0 unplaced (exact).
+
+    cost(K-1) is the least cost of an assignment placing one pupil of class 0 fewer and, in
+    every other class, as many pupils as ``choice``: one source per class, whose supply is
+    that number, so the flow places exactly that many pupils of the class.
+    """
     from ortools.graph.python import min_cost_flow
 
     n, m, e = problem.n_pupils, problem.n_slots, problem.n_arcs
-    source, sink = n + m, n + m + 1
+    classes, pupil_class = np.unique(problem.pupil_priority, return_inverse=True)
+    pupil_class = pupil_class.reshape(-1)
+    n_sources = classes.size
+    sources, sink = n + m + np.arange(n_sources), n + m + n_sources
     flow = min_cost_flow.SimpleMinCostFlow()
-    tails = np.concatenate([np.full(n, source), problem.arc_pupil.astype(np.int64),
+    tails = np.concatenate([sources[pupil_class], problem.arc_pupil.astype(np.int64),
                             n + np.arange(m)]).astype(np.int64)
     heads = np.concatenate([np.arange(n), n + problem.arc_slot.astype(np.int64),
                             np.full(m, sink)]).astype(np.int64)
@@ -130,17 +169,23 @@ def _marginal_cost_of_last_pupil(problem: Problem, placed: int, cost_units: int)
     unit = np.concatenate([np.zeros(n, dtype=np.int64), problem.arc_cost,
                            np.zeros(m, dtype=np.int64)])
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, unit)
-    supplies = np.zeros(n + m + 2, dtype=np.int64)
-    supplies[source], supplies[sink] = placed - 1, -(placed - 1)
-    flow.set_nodes_supplies(np.arange(n + m + 2, dtype=np.int64), supplies)
+    placed = choice >= 0
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[sources] = np.bincount(pupil_class[placed], minlength=n_sources)
+    supplies[sources[0]] -= 1  # class 0 is the lowest class (the cycle left one unplaced)
+    supplies[sink] = -int(supplies[sources].sum())
+    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int64), supplies)
     if flow.solve() != min_cost_flow.SimpleMinCostFlow.OPTIMAL:  # pragma: no cover
         raise RuntimeError("flow solver failed computing cost(K-1)")
-    return cost_units - int(flow.optimal_cost())
+    return int(problem.arc_cost[choice[placed]].sum()) - int(flow.optimal_cost())
 
 
 def solve_optimal(instance: Instance, problem: Problem | None = None,
                   seed: int | None = None) -> MatchResult:
     """Exact lexicographic optimum with the seeded lottery among optima.
+
+    The optimum places as many pupils of the highest priority class as possible, then of
+    the next class, and so on down to class 0, then minimises the sum of pair costs.
 
     Parameters
     ----------
@@ -168,15 +213,14 @@ def solve_optimal(instance: Instance, problem: Problem | None = None,
     unassigned = problem.scale.unassigned_units
     pot = potentials(residual_graph(problem, choice, unassigned))
     if pot.pi is None:
-        placed = int(np.count_nonzero(choice >= 0))
-        cost_units = int(problem.arc_cost[choice[choice >= 0]].sum())
-        need = _marginal_cost_of_last_pupil(problem, placed, cost_units)
+        # a negative cycle can only leave a pupil of class 0 unplaced: the rest is optimal
+        need = _marginal_cost_of_last_pupil(problem, choice)
         need_points = float(problem.scale.to_points(np.array([need]))[0])
         raise InstanceError(
             f"params.unassigned_cost: {instance.params.unassigned_cost:g} is too small for this "
-            f"instance: leaving one more pupil unplaced would save {need_points:g} in rank and "
-            "travel costs, so the optimum would not place as many pupils as possible; use at "
-            f"least {need_points:g}")
+            f"instance: leaving one more pupil unplaced would save {need_points:.15g} in rank "
+            "and travel costs, so the optimum would not place as many pupils as possible; use at "
+            f"least {need_points:.15g}")
     pupil_ids = [p.id for p in instance.pupils]
     offer_ids = [o.id for o in instance.offers]
     final = draw_among_optima(problem, choice, pot.pi, unassigned, seed, pupil_ids, offer_ids)

@@ -5,6 +5,15 @@ arcs), which are independent; each batch of components is solved by one call of
 OR-Tools' ``SimpleMinCostFlow.solve_max_flow_with_min_cost`` on the network
 source -> pupil (capacity 1) -> slot (capacity 1, exact integer cost) -> sink (capacity:
 seats). That call computes a maximum flow of minimum cost, i.e. the lexicographic optimum.
+
+With priority classes, the arc source -> pupil of a pupil of class k costs ``-r(k) x gap``,
+where r(k) is the rank of k among the classes present (0 for the lowest). When ``gap``
+exceeds the cost of every assignment of the batch, every maximum flow of minimum cost places
+the lexicographic maximum of pupils per class (docs/matching.md, section 5);
+:func:`safe_gap` is such a bound. A smaller trial gap (:func:`trial_gap`) is tried first
+because it keeps the costs small, which the cost-scaling solver is faster with; its result is
+kept only when no priority exchange exists (``certificate.priority_exchange``), which is the
+same proof of optimality whatever the gap.
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ from scipy.sparse.csgraph import connected_components
 
 from .costs import Problem
 
-__all__ = ["BATCH_ARCS", "Components", "components", "max_flow_min_cost", "solver_name"]
+__all__ = ["BATCH_ARCS", "Components", "class_rank", "components", "max_flow_min_cost",
+           "safe_gap", "solver_name", "trial_gap"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -127,8 +137,63 @@ def components(problem: Problem, batch_arcs: int = BATCH_ARCS) -> Components:
                       batch_pupils=batch_pupils, batch_slots=batch_slots)
 
 
+def class_rank(problem: Problem) -> IntArray:
+    """Rank of every pupil's priority class among the classes present (0 for the lowest).
+
+    Parameters
+    ----------
+    problem : Problem
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    _, rank = np.unique(problem.pupil_priority, return_inverse=True)
+    return rank.astype(np.int64).reshape(-1)
+
+
+def trial_gap(problem: Problem, arcs: IntArray) -> int:
+    """A small bonus gap between consecutive classes: twice the largest pair cost, plus one.
+
+    It outweighs any exchange that moves at most one other pupil; whether it was enough is
+    checked afterwards.
+
+    Parameters
+    ----------
+    problem : Problem
+    arcs : ndarray of int64
+        The arcs of the batch.
+
+    Returns
+    -------
+    int
+    """
+    return 2 * int(problem.arc_cost[arcs].max(initial=0)) + 1
+
+
+def safe_gap(problem: Problem, arcs: IntArray) -> int:
+    """A bonus gap that always gives the lexicographic optimum: more than any assignment costs.
+
+    The sum over the pupils of the batch of their most expensive pair, plus one: costs are
+    non-negative, so two assignments of the batch differ in cost by less than that.
+
+    Parameters
+    ----------
+    problem : Problem
+    arcs : ndarray of int64
+        The arcs of the batch.
+
+    Returns
+    -------
+    int
+    """
+    worst = np.zeros(problem.n_pupils, dtype=np.int64)
+    np.maximum.at(worst, problem.arc_pupil[arcs], problem.arc_cost[arcs])
+    return int(worst.sum()) + 1
+
+
 def max_flow_min_cost(problem: Problem, arcs: IntArray, comp: Components | None = None,
-                      batch: int = 0) -> IntArray:
+                      batch: int = 0, bonus: IntArray | None = None) -> IntArray:
     """Solve one batch exactly: maximum number placed, then minimum total cost.
 
     Parameters
@@ -140,11 +205,15 @@ def max_flow_min_cost(problem: Problem, arcs: IntArray, comp: Components | None 
         Gives the local numbering of the batch; computed from ``arcs`` when omitted.
     batch : int, optional
         The batch number in ``comp``.
+    bonus : ndarray of int64, optional
+        Per pupil (global index), subtracted from the cost of placing the pupil: the
+        priority weighting (see the module docstring). None for no bonus.
 
     Returns
     -------
     ndarray of int64
-        The chosen arcs (a subset of ``arcs``).
+        The chosen arcs (a subset of ``arcs``): a maximum assignment minimising the sum of
+        the pair costs minus the bonuses of the placed pupils.
     """
     if arcs.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -168,8 +237,10 @@ def max_flow_min_cost(problem: Problem, arcs: IntArray, comp: Components | None 
     heads = np.concatenate([np.arange(n, dtype=np.int64), n + ls.astype(np.int64),
                             np.full(m, sink, dtype=np.int64)])
     caps = np.concatenate([np.ones(n + arcs.size, dtype=np.int64), seats])
-    unit = np.concatenate([np.zeros(n, dtype=np.int64), problem.arc_cost[arcs],
-                           np.zeros(m, dtype=np.int64)])
+    placing = np.zeros(n, dtype=np.int64)
+    if bonus is not None:
+        placing[lp] = -bonus[problem.arc_pupil[arcs]]
+    unit = np.concatenate([placing, problem.arc_cost[arcs], np.zeros(m, dtype=np.int64)])
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, unit)
     supplies = np.zeros(n + m + 2, dtype=np.int64)
     supplies[source], supplies[sink] = n, -n

@@ -6,9 +6,11 @@ The verifier never calls the flow solver. It
    is a feasible (pupil, offer, week) triple and that no (offer, week) is over capacity;
 2. recomputes every rank, distance and cost and the objective;
 3. for ``optimal``: certifies that the number placed is maximum (no alternating path from
-   an unplaced pupil to a free seat) and that the objective is minimum (node potentials
-   with non-negative reduced costs on the whole residual graph, computed by Bellman-Ford
-   in exact integers); otherwise it reports the improving exchange it found;
+   an unplaced pupil to a free seat), that with priority classes the numbers placed per
+   class are lexicographically maximum (no alternating path from an unplaced pupil to a
+   placed pupil of a lower class), and that the objective is minimum (node potentials with
+   non-negative reduced costs on the whole residual graph, computed by Bellman-Ford in exact
+   integers); otherwise it reports the improving exchange it found;
 4. for ``fcfs`` (and ``network-first`` when the groups are given): re-runs the mechanism
    with the result's seed and compares.
 """
@@ -26,8 +28,10 @@ from .certificate import (
     ARC_PLACE,
     ARC_REMOVE,
     ARC_TO_UNASSIGNED,
+    AugmentingPath,
     augmenting_path,
     potentials,
+    priority_exchange,
     residual_graph,
 )
 from .costs import Problem, build_problem, distance_metres
@@ -153,6 +157,19 @@ def _describe_cycle(problem: Problem, instance: Instance, graph_kind: npt.NDArra
         elif kind == ARC_FROM_UNASSIGNED:
             moves.append(f"unassigned {instance.pupils[ref].id} gets a seat")
     return "; ".join(moves)
+
+
+def _describe_path(problem: Problem, instance: Instance, path: AugmentingPath) -> str:
+    steps = []
+    for k, (p, s) in enumerate(zip(path.pupils, path.slots, strict=True)):
+        offer = instance.offers[int(problem.slot_offer[s])].id
+        week = problem.weeks[int(problem.slot_week[s])]
+        holder = path.pupils[k + 1] if k + 1 < len(path.pupils) else path.dropped
+        after = f" from {instance.pupils[holder].id}" if holder >= 0 else " (free seat)"
+        steps.append(f"{instance.pupils[p].id} takes {offer} {week}{after}")
+    if path.dropped >= 0:
+        steps.append(f"{instance.pupils[path.dropped].id} is unplaced")
+    return "; ".join(steps)
 
 
 def verify_result(instance: Instance, result: ResultFile,
@@ -306,15 +323,16 @@ def verify_result(instance: Instance, result: ResultFile,
     if result.mechanism == "optimal":
         path = augmenting_path(problem, choice)
         if path is not None:
-            steps = []
-            for k, (p, s) in enumerate(zip(path.pupils, path.slots, strict=True)):
-                offer = instance.offers[int(problem.slot_offer[s])].id
-                week = problem.weeks[int(problem.slot_week[s])]
-                after = "" if k == len(path.pupils) - 1 else \
-                    f" from {instance.pupils[path.pupils[k + 1]].id}"
-                steps.append(f"{instance.pupils[p].id} takes {offer} {week}{after}")
-            report.fail("not optimal: one more pupil can be placed: " + "; ".join(steps)
-                        + " (free seat)")
+            report.fail("not optimal: one more pupil can be placed: "
+                        + _describe_path(problem, instance, path))
+            return report
+        exchange = priority_exchange(problem, choice)
+        if exchange is not None:
+            enters, leaves = instance.pupils[exchange.pupils[0]], \
+                instance.pupils[exchange.dropped]
+            report.fail(f"not optimal: {enters.id} (priority {enters.priority}) can be placed "
+                        f"instead of {leaves.id} (priority {leaves.priority}): "
+                        + _describe_path(problem, instance, exchange))
             return report
         graph = residual_graph(problem, choice, problem.scale.unassigned_units)
         pot = potentials(graph)
@@ -327,6 +345,16 @@ def verify_result(instance: Instance, result: ResultFile,
         report.notes.append(f"optimal: no alternating path reaches a free seat, so {placed} "
                             "placed is the maximum; node potentials give every residual arc a "
                             "non-negative reduced cost, so the objective is the minimum")
+        if np.unique(problem.pupil_priority).size > 1:
+            counts = ", ".join(
+                f"class {k}: {int(np.count_nonzero((choice >= 0) & (problem.pupil_priority == k)))}"
+                f" of {int(np.count_nonzero(problem.pupil_priority == k))}"
+                for k in np.unique(problem.pupil_priority)[::-1].tolist())
+            report.notes.append(
+                f"priority: no unplaced pupil reaches a placed pupil of a lower class by an "
+                f"alternating path, so the numbers placed per class ({counts}) are the "
+                "lexicographic maximum, and the objective is the minimum among assignments "
+                "placing as many pupils of each class")
     elif result.mechanism == "fcfs" or (result.mechanism == "network-first"
                                         and groups is not None):
         again = run_mechanism(instance, result.mechanism, seed=result.seed, groups=groups,

@@ -112,6 +112,51 @@ def lexicographic_optimum(doc: dict[str, Any], triples: list[Triple] | None = No
     return Optimum(k, float(second.fun), float(second.fun) + unassigned * (n - k))
 
 
+@dataclass
+class PriorityOptimum:
+    placed_by_class: dict[int, int]
+    placed: int
+    pair_cost: float
+
+
+def _priority(doc: dict[str, Any], pupil: int) -> int:
+    # the first version of the format has no priority field: every pupil is of class 0
+    return int(doc["pupils"][pupil].get("priority", 0))
+
+
+def priority_optimum(doc: dict[str, Any], triples: list[Triple] | None = None,
+                     fewer_in_class_0: int = 0) -> PriorityOptimum:
+    """Lexicographic optimum over priority classes, by one HiGHS solve per level.
+
+    For each class present, highest first: maximise the number placed in the class, then
+    fix it by an equality. Every class fixed, the number placed is fixed too; then minimise
+    the pair cost. With ``fewer_in_class_0``, the last cost solve places that many pupils of
+    class 0 fewer (the other classes as many): the cost of the next best number placed.
+    """
+    triples = feasible_triples(doc) if triples is None else triples
+    classes = sorted({_priority(doc, i) for i in range(len(doc["pupils"]))}, reverse=True)
+    if not triples:
+        return PriorityOptimum({k: 0 for k in classes}, 0, 0.0)
+    a_mat, upper, cost = _model(doc, triples)
+    e = len(triples)
+    constraints = [LinearConstraint(a_mat, -np.inf, upper)]
+    counts: dict[int, int] = {}
+    rows: dict[int, np.ndarray] = {}
+    for k in classes:
+        row = np.array([1.0 if _priority(doc, t.pupil) == k else 0.0 for t in triples])
+        best = milp(-row, constraints=constraints, integrality=np.ones(e), bounds=(0, 1))
+        assert best.status == 0, best.message
+        counts[k] = int(round(-best.fun))
+        rows[k] = row
+        constraints.append(LinearConstraint(row[None, :], counts[k], counts[k]))
+    if fewer_in_class_0:
+        constraints[-1] = LinearConstraint(rows[0][None, :], counts[0] - fewer_in_class_0,
+                                           counts[0] - fewer_in_class_0)
+    cheapest = milp(cost, constraints=constraints, integrality=np.ones(e), bounds=(0, 1))
+    assert cheapest.status == 0, cheapest.message
+    return PriorityOptimum(counts, sum(counts.values()) - fewer_in_class_0, float(cheapest.fun))
+
+
 def stated_optimum(doc: dict[str, Any], triples: list[Triple] | None = None) -> float:
     """Min of sum of costs + unassigned_cost x unassigned (one HiGHS solve)."""
     triples = feasible_triples(doc) if triples is None else triples

@@ -35,9 +35,21 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_generate_writes_a_valid_instance_and_groups(files: dict[str, Path]) -> None:
     doc = json.loads(files["instance"].read_text())
-    assert doc["format"] == "stagebourse-instance/1" and len(doc["pupils"]) == 300
+    assert doc["format"] == "stagebourse-instance/2" and len(doc["pupils"]) == 300
     header = files["groups"].read_text().splitlines()[0]
     assert header == "pupil,gender,school,qpv,disability,network"
+
+
+def test_generate_with_priority_pupils_solves_and_verifies_their_priority(
+        tmp_path: Path) -> None:
+    instance, result = tmp_path / "i.json", tmp_path / "r.json"
+    assert run("generate", "--pupils", "300", "--seed", "4", "--priority-share", "0.1", "-o",
+               str(instance)).exit_code == 0
+    assert {p["priority"] for p in json.loads(instance.read_text())["pupils"]} == {0, 1}
+    assert run("solve", str(instance), "-o", str(result)).exit_code == 0
+    out = run("verify", str(instance), str(result))
+    assert out.exit_code == 0
+    assert "ok: priority: no unplaced pupil reaches a placed pupil of a lower class" in out.output
 
 
 def test_solve_then_verify_exits_0(files: dict[str, Path]) -> None:
@@ -115,7 +127,8 @@ def test_audit_without_groups_still_compares_with_fcfs(files: dict[str, Path]) -
 
 @pytest.mark.parametrize(("content", "message"), [
     ("not json", "error: instance: not valid JSON: Expecting value at line 1 column 1"),
-    ('{"format": "other"}', 'error: format: must be "stagebourse-instance/1", got "other"'),
+    ('{"format": "other"}', 'error: format: must be "stagebourse-instance/2" (or the earlier '
+                            '"stagebourse-instance/1"), got "other"'),
     (json.dumps({"format": "stagebourse-instance/1", "params": {}, "pupils": [],
                  "offers": []}), 'error: params: missing field "rank_costs"'),
 ])

@@ -21,15 +21,20 @@ from stagebourse.matching.instance import (
 from stagebourse.matching.io import canonical_json, instance_sha256, parse_json
 
 EXAMPLE: dict[str, Any] = {
-    "format": "stagebourse-instance/1",
+    "format": "stagebourse-instance/2",
     "params": {"rank_costs": [0, 100, 220, 360, 520], "allow_unranked": False,
                "unranked_cost": 1000, "km_cost": 10, "unassigned_cost": 100000, "seed": 7},
     "pupils": [{"id": "p1", "level": "3e", "age": 14, "weeks": ["2027-W05"], "lat": 50.357,
                 "lon": 3.523, "max_km": 12.0, "needs_accessible": False,
-                "wishes": ["sector:sante", "offer:o12", "sector:numerique"]}],
+                "wishes": ["sector:sante", "offer:o12", "sector:numerique"], "priority": 1}],
     "offers": [{"id": "o12", "sector": "sante", "lat": 50.36, "lon": 3.51,
                 "levels": ["3e", "2de"], "min_age": 14, "accessible": True,
                 "seats": {"2027-W05": 2, "2027-W06": 1}}],
+}
+# The same instance in the first version of the format, which had no priority classes.
+EXAMPLE_V1: dict[str, Any] = {
+    **EXAMPLE, "format": "stagebourse-instance/1",
+    "pupils": [{k: v for k, v in p.items() if k != "priority"} for p in EXAMPLE["pupils"]],
 }
 
 
@@ -54,9 +59,31 @@ DELETE = object()
 def test_issue_example_is_valid_and_round_trips() -> None:
     inst = instance_from_dict(EXAMPLE)
     assert inst.pupils[0].wishes == ("sector:sante", "offer:o12", "sector:numerique")
+    assert inst.pupils[0].priority == 1
     assert inst.offers[0].seats == (("2027-W05", 2), ("2027-W06", 1))
     again = instance_from_dict(json.loads(json.dumps(instance_to_dict(inst))))
     assert again == inst
+
+
+def test_first_version_is_still_read_with_every_pupil_of_class_0() -> None:
+    inst = instance_from_dict(EXAMPLE_V1)
+    assert inst.format == "stagebourse-instance/1"
+    assert [p.priority for p in inst.pupils] == [0]
+    # written back in its own version, so its hash is the hash of the file as it was read
+    assert instance_to_dict(inst) == json.loads(json.dumps(EXAMPLE_V1))
+    import hashlib
+
+    assert instance_sha256(inst) == hashlib.sha256(
+        canonical_json(EXAMPLE_V1).encode()).hexdigest()
+    assert instance_sha256(inst) != instance_sha256(instance_from_dict(EXAMPLE))
+
+
+def test_new_instances_are_written_in_the_current_version() -> None:
+    inst = instance_from_dict(EXAMPLE_V1)
+    made = make_instance(inst.params, inst.pupils, inst.offers)
+    doc = instance_to_dict(made)
+    assert doc["format"] == "stagebourse-instance/2"
+    assert [p["priority"] for p in doc["pupils"]] == [0]
 
 
 def test_make_instance_from_python_objects_validates_like_the_file() -> None:
@@ -74,9 +101,23 @@ def test_make_instance_from_python_objects_validates_like_the_file() -> None:
 
 BAD: list[tuple[dict[str, Any] | Any, str]] = [
     ([1, 2], "instance: must be a JSON object, got a list"),
-    (mutate("format", "stagebourse-instance/2"),
-     'format: must be "stagebourse-instance/1", got "stagebourse-instance/2"'),
-    (mutate("format", DELETE), 'format: must be "stagebourse-instance/1", got null'),
+    (mutate("format", "stagebourse-instance/3"),
+     'format: must be "stagebourse-instance/2" (or the earlier "stagebourse-instance/1"), got '
+     '"stagebourse-instance/3"'),
+    (mutate("format", DELETE), 'format: must be "stagebourse-instance/2" (or the earlier '
+                               '"stagebourse-instance/1"), got null'),
+    (mutate("pupils/0/priority", DELETE), 'pupils[0] (id "p1"): missing field "priority"'),
+    (mutate("pupils/0/priority", -1), 'pupils[0] (id "p1").priority: must be an integer between '
+                                      "0 and 9, got -1"),
+    (mutate("pupils/0/priority", 10), 'pupils[0] (id "p1").priority: must be an integer between '
+                                      "0 and 9, got 10"),
+    (mutate("pupils/0/priority", True), 'pupils[0] (id "p1").priority: must be an integer, got '
+                                        "true"),
+    (mutate("pupils/0/priority", 1.0), 'pupils[0] (id "p1").priority: must be an integer, got '
+                                       "1.0"),
+    (dict(EXAMPLE, format="stagebourse-instance/1"),
+     'pupils[0] (id "p1"): unknown field "priority" (priority classes need format '
+     '"stagebourse-instance/2")'),
     (mutate("pupils", DELETE), 'instance: missing field "pupils"'),
     (mutate("params/rank_costs", [0, 100, 220, 360]),
      "params.rank_costs: must have exactly 5 entries, got 4"),
@@ -219,7 +260,8 @@ def test_instance_hash_is_the_sha256_of_the_canonical_text() -> None:
 
     inst = instance_from_dict(EXAMPLE)
     text = canonical_json(instance_to_dict(inst))
-    assert text.startswith('{"format":"stagebourse-instance/1","offers":[{"accessible":true,')
+    assert text.startswith('{"format":"stagebourse-instance/2","offers":[{"accessible":true,')
+    assert '"needs_accessible":false,"priority":1,"weeks":' in text
     assert instance_sha256(inst) == hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -227,8 +269,11 @@ def test_fast_canonical_text_equals_the_generic_rfc_8785_writer() -> None:
     from stagebourse.matching.generate import generate_instance
     from stagebourse.matching.io import canonical_instance_json
 
-    inst = generate_instance(300, 8).instance
+    inst = generate_instance(300, 8, priority_share=0.1).instance
+    assert {p.priority for p in inst.pupils} == {0, 1}
     assert canonical_instance_json(inst) == canonical_json(instance_to_dict(inst))
+    old = instance_from_dict(EXAMPLE_V1)
+    assert canonical_instance_json(old) == canonical_json(EXAMPLE_V1)
     odd = mutate("pupils/0/lon", 0.00001)  # needs the generic writer (no exponent in JCS)
     odd["pupils"][0]["id"] = "élève\u2028\t1"
     odd_inst = instance_from_dict(odd)

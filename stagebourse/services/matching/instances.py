@@ -8,7 +8,12 @@ How wishes are counted: a wish naming an offer that is not in the instance (with
 left on the pupil's weeks, structure suspended...) is dropped before the engine sees it, and
 the remaining wishes move up. Ranks in the instance, the result and the audit are therefore
 positions among the wishes that could still be granted; ``stats["dropped_wishes"]`` counts the
-dropped ones."""
+dropped ones.
+
+A pupil turned away by a host in a published round of the campaign (declined before the reveal
+or withdrawn after it, ``HOST_REFUSALS``) enters every later round with priority class
+``HOST_REFUSAL_PRIORITY``: the engine places as many of them as possible before any other
+pupil (docs/matching.md). ``stats["priority_pupils"]`` counts them."""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from sqlalchemy import select
 from stagebourse import matching as engine
 from stagebourse.extensions import db
 from stagebourse.models import (
+    HOST_REFUSALS,
     Assignment,
     AssignmentState,
     Campaign,
@@ -29,11 +35,15 @@ from stagebourse.models import (
     Offer,
     Pupil,
     Request,
+    RunState,
 )
 from stagebourse.services.offers import HOLDING_STATES, campaign_capacities
 from stagebourse.services.requests import matching_candidates
 
 MECHANISMS = ("optimal", "fcfs", "network-first")
+
+# The engine's priority class of a pupil a host turned away (0: no priority).
+HOST_REFUSAL_PRIORITY = 1
 
 
 # Labels kept BESIDE the instance, for the audit only (and "network" for network-first).
@@ -82,6 +92,14 @@ def _lapsed_pupils(campaign: Campaign) -> set[int]:
             if who == "pupil" or (who == "deadline" and confirmed is None)}
 
 
+def _refused_by_a_host(campaign: Campaign) -> set[int]:
+    """Pupils with an assignment of a published round of the campaign that a host ended."""
+    return set(db.session.scalars(
+        select(Assignment.pupil_id).join(MatchingRun, MatchingRun.id == Assignment.run_id)
+        .where(MatchingRun.campaign_id == campaign.id, MatchingRun.state == RunState.PUBLISHED,
+               Assignment.declined_by.in_(sorted(HOST_REFUSALS)))))
+
+
 def build_instance(campaign: Campaign, params: engine.Params, round_number: int = 1,
                    draw_pseudonym: PseudonymDraw = random_pseudonym) -> BuiltInstance:
     """The blind instance of a round, from the database as it is now.
@@ -97,6 +115,7 @@ def build_instance(campaign: Campaign, params: engine.Params, round_number: int 
     if round_number > 1:
         excluded |= _lapsed_pupils(campaign)
     candidates = [c for c in candidates if c.pupil_id not in excluded]
+    refused = _refused_by_a_host(campaign)
 
     capacities = campaign_capacities(campaign)
     levels = {oid: (f3, f2) for oid, f3, f2 in db.session.execute(
@@ -152,7 +171,8 @@ def build_instance(campaign: Campaign, params: engine.Params, round_number: int 
             id=pseudonym, level=campaign.level.value, age=cand.age_on_first_day,
             weeks=tuple(cand.weeks), lat=cand.origin[0], lon=cand.origin[1],
             max_km=cand.max_travel_km, needs_accessible=cand.needs_accessible,
-            wishes=tuple(wishes)))
+            wishes=tuple(wishes),
+            priority=HOST_REFUSAL_PRIORITY if cand.pupil_id in refused else 0))
         pseudonyms[pseudonym] = cand.pupil_id
         row = pupil_rows[cand.pupil_id]
         groups[pseudonym] = {
@@ -169,6 +189,6 @@ def build_instance(campaign: Campaign, params: engine.Params, round_number: int 
     stats = {"pupils": len(pupils), "offers": len(offers),
              "slots": sum(len(o.seats) for o in offers), "seats": seats_total,
              "dropped_wishes": dropped, "excluded_pupils": len(excluded),
-             "round": round_number}
+             "priority_pupils": sum(1 for p in pupils if p.priority), "round": round_number}
     return BuiltInstance(instance, pseudonyms, groups, stats)
 
