@@ -59,6 +59,9 @@ PROTECTION_WIDTH = 11  # a hidden cell's interval is at least this wide
 _INNER_COST, _LINE_COST, _GRAND_TOTAL_COST = 1.0, 3.0, 50.0
 _HIDDEN_COST = 1e-3  # moving an already hidden cell: nearly free, but no wandering
 _TOLERANCE = 1e-6
+# Random corners tried to protect hidden cells for free, and how many cells may be hidden
+# between two such screenings.
+_SCREEN_DIRECTIONS, _SCREEN_AFTER = 4, 20
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -364,17 +367,54 @@ class _Protector:
         system = self.system
         queue = sorted(self.hidden, key=lambda v: (system.values[v], v))
         queued = set(queue)
+        self._screen()
+        added_since_screen = 0
         position = 0
         while position < len(queue):
             variable = queue[position]
             position += 1
             if variable in self.protected:
                 continue
-            for new in sorted(self._protect(variable), key=lambda v: (system.values[v], v)):
+            if added_since_screen >= _SCREEN_AFTER:
+                self._screen()
+                added_since_screen = 0
+                if variable in self.protected:
+                    continue
+            added = self._protect(variable)
+            added_since_screen += len(added)
+            for new in sorted(added, key=lambda v: (system.values[v], v)):
                 if new not in queued:
                     queued.add(new)
                     queue.append(new)
         return self.hidden
+
+    def _screen(self) -> None:
+        """Protect for free the hidden cells that some whole-number tables, consistent with
+        what is published now, already spread by the width: the corners of the hidden cells'
+        polytope in a few seeded random directions, beside the true table."""
+        system = self.system
+        hidden = sorted(self.hidden - self.protected)
+        if not hidden:
+            return
+        unknown = sorted(self.hidden)
+        known = system.true.copy()
+        known[unknown] = 0.0
+        a = system.matrix[:, unknown]
+        used = np.asarray(abs(a).sum(axis=1)).ravel() > 0
+        a, rhs = a[used], -(system.matrix @ known)[used]
+        low = system.true[unknown].copy()
+        high = low.copy()
+        rng = np.random.default_rng(len(unknown))
+        for _ in range(_SCREEN_DIRECTIONS):
+            direction = rng.normal(size=len(unknown))
+            for sign in (1.0, -1.0):
+                result = linprog(sign * direction, A_eq=a, b_eq=rhs, bounds=(0, None),
+                                 method="highs")
+                if result.status == 0 and _integral(result.x):
+                    low = np.minimum(low, np.round(result.x))
+                    high = np.maximum(high, np.round(result.x))
+        self.protected.update(unknown[k] for k in
+                              np.flatnonzero(high - low >= self.width - _TOLERANCE))
 
     def _protect(self, variable: int) -> set[int]:
         """Find the two witness tables of ``variable``; return the cells hidden for them."""
