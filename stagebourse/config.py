@@ -127,6 +127,8 @@ def from_environment(instance_path: str) -> dict[str, object]:
         # A host whose declines before the reveal plus withdrawal requests after it reach this
         # number is flagged to the steering group on its page.
         "HOST_REFUSAL_ALERT": int(os.environ.get("HOST_REFUSAL_ALERT", "3")),
+        # Published tables: a reader's interval for any hidden count is at least this wide.
+        "PROTECTION_WIDTH": int(os.environ.get("PROTECTION_WIDTH", "11")),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900")),
         # Partner API: requests allowed per token in each fixed window (kept in the database).

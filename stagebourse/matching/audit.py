@@ -7,7 +7,8 @@ it gives the gap with the rest of the pupils and a 95% interval: Newcombe's hybr
 interval (from Wilson intervals) for differences of proportions, Welch's normal interval for
 differences of mean distances. For the ``gender`` label it compares, sector by sector, the
 share of each gender among the pupils placed in the sector with its share among the pupils
-who wished it (index > 1: over-represented). The same tables are computed for the
+who wished it (index > 1: over-represented), with the counts behind both shares (whoever
+publishes them puts them through small-cell suppression). The same tables are computed for the
 counterfactual mechanisms (``fcfs``, ``network-first``) on the same pupils and seed.
 """
 
@@ -175,7 +176,8 @@ def _gender_sector(result: MatchResult, values: Sequence[str]) -> list[dict[str,
             ws = wished[s][g] / w_total if w_total else math.nan
             gs = got[s][g] / g_total if g_total else math.nan
             row["by"][g] = {"wish_share": _nan(ws), "placed_share": _nan(gs),
-                            "index": _nan(gs / ws if ws and not math.isnan(gs) else math.nan)}
+                            "index": _nan(gs / ws if ws and not math.isnan(gs) else math.nan),
+                            "wished": wished[s][g], "placed": got[s][g]}
         rows.append(row)
     return rows
 

@@ -1,20 +1,29 @@
-"""The audit of a run as tables people read: French labels, small cells hidden, CSV/XLSX.
+"""The audit of a run as tables people read: French labels, small groups hidden, CSV/XLSX.
 
 The figures come from the engine's audit stored on the run (``MatchingRun.audit_json``); this
-module only formats them. Groups smaller than ``AUDIT_MIN_CELL`` (default 11) are shown as
-"< 11" and none of their figures is given (MISSION.md, rule 5).
+module formats them, and hides groups the way the observatory hides cells (MISSION.md, rule 5):
+the sizes of each label's groups, and the gender × sector counts, go through the interval audit
+of :mod:`stagebourse.observatory.suppression` (threshold ``AUDIT_MIN_CELL``, width
+``PROTECTION_WIDTH``), with what the other tables show. A hidden group is shown "secret" with no
+figure at all (a rate, a gap or a bar computed from its size would give it back); a shown
+group's gap with the rest is given only when the rest is at least the threshold; a share is
+shown only when both of its counts are.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from flask_babel import format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 
 from stagebourse.models import MatchingRun, User
+from stagebourse.observatory.suppression import PROTECTION_WIDTH, PublishedTable, suppress
+from stagebourse.observatory.suppression import Table as CountTable
 from stagebourse.services.matching import min_cell, run_audit
 from stagebourse.services.policy import Action, require
 
@@ -74,12 +83,96 @@ class Table:
     chart_title: str = ""
 
 
-def small(size: int) -> bool:
-    return size < min_cell()
+def secret() -> str:
+    return str(_l("secret"))
 
 
-def hidden_size() -> str:
-    return f"< {min_cell()}"
+def _width() -> int:
+    return int(current_app.config.get("PROTECTION_WIDTH", PROTECTION_WIDTH))
+
+
+def _one_column(name: str, rows: list[str], counts: list[int], row_keys: list[Hashable],
+                total_key: Hashable) -> CountTable:
+    return CountTable(name, tuple(rows), ("n",), tuple((c,) for c in counts),
+                      row_keys=tuple(row_keys), col_keys=(total_key,), total_key=total_key)
+
+
+def _published(table: CountTable) -> PublishedTable:
+    """A table shown in full (the overall figures): a reader knows all of it."""
+    return PublishedTable(table, [list(row) for row in table.grid])
+
+
+def _group_sizes(audit: dict[str, Any]) -> dict[tuple[str, str], int | None]:
+    """Each group's size, or None where the interval audit hides it. The sizes of a label's
+    groups add up to the number of pupils, which the overall table shows: a group under the
+    threshold hides with it enough others that no subtraction, bound or complement narrows it
+    below the protection width."""
+    first = audit["mechanisms"][0]
+    overall = _published(_one_column("overall", ["all"], [audit["overall"][first]["size"]],
+                                     [("size",)], ("size",)))
+    tables = []
+    for label_name, by_value in audit.get("labels", {}).items():
+        values = list(by_value)
+        tables.append(_one_column(f"label-{label_name}", values,
+                                  [by_value[v][first]["size"] for v in values],
+                                  [("size", label_name, v) for v in values], ("size",)))
+    shown: dict[tuple[str, str], int | None] = {}
+    for published in suppress(tables, min_cell(), earlier=[overall], width=_width()):
+        label_name = published.table.name.removeprefix("label-")
+        for value, row in zip(published.rows, published.cells, strict=False):
+            shown[(label_name, value)] = row[0]
+    return shown
+
+
+def _gender_sector_counts(audit: dict[str, Any], sizes: dict[tuple[str, str], int | None]
+                          ) -> dict[str, tuple[PublishedTable, PublishedTable] | None]:
+    """Per mechanism, the sector × gender counts of pupils who wished a sector and of pupils
+    placed in it, through the interval audit together with what the other tables show (the
+    number placed, each shown gender group's placed count). None where it cannot be done."""
+    result: dict[str, tuple[PublishedTable, PublishedTable] | None] = {}
+    by_gender_label = audit.get("labels", {}).get("gender", {})
+    for m, rows in audit.get("gender_sector", {}).items():
+        if not rows:
+            continue
+        genders = sorted({g for row in rows for g in row["by"]})
+        sectors = [row["sector"] for row in rows]
+        wished = CountTable(f"wished-{m}", tuple(sectors), tuple(genders),
+                            tuple(tuple(_sector_count(r, g, "wished", "wish_share")
+                                        for g in genders) for r in rows),
+                            row_keys=tuple(("wished", s) for s in sectors))
+        placed = CountTable(f"placed-{m}", tuple(sectors), tuple(genders),
+                            tuple(tuple(_sector_count(r, g, "placed", "placed_share")
+                                        for g in genders) for r in rows),
+                            row_keys=tuple(("placed in", m, s) for s in sectors),
+                            col_keys=tuple(("placed", m, g) for g in genders),
+                            total_key=("placed", m))
+        # What the overall and gender tables already show of the placed pupils.
+        by_gender = _one_column(f"placed-by-gender-{m}", genders,
+                                [by_gender_label.get(g, {}).get(m, {}).get("placed", 0)
+                                 for g in genders],
+                                [("placed", m, g) for g in genders], ("placed", m))
+        grid = by_gender.grid
+        if grid[-1][0] != placed.grid[-1][-1] or grid[-1][0] != audit["overall"][m]["placed"]:
+            result[m] = None  # an audit whose tables disagree: show none of it
+            continue
+        shown = PublishedTable(by_gender, [
+            [None if sizes.get(("gender", g)) is None else value for value in row]
+            for g, row in zip(genders, grid, strict=False)] + [list(grid[-1])])
+        try:
+            published = suppress([wished, placed], min_cell(), earlier=[shown], width=_width())
+        except ValueError:
+            result[m] = None  # the other tables already bound a count: show none of it
+        else:
+            result[m] = (published[0], published[1])
+    return result
+
+
+def _sector_count(row: dict[str, Any], gender: str, what: str, share: str) -> int:
+    """A gender's count in a sector row; from its share for audits stored before the counts."""
+    by = row["by"].get(gender, {})
+    if what in by:
+        return int(by[what])
+    return int(round((by.get(share) or 0) * row[what]))
 
 
 def audit_tables(actor: User, run: MatchingRun) -> list[Table]:
@@ -108,6 +201,8 @@ def audit_tables(actor: User, run: MatchingRun) -> list[Table]:
                                 o["wish1_share"] or 0.0, _pct(o["wish1_share"])))
     tables.append(overall)
 
+    sizes = _group_sizes(audit)
+    first = mechanisms[0]
     for label_name, by_value in audit.get("labels", {}).items():
         title = str(LABEL_TITLES.get(label_name, label_name))
         table = Table(f"label-{label_name}", str(_l("Par %(label)s", label=title.lower())),
@@ -118,24 +213,32 @@ def audit_tables(actor: User, run: MatchingRun) -> list[Table]:
                        str(_l("Écart de placement avec le reste [IC 95 %]"))],
                       chart_title=str(_l("Taux de placement par %(label)s",
                                          label=title.lower())))
+        everyone = audit["overall"][first]["size"]
         for value, by_mech in by_value.items():
             shown = value_label(label_name, value)
+            size = sizes.get((label_name, value))
             for m in mechanisms:
                 e = by_mech[m]
-                if small(e["size"]):
-                    table.rows.append([shown, mechanism_label(m), hidden_size(), "—", "—", "—",
+                if size is None:
+                    # Nothing of a hidden group: every figure would be computed from its size.
+                    table.rows.append([shown, mechanism_label(m), secret(), "—", "—", "—",
                                        "—", "—", "—", "—"])
                     continue
+                # The rest's size is the number of pupils minus this group's: the audit keeps
+                # it at least the threshold; checked here all the same.
+                rest_shown = everyone - size >= min_cell()
                 table.rows.append([
                     shown, mechanism_label(m), str(e["size"]), str(e["placed"]),
                     _pct(e["placement_rate"]), _pct(e["wish1_share"]), _num(e["mean_rank"]),
                     _num(e["mean_km"], "#,##0.0"), _num(e["p90_km"], "#,##0.0"),
-                    _gap(e.get("gap_vs_rest", {}).get("placement_rate"))])
+                    _gap(e.get("gap_vs_rest", {}).get("placement_rate")) if rest_shown
+                    else "—"])
                 table.bars.append(Bar(shown, mechanism_label(m), e["placement_rate"] or 0.0,
                                       _pct(e["placement_rate"])))
         tables.append(table)
 
-    for m, rows in audit.get("gender_sector", {}).items():
+    for m, counts in _gender_sector_counts(audit, sizes).items():
+        rows = audit["gender_sector"][m]
         genders = sorted({g for row in rows for g in row["by"]})
         header = [str(_l("Secteur")), str(_l("Élèves l'ayant demandé")),
                   str(_l("Élèves placés"))]
@@ -147,23 +250,31 @@ def audit_tables(actor: User, run: MatchingRun) -> list[Table]:
         table = Table(f"gender-sector-{m}",
                       str(_l("Genre et secteur (%(m)s) : indice = part des placés / part des "
                              "vœux", m=mechanism_label(m))), header)
-        for row in rows:
-            if small(row["wished"]):
-                table.rows.append([row["sector"], hidden_size()] + ["—"] * (1 + 3 * len(genders)))
+        for i, row in enumerate(rows):
+            if counts is None:
+                table.rows.append([row["sector"], secret(), secret()]
+                                  + ["—"] * (3 * len(genders)))
                 continue
-            cells = [row["sector"], str(row["wished"]),
-                     hidden_size() if 0 < row["placed"] < min_cell() else str(row["placed"])]
-            for g in genders:
-                by = row["by"].get(g, {})
-                wished_count = round((by.get("wish_share") or 0) * row["wished"])
-                if small(wished_count):
-                    cells += [hidden_size(), "—", "—"]
-                else:
-                    cells += [_pct(by.get("wish_share")), _pct(by.get("placed_share")),
-                              _num(by.get("index"))]
+            wished, placed = counts[0].cells[i], counts[1].cells[i]
+            cells = [row["sector"], _count(wished[-1]), _count(placed[-1])]
+            for j in range(len(genders)):
+                # Shares only from published counts, never from a secret one.
+                wish_share = _share(wished[j], wished[-1])
+                placed_share = _share(placed[j], placed[-1])
+                index = (placed_share / wish_share if wish_share and placed_share is not None
+                         else None)
+                cells += [_pct(wish_share), _pct(placed_share), _num(index)]
             table.rows.append(cells)
         tables.append(table)
     return tables
+
+
+def _count(value: int | None) -> str:
+    return secret() if value is None else str(value)
+
+
+def _share(part: int | None, whole: int | None) -> float | None:
+    return None if part is None or not whole else part / whole
 
 
 def xlsx_bytes(tables: list[Table], title: str) -> bytes:

@@ -1,8 +1,10 @@
 """The observatory of discrimination: indicators from the anonymous return questionnaires.
 
 Every table goes through :mod:`stagebourse.observatory.suppression` before anyone sees it: no
-count under 11 is shown, and no hidden count can be recomputed from totals and margins, within
-a table or across the tables of a campaign (they share totals, and are suppressed together).
+count under 11 is shown, and no hidden count can be narrowed to an interval narrower than the
+protection width (``PROTECTION_WIDTH``) from totals, margins, non-negativity and structural
+zeros, within a table or across the tables of a campaign (they share totals, and are
+suppressed together).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -27,7 +30,14 @@ from stagebourse.models import (
     SchoolKind,
     Sector,
 )
-from stagebourse.observatory.suppression import THRESHOLD, PublishedTable, Table, suppress
+from stagebourse.observatory.suppression import (
+    PROTECTION_WIDTH,
+    THRESHOLD,
+    PublishedTable,
+    Table,
+    suppress,
+)
+from stagebourse.services.campaigns import school_kind_for
 from stagebourse.services.questionnaires import current_questionnaire, default_questionnaire
 
 UNKNOWN = "unknown"
@@ -191,9 +201,10 @@ def _indicators(questions: list[dict[str, Any]]) -> list[_Indicator]:
     return indicators
 
 
-def build_tables(responses: list[QuestionnaireResponse], questions: list[dict[str, Any]]
-                 ) -> list[ObservedTable]:
-    """Every (indicator × dimension) table, suppressed together."""
+def build_tables(responses: list[QuestionnaireResponse], questions: list[dict[str, Any]],
+                 *, impossible: dict[str, set[str]] | None = None) -> list[ObservedTable]:
+    """Every (indicator × dimension) table, suppressed together. ``impossible[dimension]``
+    are categories that cannot occur (their rows are structural zeros, known to readers)."""
     specs: list[tuple[_Indicator, str, Table]] = []
     categories = {d: _categories(d) for d in DIMENSIONS}
     for indicator in _indicators(questions):
@@ -207,12 +218,18 @@ def build_tables(responses: list[QuestionnaireResponse], questions: list[dict[st
                 counts.append(tuple(sum(1 for v in in_cat if v == c) for c in columns))
             row_keys: tuple[Hashable, ...] = tuple((indicator.base, dimension, code)
                                                    for code, _ in cats)
+            # Declared only if the answers agree (a stray answer would make it a guess).
+            absent = {code for code in (impossible or {}).get(dimension, set())
+                      if all(_category(r, dimension) != code for r, _ in answered)}
             specs.append((indicator, dimension, Table(
                 f"{indicator.key}/{dimension}", tuple(label for _, label in cats),
                 tuple(str(label) for _, label in indicator.columns), tuple(counts),
                 row_keys=row_keys, col_keys=tuple((indicator.key, c) for c in columns),
-                total_key=(indicator.base,))))
-    published = suppress([table for _, _, table in specs])
+                total_key=(indicator.base,),
+                structural_zeros=frozenset((i, j) for i, (code, _) in enumerate(cats)
+                                           if code in absent for j in range(len(columns))))))
+    published = suppress([table for _, _, table in specs],
+                         width=current_app.config.get("PROTECTION_WIDTH", PROTECTION_WIDTH))
     return [ObservedTable(indicator.key, indicator.title, dimension, pub)
             for (indicator, dimension, _), pub in zip(specs, published, strict=True)]
 
@@ -225,8 +242,15 @@ def campaign_observatory(campaign: Campaign) -> CampaignObservatory:
         responses=len(responses),
         tutors_invited=_invited(campaign, Respondent.TUTOR),
         tutor_responses=len(_responses(campaign, Respondent.TUTOR)),
-        tables=build_tables(responses, _questions(campaign)),
+        tables=build_tables(responses, _questions(campaign), impossible=impossible_categories(
+            campaign)),
     )
+
+
+def impossible_categories(campaign: Campaign) -> dict[str, set[str]]:
+    """A campaign is for one level, so for one kind of school: no lycée pupil in a 3e one."""
+    kind = school_kind_for(campaign.level)
+    return {"school_kind": {k.value for k in SchoolKind if k != kind}}
 
 
 def previous_campaign(campaign: Campaign) -> Campaign | None:

@@ -62,7 +62,8 @@ def test_group_table_on_a_hand_made_case() -> None:
     assert gap["gap"] == 0.0 and gap["low"] < 0 < gap["high"]
     rows = {r["sector"]: r for r in report["gender_sector"]["optimal"]}
     # sante was wished by f1 and f2 (both F) and went to a girl: index 1
-    assert rows["sante"]["by"]["F"] == {"wish_share": 1.0, "placed_share": 1.0, "index": 1.0}
+    assert rows["sante"]["by"]["F"] == {"wish_share": 1.0, "placed_share": 1.0, "index": 1.0,
+                                        "wished": 2, "placed": 1}
     # btp was wished by f2 and m1 and went to m1: boys over-represented (index 2)
     assert rows["btp"]["by"]["M"]["index"] == 2.0
     assert rows["btp"]["by"]["F"]["index"] == 0.0
