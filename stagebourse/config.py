@@ -124,6 +124,8 @@ def from_environment(instance_path: str) -> dict[str, object]:
         ],
         # Matching audit: groups smaller than this are shown as "< N", never exactly.
         "AUDIT_MIN_CELL": int(os.environ.get("AUDIT_MIN_CELL", "11")),
+        # Observatory: no release of a campaign with fewer answers than this (docs/privacy.md).
+        "RELEASE_MIN_RESPONDENTS": int(os.environ.get("RELEASE_MIN_RESPONDENTS", "30")),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900")),
         # Partner API: requests allowed per token in each fixed window (kept in the database).

@@ -35,6 +35,12 @@ class InvitationChannel(enum.StrEnum):
     CLASS_SHEET = "class_sheet"
 
 
+# The school's priority education area, as the observatory breaks figures down (Fiche 1):
+# REP, REP+, or "none" (a school outside priority education).
+PRIORITY_AREAS = ("REP", "REP+", "none")
+PRIORITY_AREA_CHECK = "priority_area IN ('REP', 'REP+', 'none')"
+
+
 def random_id() -> str:
     return secrets.token_hex(16)
 
@@ -80,6 +86,11 @@ class QuestionnaireInvitation(Base):
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     level: Mapped[Level | None] = mapped_column(LEVEL_TYPE)
     school_kind: Mapped[SchoolKind | None] = mapped_column(enum_type(SchoolKind, "school_kind"))
+    # The two strata of Fiche 1's breakdown by priority area (PRIORITY_AREAS, None: unknown).
+    priority_area: Mapped[str | None] = mapped_column(sa.String(8))
+    qpv_resident: Mapped[bool | None]
+
+    __table_args__ = (sa.CheckConstraint(PRIORITY_AREA_CHECK, name="priority_area"),)
 
 
 class QuestionnaireInvitee(Base):
@@ -127,3 +138,8 @@ class QuestionnaireResponse(Base):
     # Monday of the week of the answer: never a time of day.
     answered_week: Mapped[dt.date]
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Copied from the invitation, like level and school type (None: unknown).
+    priority_area: Mapped[str | None] = mapped_column(sa.String(8))
+    qpv_resident: Mapped[bool | None]
+
+    __table_args__ = (sa.CheckConstraint(PRIORITY_AREA_CHECK, name="priority_area"),)
