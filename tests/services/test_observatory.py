@@ -167,3 +167,21 @@ def test_the_matching_audit_is_read_defensively_and_frozen_with_the_release(app)
     assert observatory.matching_audit(finished_campaign(
         by_email=0, on_paper=0, year=2030, company=done.tutor.company).campaign
     ).figures == []
+
+
+def test_the_commands_close_and_release_once(app):
+    done = finished_campaign(by_email=1, on_paper=0)
+    add_responses(done.campaign, 30, {"matched_wish": "yes", "remarks": ["none"]})
+    runner = app.test_cli_runner()
+    early = runner.invoke(args=["observatory", "release", "--campaign", str(done.campaign.id)])
+    assert early.exit_code == 1 and "Clôturez" in early.output
+    closed = runner.invoke(args=["observatory", "close", "--campaign", str(done.campaign.id)])
+    assert closed.exit_code == 0, closed.output
+    released = runner.invoke(args=["observatory", "release",
+                                   "--campaign", str(done.campaign.id)])
+    assert released.exit_code == 0 and "enregistrée" in released.output
+    again = runner.invoke(args=["observatory", "release", "--campaign", str(done.campaign.id)])
+    assert again.exit_code == 1 and "déjà publiés" in again.output
+    annual = runner.invoke(args=["observatory", "release", "--year", "2027"])
+    assert annual.exit_code == 0, annual.output
+    assert runner.invoke(args=["observatory", "release"]).exit_code == 2
