@@ -122,13 +122,15 @@ def from_environment(instance_path: str) -> dict[str, object]:
             int(d) for d in os.environ.get("PREPARATION_REMINDER_DAYS", "14,3").split(",")
             if d.strip()
         ],
-        # Matching audit: groups smaller than this are shown as "< N", never exactly.
+        # Matching audit: groups smaller than this are shown "secret", with no figure.
         "AUDIT_MIN_CELL": int(os.environ.get("AUDIT_MIN_CELL", "11")),
         # A host whose declines before the reveal plus withdrawal requests after it reach this
         # number is flagged to the steering group on its page.
         "HOST_REFUSAL_ALERT": int(os.environ.get("HOST_REFUSAL_ALERT", "3")),
         # Published tables: a reader's interval for any hidden count is at least this wide.
         "PROTECTION_WIDTH": int(os.environ.get("PROTECTION_WIDTH", "11")),
+        # Observatory: no release of a campaign with fewer answers than this (docs/privacy.md).
+        "RELEASE_MIN_RESPONDENTS": int(os.environ.get("RELEASE_MIN_RESPONDENTS", "30")),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900")),
         # Partner API: requests allowed per token in each fixed window (kept in the database).

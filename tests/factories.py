@@ -305,7 +305,8 @@ def make_agreement_settings(campaign: Campaign, school: School,
 
 def add_responses(campaign: Campaign, count: int, answers: dict[str, Any],
                   school_kind: SchoolKind | None = None,
-                  respondent: Respondent | None = None) -> None:
+                  respondent: Respondent | None = None, priority_area: str | None = None,
+                  qpv_resident: bool | None = None) -> None:
     """Responses written directly, as many as an observatory test needs."""
     from stagebourse.services.questionnaires import ensure_questionnaires
 
@@ -315,7 +316,8 @@ def add_responses(campaign: Campaign, count: int, answers: dict[str, Any],
     db.session.add_all(QuestionnaireResponse(
         questionnaire_id=questionnaire.id, level=Level.TROISIEME,
         school_kind=school_kind or SchoolKind.COLLEGE, answered_week=dt.date(2027, 2, 8),
-        answers=answers) for _ in range(count))
+        answers=answers, priority_area=priority_area, qpv_resident=qpv_resident)
+        for _ in range(count))
     db.session.commit()
 
 

@@ -1,7 +1,7 @@
 """unlinkable storage: mixed responses (no rowid on SQLite), nameless class sheets to reprint
 
 Revision ID: 5e1f0a9c2b7d
-Revises: e0856b209344
+Revises: 5daa1d16a083
 Create Date: 2026-12-03 20:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e1f0a9c2b7d'
-down_revision = 'e0856b209344'
+down_revision = '5daa1d16a083'
 branch_labels = None
 depends_on = None
 

@@ -29,6 +29,7 @@ def register_commands(app: Flask) -> None:
     from stagebourse.cli.match import match_group
     from stagebourse.cli.matching import matching
     from stagebourse.cli.materials import prepare_command, remind_group
+    from stagebourse.cli.observatory import observatory_group
     from stagebourse.cli.purge import purge_command
     from stagebourse.cli.questionnaires import questionnaires_group
     from stagebourse.cli.seed import seed_group
@@ -36,5 +37,5 @@ def register_commands(app: Flask) -> None:
 
     for command in (seed_group, demo_command, matching, match_group, worker_command,
                     remind_group, prepare_command, purge_command, questionnaires_group,
-                    agreements_group):
+                    agreements_group, observatory_group):
         app.cli.add_command(command)

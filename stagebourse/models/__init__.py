@@ -49,6 +49,7 @@ from stagebourse.models.questionnaires import (
     Respondent,
 )
 from stagebourse.models.reference import Commune, Priority, School, SchoolKind, Sector
+from stagebourse.models.releases import ObservatoryRelease, ReleaseKind
 from stagebourse.models.requests import MAX_WISHES, Request, RequestState, Wish
 from stagebourse.models.users import LoginFailure, Role, User
 
@@ -61,8 +62,9 @@ __all__ = [
     "Level", "LoginFailure", "MatchingRun",
     "Material", "MaterialAcknowledgement", "Offer", "OfferState", "OfferWeek", "OutboxMessage",
     "OutboxState", "Party", "Priority", "Pupil", "Questionnaire", "QuestionnaireInvitation",
-    "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireSheet", "QuestionnaireState",
-    "Request", "RequestState", "Respondent", "Role", "RunState", "School", "SchoolKind", "Sector",
+    "ObservatoryRelease", "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireSheet",
+    "QuestionnaireState", "ReleaseKind", "Request", "RequestState", "Respondent", "Role",
+    "RunState", "School", "SchoolKind", "Sector",
     "SignatureMethod", "Tutor", "User", "Wish", "WithdrawalRequest", "WithdrawalState",
     "utcnow",
 ]

@@ -35,6 +35,12 @@ class InvitationChannel(enum.StrEnum):
     CLASS_SHEET = "class_sheet"
 
 
+# The school's priority education area, as the observatory breaks figures down (Fiche 1):
+# REP, REP+, or "none" (a school outside priority education).
+PRIORITY_AREAS = ("REP", "REP+", "none")
+PRIORITY_AREA_CHECK = "priority_area IN ('REP', 'REP+', 'none')"
+
+
 def random_id() -> str:
     return secrets.token_hex(16)
 
@@ -105,6 +111,11 @@ class QuestionnaireInvitation(Base):
     school_kind: Mapped[SchoolKind | None] = mapped_column(enum_type(SchoolKind, "school_kind"))
     sheet_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("questionnaire_sheets.id"), index=True)
+    # The two strata of Fiche 1's breakdown by priority area (PRIORITY_AREAS, None: unknown).
+    priority_area: Mapped[str | None] = mapped_column(sa.String(8))
+    qpv_resident: Mapped[bool | None]
+
+    __table_args__ = (sa.CheckConstraint(PRIORITY_AREA_CHECK, name="priority_area"),)
 
 
 class QuestionnaireInvitee(Base):
@@ -158,5 +169,9 @@ class QuestionnaireResponse(Base):
     # Monday of the week of the answer: never a time of day.
     answered_week: Mapped[dt.date]
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Copied from the invitation, like level and school type (None: unknown).
+    priority_area: Mapped[str | None] = mapped_column(sa.String(8))
+    qpv_resident: Mapped[bool | None]
 
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (sa.CheckConstraint(PRIORITY_AREA_CHECK, name="priority_area"),
+                      {"sqlite_with_rowid": False})

@@ -8,7 +8,8 @@ computed by the real engine and published; each answer, given by the pupil's tea
 member of the host structure (the agreement is drafted by the confirmation itself); the release
 of the seats nobody confirmed; the questionnaire invitations and the teachers' class sheets of
 codes; each anonymous answer, through the very function the questionnaire page calls (so the
-answers are exactly as unlinkable as real ones: docs/privacy.md); and the end of the campaign.
+answers are exactly as unlinkable as real ones: docs/privacy.md); the end of the campaign; and
+the closing of its questionnaire with the release of its figures (what the observatory shows).
 
 Rows are written directly only where no service can act in the past: the pupils, their
 requests and the offers' seats for last year (the request services work on the current
@@ -58,7 +59,7 @@ from stagebourse.models import (
     User,
     utcnow,
 )
-from stagebourse.services import campaigns, matching, questionnaires
+from stagebourse.services import campaigns, matching, observatory, questionnaires
 from stagebourse.services.demo import DEMO_DOMAIN, add_wishes, new_pupil, offers_by_sector
 from stagebourse.services.matching import RunOptions
 
@@ -191,6 +192,10 @@ def _play(rng: random.Random, school_year: int, pupils: int, *, colleges: list[S
     tutor_responses = _tutors_answer(rng, campaign, when)
     questionnaires.mix_responses(campaign)  # what the worker's scheduled job does
     campaigns.transition(steering, campaign, "finish")
+    # The questionnaire closes and the figures are released, once, as the steering group would:
+    # the observatory's pages show only releases.
+    observatory.close_questionnaire(steering, campaign)
+    observatory.compute_campaign_release(steering, campaign)
     # Last year's mail went out last year: left pending, it would sit on the steering group's
     # outbox page (the demo runs no worker), or reach the demo addresses a year late.
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id > mail_before)

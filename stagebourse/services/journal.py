@@ -80,6 +80,8 @@ class Event(StrEnum):
     MATERIAL_EDIT = "material.edit"
     MATERIAL_LOAD = "material.load"
 
+    OBSERVATORY_RELEASED = "observatory.released"
+
     OFFER_CREATED = "offer.created"
     OFFER_CSV_IMPORTED = "offer.csv_imported"
     OFFER_DUPLICATED = "offer.duplicated"
@@ -101,6 +103,7 @@ class Event(StrEnum):
     PUPILS_CODES_ISSUED = "pupils.codes_issued"
     PUPILS_IMPORTED = "pupils.imported"
 
+    QUESTIONNAIRE_CLOSED = "questionnaire.closed"
     QUESTIONNAIRE_EDITED = "questionnaire.edited"
     QUESTIONNAIRE_RESPONSES_MIXED = "questionnaire.responses_mixed"
 

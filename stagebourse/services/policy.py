@@ -53,6 +53,7 @@ class Action(enum.StrEnum):
     STEER_QUESTIONNAIRES = "steer.questionnaires"  # questions, invitations, reminders
     STEER_AGREEMENTS = "steer.agreements"          # every school's agreements at once
     STEER_DASHBOARD = "steer.dashboard"            # the steering home figures
+    STEER_OBSERVATORY = "steer.observatory"        # closing for release, computing releases
     # A school's work: a validated teacher of the object's school (object None: their own).
     SCHOOL_PUPILS = "school.pupils"                # pupils, codes, consent, classes, rosters
     SCHOOL_ASSIGNMENTS = "school.assignments"      # the school's assignments
@@ -78,6 +79,7 @@ SYSTEM_ACTIONS = frozenset({
     Action.STEER_AGREEMENTS,     # `stagebourse agreements draft`, voiding on cancellation
     Action.STEER_QUESTIONNAIRES,  # `stagebourse questionnaires invite/remind`
     Action.STEER_MATERIALS,      # `stagebourse materials prepare`
+    Action.STEER_OBSERVATORY,    # `stagebourse observatory release`, the demo's history
     Action.ASSIGNMENT_PARTY,     # drafting follows a confirmation
 })
 
@@ -147,6 +149,7 @@ RULES: dict[Action, tuple[Callable[[User, Any], bool], LazyString]] = {
     Action.STEER_QUESTIONNAIRES: (_steering, STEERING_ONLY),
     Action.STEER_AGREEMENTS: (_steering, STEERING_ONLY),
     Action.STEER_DASHBOARD: (_steering, STEERING_ONLY),
+    Action.STEER_OBSERVATORY: (_steering, STEERING_ONLY),
     Action.SCHOOL_PUPILS: (_teacher_of, SCHOOL_ONLY),
     Action.SCHOOL_ASSIGNMENTS: (_teacher_of, SCHOOL_ONLY),
     Action.SCHOOL_AGREEMENTS: (_teacher_of, SCHOOL_ONLY),

@@ -44,29 +44,49 @@ def test_pupil_answers_with_a_code_and_sees_the_help(page, live_server, app):
     assert responses()[0].answers["remarks"] == ["neighbourhood", "name"]
 
 
-def test_steering_reads_the_observatory_and_its_report(page, live_server, app):
+def test_anyone_reads_the_released_figures_and_the_steering_group_its_report(
+        page, live_server, app):
     from sqlalchemy import select
 
-    from stagebourse.extensions import db
     from stagebourse.models import Role, SchoolKind, Sector
+    from stagebourse.services import observatory
     from tests.factories import TEST_PASSWORD, add_responses, make_user
 
     done = finished_campaign(by_email=1, on_paper=0)
     sector = db.session.scalars(select(Sector).order_by(Sector.code)).first().code
     add_responses(done.campaign, 30, {"matched_wish": "yes", "sector": sector, "gender": "F",
-                                      "remarks": ["none"]})
+                                      "remarks": ["none"]}, priority_area="REP+",
+                  qpv_resident=True)
     add_responses(done.campaign, 15, {"matched_wish": "no", "gender": "M",
-                                      "remarks": ["origin"]}, school_kind=SchoolKind.LYCEE)
-    make_user(Role.STEERING, "pilote@agglo-test.fr")
+                                      "remarks": ["origin"]}, school_kind=SchoolKind.LYCEE,
+                  priority_area="none", qpv_resident=False)
+    steering = make_user(Role.STEERING, "pilote@agglo-test.fr")
+    observatory.close_questionnaire(steering, done.campaign)
+    observatory.compute_campaign_release(steering, done.campaign)
+    db.session.commit()  # as the steering button's request does
+
+    # The public page, without signing in: charts, each followed by its table.
+    page.goto(live_server + "/")
+    page.get_by_role("contentinfo").get_by_role(
+        "link", name="Observatoire des discriminations").click()
+    main = page.locator("main")
+    assert "Évolution d'une campagne à l'autre" in main.inner_text()
+    assert "Audit de l'affectation" in main.inner_text()
+    page.get_by_text("Tableaux détaillés de").first.click()
+    assert page.locator("svg.chart").count() > 10
+    assert "secret" in main.inner_text()
+    assert_accessible(page)
+    screenshot(page, "observatory-public")
+
     page.goto(live_server + "/connexion")
     page.get_by_role("textbox", name="Adresse e-mail").fill("pilote@agglo-test.fr")
     page.get_by_label("Mot de passe", exact=True).fill(TEST_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    page.goto(live_server + f"/pilotage/observatoire/campagnes/{done.campaign.id}")
-    assert page.locator("svg.chart").count() > 10
-    assert "secret" in page.locator("main").inner_text()
+    page.goto(live_server + "/pilotage/observatoire")
     assert_accessible(page)
-    screenshot(page, "observatory-campaign")
-    page.get_by_role("link", name="Rapport annuel 2027").click()
+    page.get_by_role("link", name=f"Chiffres publiés de {done.campaign.name}").click()
+    assert page.locator("svg.chart").count() > 10
+    assert_accessible(page)
+    page.get_by_role("link", name="Rapport 2027").click()
     assert "Méthode" in page.locator("main").inner_text()
     assert_accessible(page)

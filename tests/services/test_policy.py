@@ -44,6 +44,7 @@ from stagebourse.services import (
     matching_jobs,
     matching_report,
     materials,
+    observatory,
     offer_import,
     offers,
     outbox,
@@ -287,6 +288,13 @@ TABLE: list[Row] = [
         lambda w, a: questionnaires.print_class_sheet(a, w.campaign, "3B"), SCHOOL_OWN),
     Row("questionnaires.reprint_class_sheet",
         lambda w, a: questionnaires.reprint_class_sheet(a, w.campaign, "3B"), SCHOOL_OWN),
+    # The observatory's releases (steering) -------------------------------------------------------
+    Row("observatory.close_questionnaire",
+        lambda w, a: observatory.close_questionnaire(a, w.campaign), NOT_STEERING),
+    Row("observatory.compute_campaign_release",
+        lambda w, a: observatory.compute_campaign_release(a, w.campaign), NOT_STEERING),
+    Row("observatory.compute_annual_release",
+        lambda w, a: observatory.compute_annual_release(a, 2027), NOT_STEERING),
     # A pupil's request (the pupil, or their teacher) --------------------------------------------
     Row("requests.add_wish", lambda w, a: requests.add_wish(a, w.pupil, sector_code="sante"),
         PUPIL_OWN),

@@ -28,8 +28,10 @@ def columns(table: str) -> set[str]:
 
 
 def test_a_response_row_has_no_column_that_could_point_to_a_person(app):
+    # Strata only: level, school type, the school's priority area, QPV residence (Fiche 1).
     assert columns("questionnaire_responses") == {
-        "id", "questionnaire_id", "level", "school_kind", "answered_week", "answers"}
+        "id", "questionnaire_id", "level", "school_kind", "priority_area", "qpv_resident",
+        "answered_week", "answers"}
     for name in columns("questionnaire_responses"):
         assert not any(word in name for word in IDENTIFYING if word != "name"), name
 
@@ -46,7 +48,8 @@ def test_a_response_row_has_no_foreign_key_but_its_questionnaire(app):
 
 def test_an_invitation_holds_a_hash_and_coarse_strata_only(app):
     assert columns("questionnaire_invitations") == {
-        "id", "campaign_id", "respondent", "code_hash", "level", "school_kind", "sheet_id"}
+        "id", "campaign_id", "respondent", "code_hash", "level", "school_kind", "sheet_id",
+        "priority_area", "qpv_resident"}
     keys = sa.inspect(db.engine).get_foreign_keys("questionnaire_invitations")
     assert sorted(k["referred_table"] for k in keys) == ["campaigns", "questionnaire_sheets"]
     # A paper code's sheet is a class of a school: no pupil, no name, no time.

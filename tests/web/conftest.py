@@ -9,7 +9,14 @@ import pytest
 from flask import Flask
 
 from stagebourse.extensions import db
-from stagebourse.models import AssignmentState, Material, OutboxMessage, Role
+from stagebourse.models import (
+    AssignmentState,
+    Material,
+    ObservatoryRelease,
+    OutboxMessage,
+    ReleaseKind,
+    Role,
+)
 from stagebourse.services import agreements
 from stagebourse.services.companies import create_api_token
 from stagebourse.services.materials import load_materials
@@ -42,6 +49,13 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
     message = OutboxMessage(idempotency_key="matrix", recipient="x@exemple.fr", subject="s",
                             body_text="t")
     db.session.add(message)
+    # A release as stored (written directly: computing one needs 30 answers and their audit).
+    release = ObservatoryRelease(
+        kind=ReleaseKind.CAMPAIGN, year=campaign.year, campaign_id=campaign.id,
+        scope=f"campaign:{campaign.id}", questionnaires=[], indicators=[], audit_tables=[],
+        published={"title": campaign.name, "invited": 40, "responses": 30,
+                   "response_rate": 0.75, "tables": [], "matching": None})
+    db.session.add(release)
     db.session.commit()
     token = create_api_token(personas["steering"], personas["company"].company, "matrice", None)
     token_id = db.session.scalar(db.select(db.text("max(id)")).select_from(db.text("api_tokens")))
@@ -54,6 +68,7 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         "rank": 1, "run_id": assignment.run_id, "assignment_id": assignment.id,
         "answer": "accept", "questionnaire_id": questionnaire.id, "year": campaign.year,
         "agreement_id": agreement.id, "party": "school", "signature_id": 1,
+        "release_id": release.id,
     }
     return {"users": {**personas, **extra}, "values": values, "api_token": token}
 

@@ -8,9 +8,8 @@ import html
 from sqlalchemy import select
 
 from stagebourse.extensions import db
-from stagebourse.models import MatchingRun, QuestionnaireInvitation, Respondent, SchoolKind, Sector
+from stagebourse.models import QuestionnaireInvitation, Respondent
 from stagebourse.services import questionnaires
-from tests.factories import add_responses
 from tests.personas import login_as, page_text
 from tests.scenarios import AFTER, emailed_code, finished_campaign, responses
 
@@ -128,58 +127,6 @@ def test_steering_reminders_button(client, personas):
     result = client.post(f"/pilotage/campagnes/{done.campaign.id}/questionnaires/rappels",
                          data={"days": "1"}, follow_redirects=True)
     assert "rappel(s) mis en file" in page_text(result)
-
-
-def _observatory_data(campaign):  # noqa: ANN001, ANN202
-    sector = db.session.scalars(select(Sector).order_by(Sector.code)).first().code
-    add_responses(campaign, 30, {"matched_wish": "yes", "sector": sector, "gender": "F",
-                                 "remarks": ["none"]})
-    add_responses(campaign, 14, {"matched_wish": "no", "sector": sector, "gender": "M",
-                                 "remarks": ["origin", "name"]}, school_kind=SchoolKind.LYCEE)
-    add_responses(campaign, 3, {"matched_wish": "partly", "remarks": ["religion"]})
-
-
-def test_the_observatory_shows_suppressed_tables_charts_and_exports(client, personas):
-    done = finished_campaign(by_email=1, on_paper=0)
-    previous = finished_campaign(by_email=0, on_paper=0, year=2026,
-                                 company=done.tutor.company)
-    _observatory_data(done.campaign)
-    add_responses(previous.campaign, 12, {"matched_wish": "yes"})
-    login_as(client, personas["steering"])
-    page = client.get(f"/pilotage/observatoire/campagnes/{done.campaign.id}")
-    assert page.status_code == 200
-    body = page.get_data(as_text=True)
-    assert "<svg" in body and "<table" in body and "secret" in body
-    assert "Audit de l'affectation" in body and previous.campaign.name in body
-    assert "style=" not in body and "<script" not in body
-    export = client.get(f"/pilotage/observatoire/campagnes/{done.campaign.id}/export.csv")
-    assert export.mimetype == "text/csv"
-    lines = export.get_data(as_text=True).lstrip("\ufeff").splitlines()
-    counts = [line.rsplit(";", 1)[1] for line in lines[1:]]
-    assert "secret" in counts
-    assert all(value == "secret" or int(value) >= 11 for value in counts)
-    report = client.get(f"/pilotage/observatoire/rapport/{done.campaign.year}")
-    assert "Méthode" in page_text(report) and "Secret statistique" in page_text(report)
-    by_gender = page_text(client.get(
-        f"/pilotage/observatoire/campagnes/{done.campaign.id}?dimension=gender"))
-    assert "par genre (si indiqué)" in by_gender
-    assert "par type d'établissement" not in by_gender
-    home = client.get("/pilotage/observatoire")
-    assert done.campaign.name in page_text(home)
-
-
-def test_the_observatory_says_when_the_audit_is_not_available(client, personas):
-    """A published round with its placement counts but no stored audit: the counts are shown,
-    and a notice says the audit is missing."""
-    done = finished_campaign(by_email=1, on_paper=0)
-    run = db.session.scalar(select(MatchingRun).where(MatchingRun.campaign_id == done.campaign.id))
-    assert run is not None and run.audit_json is None
-    run.pupil_count, run.placed_count = 2, 1
-    db.session.commit()
-    login_as(client, personas["steering"])
-    text = page_text(client.get(f"/pilotage/observatoire/campagnes/{done.campaign.id}"))
-    assert "Audit d'équité non disponible" in text
-    assert "Taux de placement" in text and "50 %" in text
 
 
 def test_the_answer_page_works_without_javascript_and_labels_every_input(client):

@@ -123,8 +123,9 @@ def submit_answers(code: str, form: Mapping[str, list[str]], today: dt.date | No
         raise ServiceError(CODE_REFUSED)
     questionnaire = questionnaire_for(invitation)
     answers = clean_answers(questionnaire.questions, form)
-    level, school_kind, respondent = (invitation.level, invitation.school_kind,
-                                      invitation.respondent)
+    respondent = invitation.respondent
+    stratum = dict(level=invitation.level, school_kind=invitation.school_kind,
+                   priority_area=invitation.priority_area, qpv_resident=invitation.qpv_resident)
     # Burn the code: delete, not flag, so no "used at" survives. A concurrent second use of
     # the same code finds nothing to delete and is refused.
     burnt = db.session.execute(delete(QuestionnaireInvitation).where(
@@ -138,15 +139,14 @@ def submit_answers(code: str, form: Mapping[str, list[str]], today: dt.date | No
     # behind each other (mixing.py) instead of interleaving.
     db.session.execute(update(Questionnaire).where(Questionnaire.id == questionnaire.id)
                        .values(responses_mixed_at=None))
-    _write_response(questionnaire, level, school_kind, answers,
-                    monday_of(today or clock.today()))
+    _write_response(questionnaire, stratum, answers, monday_of(today or clock.today()))
     if questionnaire.state == QuestionnaireState.DRAFT:
         questionnaire.state = QuestionnaireState.IN_USE
     db.session.flush()
     return Submission(respondent, reports_discrimination(questionnaire.questions, answers))
 
 
-def _write_response(questionnaire: Questionnaire, level: Any, school_kind: Any,
+def _write_response(questionnaire: Questionnaire, stratum: dict[str, Any],
                     answers: dict[str, Any], week: dt.date) -> None:
     """Insert the response among up to SHUFFLE_WIDTH earlier responses of the same
     questionnaire, re-written with new random ids in a random order.
@@ -158,9 +158,10 @@ def _write_response(questionnaire: Questionnaire, level: Any, school_kind: Any,
         select(QuestionnaireResponse)
         .where(QuestionnaireResponse.questionnaire_id == questionnaire.id)
         .order_by(func.random()).limit(SHUFFLE_WIDTH)).all()
-    batch = [dict(level=level, school_kind=school_kind, answered_week=week, answers=answers)]
+    batch = [dict(stratum, answered_week=week, answers=answers)]
     for other in others:
         batch.append(dict(level=other.level, school_kind=other.school_kind,
+                          priority_area=other.priority_area, qpv_resident=other.qpv_resident,
                           answered_week=other.answered_week, answers=other.answers))
         db.session.delete(other)
     db.session.flush()

@@ -7,7 +7,7 @@ import datetime as dt
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
@@ -131,8 +131,7 @@ def invite(actor: User | None, campaign: Campaign, today: dt.date | None = None
         raise ServiceError(_l("Personne à inviter : tous les élèves et tuteurs dont le stage "
                               "est confirmé ou terminé ont déjà reçu leur code."))
     link = public_url("questionnaire.enter")
-    codes = _new_invitations(campaign, [(Respondent.PUPIL, p.level, p.school.kind)
-                                        for p in by_email])
+    codes = _new_invitations(campaign, [pupil_stratum(p) for p in by_email])
     for pupil, code in zip(by_email, codes, strict=True):
         assert pupil.guardian_email is not None
         queue_email(pupil.guardian_email, "questionnaire_pupil",
@@ -141,7 +140,7 @@ def invite(actor: User | None, campaign: Campaign, today: dt.date | None = None
                     first_name=pupil.first_name, code=code, link=link, campaign=campaign)
     summary.pupils_by_email = len(by_email)
     tutor_list = sorted(tutors.values(), key=lambda t: t.id)
-    tutor_codes = _new_invitations(campaign, [(Respondent.TUTOR, campaign.level, None)
+    tutor_codes = _new_invitations(campaign, [Stratum(Respondent.TUTOR, campaign.level, None)
                                               for _ in tutor_list])
     for tutor, code in zip(tutor_list, tutor_codes, strict=True):
         db.session.add(QuestionnaireInvitee(campaign_id=campaign.id,
@@ -163,7 +162,23 @@ def invite(actor: User | None, campaign: Campaign, today: dt.date | None = None
     return summary
 
 
-def _new_invitations(campaign: Campaign, strata: list[tuple[Respondent, Any, Any]],
+class Stratum(NamedTuple):
+    """What an invitation (then its response) says of its respondent: coarse groups only."""
+
+    respondent: Respondent
+    level: Any
+    school_kind: Any
+    priority_area: str | None = None  # the school's REP / REP+ / "none" (Fiche 1)
+    qpv_resident: bool | None = None
+
+
+def pupil_stratum(pupil: Pupil) -> Stratum:
+    priority = pupil.school.priority
+    return Stratum(Respondent.PUPIL, pupil.level, pupil.school.kind,
+                   priority.value if priority is not None else "none", pupil.qpv_resident)
+
+
+def _new_invitations(campaign: Campaign, strata: list[Stratum],
                      sheet: QuestionnaireSheet | None = None) -> list[str]:
     """Create one invitation per stratum tuple and return the clear codes, in the order given.
 
@@ -173,10 +188,10 @@ def _new_invitations(campaign: Campaign, strata: list[tuple[Respondent, Any, Any
     order = list(range(len(strata)))
     _rng.shuffle(order)
     for index in order:
-        respondent, level, school_kind = strata[index]
+        stratum = strata[index]
         db.session.add(QuestionnaireInvitation(
-            campaign_id=campaign.id, respondent=respondent, code_hash=hash_code(codes[index]),
-            level=level, school_kind=school_kind, sheet_id=sheet.id if sheet else None))
+            campaign_id=campaign.id, code_hash=hash_code(codes[index]),
+            sheet_id=sheet.id if sheet else None, **stratum._asdict()))
     return codes
 
 
@@ -225,7 +240,7 @@ def print_class_sheet(actor: User, campaign: Campaign, class_name: str) -> list[
                                    class_name=class_name)
         db.session.add(sheet)
         db.session.flush()
-    codes = _new_invitations(campaign, [(Respondent.PUPIL, p.level, p.school.kind)
+    codes = _new_invitations(campaign, [pupil_stratum(p)
                                         for p in pupils], sheet)
     db.session.execute(
         update(QuestionnaireInvitee)
@@ -238,16 +253,17 @@ def print_class_sheet(actor: User, campaign: Campaign, class_name: str) -> list[
     return _shuffled(codes)
 
 
-def _take_unused_codes(sheet: QuestionnaireSheet) -> list[tuple[Respondent, Any, Any]]:
+def _take_unused_codes(sheet: QuestionnaireSheet) -> list[Stratum]:
     """Delete the sheet's unused codes in one statement that says what it deleted, and return
     their strata: a code used at this very moment is either used (and not replaced) or
     replaced, never both."""
     deleted = db.session.execute(
         delete(QuestionnaireInvitation).where(QuestionnaireInvitation.sheet_id == sheet.id)
         .returning(QuestionnaireInvitation.respondent, QuestionnaireInvitation.level,
-                   QuestionnaireInvitation.school_kind)
+                   QuestionnaireInvitation.school_kind, QuestionnaireInvitation.priority_area,
+                   QuestionnaireInvitation.qpv_resident)
         .execution_options(synchronize_session=False))
-    return [(respondent, level, kind) for respondent, level, kind in deleted]
+    return [Stratum(*row) for row in deleted]
 
 
 def reprint_class_sheet(actor: User, campaign: Campaign, class_name: str) -> list[str]:

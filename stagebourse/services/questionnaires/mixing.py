@@ -55,7 +55,8 @@ def mix_responses(target: Questionnaire | Campaign) -> int:
     _lock(questionnaire)
     response = QuestionnaireResponse
     rows = [dict(row._mapping) for row in db.session.execute(
-        select(response.level, response.school_kind, response.answered_week, response.answers)
+        select(response.level, response.school_kind, response.priority_area,
+               response.qpv_resident, response.answered_week, response.answers)
         .where(response.questionnaire_id == questionnaire.id))]
     _rng.shuffle(rows)
     db.session.execute(delete(response).where(response.questionnaire_id == questionnaire.id)

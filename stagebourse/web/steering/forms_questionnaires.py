@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms import BooleanField, IntegerField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 
 class QuestionnaireJsonForm(FlaskForm):
@@ -19,3 +19,11 @@ class ReminderForm(FlaskForm):
                         default=7, validators=[
                             DataRequired(_l("Indiquez un nombre de jours.")),
                             NumberRange(1, 90, _l("Entre 1 et 90 jours."))])
+
+
+class ReleaseForm(FlaskForm):
+    """Publishing is final (a release is never recomputed): say so, and ask to confirm."""
+
+    confirm = BooleanField(_l("Je confirme : ces chiffres seront publiés tels quels, "
+                              "définitivement."),
+                           validators=[InputRequired(_l("Cochez pour confirmer."))])

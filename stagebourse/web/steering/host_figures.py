@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -34,6 +34,15 @@ def host_decisions_run_csv(run_id: int) -> Response:
     run = load_run(run_id)
     return _export(f"tour-{run.id}-decisions-structures",
                    figures.run_tables(current_user, run))
+
+
+@bp.route("/observatoire/campagnes/<int:campaign_id>/refus-avant-apres")
+def name_refusals_page(campaign_id: int) -> str:
+    """The observatory's indicator of name-based refusal: from the placements, not from the
+    questionnaire's answers, so it is read live (the steering group sees each placement)."""
+    campaign = load_campaign(campaign_id)
+    return render_template("steering/observatory_name_refusals.html", campaign=campaign,
+                           name_refusals=figures.name_refusals(campaign))
 
 
 @bp.route("/observatoire/campagnes/<int:campaign_id>/refus-avant-apres.csv")
