@@ -30,7 +30,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import set_access_code
-from stagebourse.services.campaigns import school_weeks
+from stagebourse.services.campaigns import current_campaign, school_weeks
 from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, can, require
 from stagebourse.services.rosters import person_key, teacher_school
@@ -298,7 +298,20 @@ class BoardRow:
 def class_board(actor: User, class_name: str, campaign: Campaign | None,
                 state_filter: str | None = None) -> list[BoardRow]:
     require(actor, Action.SCHOOL_PUPILS)
+    return _board_rows(class_pupils(actor, class_name), campaign, state_filter)
+
+
+def current_class_board(actor: User, class_name: str, state_filter: str | None = None
+                        ) -> tuple[list[BoardRow], Campaign | None]:
+    """The board of a class in the current campaign of its level (reading the class once)."""
+    require(actor, Action.SCHOOL_PUPILS)
     pupils = class_pupils(actor, class_name)
+    campaign = current_campaign(pupils[0].level) if pupils else None
+    return _board_rows(pupils, campaign, state_filter), campaign
+
+
+def _board_rows(pupils: list[Pupil], campaign: Campaign | None,
+                state_filter: str | None) -> list[BoardRow]:
     if not pupils:
         return []
     ids = [p.id for p in pupils]
