@@ -27,7 +27,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('origin', 'offer_id', name=op.f('pk_offer_distances'))
     )
     with op.batch_alter_table('offer_distances', schema=None) as batch_op:
-        batch_op.create_index('ix_offer_distances_origin_metres', ['origin', 'metres'], unique=False)
+        batch_op.create_index('ix_offer_distances_origin_metres', ['origin', 'metres', 'offer_id'], unique=False)
 
     op.create_table('offer_summaries',
     sa.Column('offer_id', sa.Integer(), nullable=False),
@@ -48,8 +48,15 @@ def upgrade():
         batch_op.create_index('ix_offer_summaries_campaign_sector', ['campaign_id', 'sector_code'], unique=False)
         batch_op.create_index('ix_offer_summaries_campaign_week', ['campaign_id', 'week'], unique=False)
 
+    op.create_table('offer_index_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offer_index_state'))
+    )
+
 
 def downgrade():
+    op.drop_table('offer_index_state')
     with op.batch_alter_table('offer_summaries', schema=None) as batch_op:
         batch_op.drop_index('ix_offer_summaries_campaign_week')
         batch_op.drop_index('ix_offer_summaries_campaign_sector')

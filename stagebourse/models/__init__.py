@@ -35,7 +35,7 @@ from stagebourse.models.matching import (
     WithdrawalState,
 )
 from stagebourse.models.materials import Audience, Material, MaterialAcknowledgement
-from stagebourse.models.offer_index import OfferDistance, OfferSummary
+from stagebourse.models.offer_index import OfferDistance, OfferIndexState, OfferSummary
 from stagebourse.models.offers import Offer, OfferState, OfferWeek
 from stagebourse.models.outbox import OutboxMessage, OutboxState
 from stagebourse.models.pupils import ConsentMethod, Gender, Pupil
@@ -59,8 +59,8 @@ __all__ = [
     "CharterStatus", "Commune", "Company", "CompanyKind", "CompanyState", "ConsentMethod",
     "DeclinedBy", "Gender", "HostReason", "InvitationChannel", "Job", "JobState", "JournalEntry",
     "Level", "LoginFailure", "MatchingRun",
-    "Material", "MaterialAcknowledgement", "Offer", "OfferDistance", "OfferState",
-    "OfferSummary", "OfferWeek", "OutboxMessage",
+    "Material", "MaterialAcknowledgement", "Offer", "OfferDistance", "OfferIndexState",
+    "OfferState", "OfferSummary", "OfferWeek", "OutboxMessage",
     "OutboxState", "Party", "Priority", "Pupil", "Questionnaire", "QuestionnaireInvitation",
     "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireState", "Request",
     "RequestState", "Respondent", "Role", "RunState", "School", "SchoolKind", "Sector",

@@ -22,7 +22,9 @@ class OfferDistance(Base):
         sa.ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
     metres: Mapped[int]
 
-    __table_args__ = (sa.Index("ix_offer_distances_origin_metres", "origin", "metres"),)
+    # Nearest first, and covering: the pages read (offer, metres) of one origin from it alone.
+    __table_args__ = (
+        sa.Index("ix_offer_distances_origin_metres", "origin", "metres", "offer_id"),)
 
     def __repr__(self) -> str:
         return f"<OfferDistance {self.origin} {self.offer_id} {self.metres} m>"
@@ -54,3 +56,16 @@ class OfferSummary(Base):
 
     def __repr__(self) -> str:
         return f"<OfferSummary {self.offer_id} {self.week} {self.seats}>"
+
+
+class OfferIndexState(Base):
+    """One row: a token that changes with every change of the index, in the same transaction.
+    Caches of what the pages derive from the index are valid while the token is the same."""
+
+    __tablename__ = "offer_index_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(32))
+
+    def __repr__(self) -> str:
+        return f"<OfferIndexState {self.token}>"

@@ -12,7 +12,10 @@ once, when an offer changes:
 * ``offer_summaries``: one row per visible offer and week with seats, with what the pages filter
   on (campaign, sector, levels, accessibility, commune, folded title).
 
-Pages then ask the database for the rows they show, in order, with an index.
+Pages then ask the database for the rows they show, in order, with an index. What many pupils
+ask alike (the counts by sector of the offers from one origin, the nearest offers of a picker,
+a page of search results) is kept in a small cache in the process, valid while the index's
+token (``offer_index_state``, changed in the same transaction as the index) is the same.
 
 Kept current by a session hook rather than by calls scattered in every service: any flush that
 adds, changes or deletes an offer, an offer's week, a structure (its validation or Charter
@@ -22,10 +25,12 @@ same transaction. A service cannot forget it, and a rollback undoes both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -34,8 +39,16 @@ from sqlalchemy.orm import Session, scoped_session
 
 from stagebourse.extensions import db
 from stagebourse.matching.costs import distance_metres
-from stagebourse.models import Commune, Company, Offer, OfferWeek, School
-from stagebourse.models.offer_index import OfferDistance, OfferSummary
+from stagebourse.models import (
+    Campaign,
+    CampaignSchoolWeek,
+    Commune,
+    Company,
+    Offer,
+    OfferWeek,
+    School,
+)
+from stagebourse.models.offer_index import OfferDistance, OfferIndexState, OfferSummary
 from stagebourse.services.offers import visible_offer_conditions
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's limit on bound parameters
@@ -151,6 +164,7 @@ def rebuild() -> tuple[int, int]:
     _insert(session, DISTANCES, distances)
     summaries = _summary_rows(session, _summary_query())
     _insert(session, SUMMARIES, summaries)
+    _new_token(session)
     return len(distances), len(summaries)
 
 
@@ -163,6 +177,8 @@ class _Touched:
     companies: list[Company] = field(default_factory=list)
     origins: list[Commune | School] = field(default_factory=list)
     gone_origins: set[str] = field(default_factory=set)
+    # Anything the cached page data depend on: a campaign's state or weeks, a name.
+    anything: bool = False
 
 
 def _moved(obj: Offer | Commune | School) -> bool:
@@ -172,12 +188,15 @@ def _moved(obj: Offer | Commune | School) -> bool:
 
 
 _TOUCHED = "offer_index_touched"
+CACHE_SOURCES = (Offer, OfferWeek, Company, Commune, School, Campaign, CampaignSchoolWeek)
 
 
 @event.listens_for(Session, "before_flush")
 def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
     touched: _Touched = session.info.setdefault(_TOUCHED, _Touched())
     for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, CACHE_SOURCES):
+            touched.anything = True
         if isinstance(obj, Offer):
             touched.offers.append(obj)
             if obj not in session.deleted and _moved(obj):
@@ -213,3 +232,51 @@ def _refresh(session: Session, _context: Any) -> None:
     origins = {_origin_key(o) for o in touched.origins} | touched.gone_origins
     if located or origins:
         refresh_distances(session, located, origins)
+    if touched.anything:
+        _new_token(session)
+
+
+# What pages derive from the index, cached while it does not change --------------------------------
+
+CACHE_SIZE = 4096
+_cache: OrderedDict[Hashable, Any] = OrderedDict()
+_TOKEN = "offer_index_token"
+T = TypeVar("T")
+
+
+def _new_token(session: AnySession) -> None:
+    token = uuid.uuid4().hex  # never reused, even by a transaction rolled back
+    state = cast(sa.Table, OfferIndexState.__table__)
+    if not session.execute(state.update().values(token=token)).rowcount:  # type: ignore[attr-defined]
+        session.execute(state.insert().values(id=1, token=token))
+    session.info[_TOKEN] = token
+
+
+def _token() -> str | None:
+    # Read once per transaction: a request sees one state of the index.
+    if _TOKEN not in db.session.info:
+        db.session.info[_TOKEN] = db.session.scalar(select(OfferIndexState.token))
+    return cast(str | None, db.session.info[_TOKEN])
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_token(session: Session) -> None:
+    session.info.pop(_TOKEN, None)
+
+
+def cached(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or its value for ``key`` computed earlier on the same index. Values are
+    plain data (never ORM objects): they outlive the session."""
+    token = _token()
+    if token is None:
+        return compute()
+    full_key = (str(db.engine.url), token, key)
+    if full_key in _cache:
+        _cache.move_to_end(full_key)
+        return cast(T, _cache[full_key])
+    value = compute()
+    _cache[full_key] = value
+    if len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return value

@@ -8,7 +8,7 @@ structure's name, age of the offer or number of wishes play no part.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -104,10 +104,11 @@ def default_level(user: User) -> str | None:
 
 
 def searchable_weeks() -> list[tuple[str, str]]:
-    weeks = db.session.scalars(
-        select(OfferSummary.week).distinct()
-        .where(OfferSummary.campaign_id.in_(_live_campaigns())).order_by(OfferSummary.week))
-    return [(w, week_label(w)) for w in weeks]
+    return list(offer_index.cached(("weeks",), lambda: [
+        (w, week_label(w)) for w in db.session.scalars(
+            select(OfferSummary.week).distinct()
+            .where(OfferSummary.campaign_id.in_(_live_campaigns()))
+            .order_by(OfferSummary.week))]))
 
 
 def _live_campaigns(level: Level | None = None) -> sa.Select[Any]:
@@ -174,11 +175,15 @@ def search_offers(user: User, filters: OfferFilters, per_page: int = PER_PAGE,
     else:
         query = (query.group_by(summary.offer_id, summary.title_key)
                  .order_by(summary.title_key, summary.offer_id))
-    total = db.session.scalar(count) or 0
-    page, pages = page_bounds(total, filters.page, per_page)
-    if paginate:
-        query = query.limit(per_page).offset((page - 1) * per_page)
-    rows = db.session.execute(query).all()
+
+    def found() -> tuple[int, int, int, list[tuple[Any, ...]]]:
+        total = db.session.scalar(count) or 0
+        page, pages = page_bounds(total, filters.page, per_page)
+        paged = query.limit(per_page).offset((page - 1) * per_page) if paginate else query
+        return total, page, pages, [tuple(row) for row in db.session.execute(paged)]
+
+    total, page, pages, rows = offer_index.cached(
+        ("search", key, astuple(filters), per_page, paginate), found)
     offers = {offer.id: offer for offer in db.session.scalars(
         select(Offer).where(Offer.id.in_([r[0] for r in rows]))
         .options(selectinload(Offer.weeks), selectinload(Offer.sector),

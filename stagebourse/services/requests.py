@@ -7,7 +7,7 @@ such, ``Request.updated_by``). The campaign must be open and before its deadline
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,7 +39,7 @@ from stagebourse.models import (
     Wish,
     utcnow,
 )
-from stagebourse.services import ServiceError, journal
+from stagebourse.services import ServiceError, journal, offer_index
 from stagebourse.services.campaigns import current_campaign, school_weeks
 from stagebourse.services.journal import Event
 from stagebourse.services.offer_search import pupil_origin, pupil_origin_key
@@ -310,11 +310,24 @@ def _choice_conditions(pupil: Pupil, campaign: Campaign) -> list[Any]:
             OfferDistance.origin == pupil_origin_key(pupil)]
 
 
+def _alike(pupil: Pupil, campaign: Campaign) -> tuple[Any, ...]:
+    """What decides a pupil's choices: pupils alike share the cached ones."""
+    return (pupil_origin_key(pupil), campaign.id, pupil.school_id, pupil.level.value,
+            pupil.needs_accessible, travel_limit(pupil))
+
+
 def offer_choices(pupil: Pupil, campaign: Campaign, sector_code: str | None = None,
                   limit: int | None = None, offset: int = 0) -> list[OfferChoice]:
     """The offers the pupil could get, nearest first, then by offer number: ``limit`` of them
     from ``offset``. Same visibility rule, origin and distances as the offer search and the
     matching (the offer index)."""
+    return [replace(choice) for choice in offer_index.cached(
+        ("offer_choices", *_alike(pupil, campaign), sector_code, limit, offset),
+        lambda: _offer_choices(pupil, campaign, sector_code, limit, offset))]
+
+
+def _offer_choices(pupil: Pupil, campaign: Campaign, sector_code: str | None,
+                   limit: int | None, offset: int) -> list[OfferChoice]:
     summary = OfferSummary
     query = (select(summary.offer_id, summary.sector_code, summary.accessible,
                     OfferDistance.metres, func.sum(summary.seats))
@@ -328,6 +341,13 @@ def offer_choices(pupil: Pupil, campaign: Campaign, sector_code: str | None = No
     return [OfferChoice(offer_id, sector, _km(metres), int(seats), _within(metres, limit_km),
                         accessible or not pupil.needs_accessible)
             for offer_id, sector, accessible, metres, seats in db.session.execute(query)]
+
+
+def picker_choices(pupil: Pupil, campaign: Campaign, size: int) -> list[OfferChoice]:
+    """The ``size`` nearest offers with their title and place: what an offer dropdown lists."""
+    return [replace(choice) for choice in offer_index.cached(
+        ("picker", *_alike(pupil, campaign), size),
+        lambda: with_names(_offer_choices(pupil, campaign, None, size, 0)))]
 
 
 def with_offers(choices: list[OfferChoice]) -> list[OfferChoice]:
@@ -367,6 +387,18 @@ class SectorChoice:
 
 def sector_choices(pupil: Pupil, campaign: Campaign) -> list[SectorChoice]:
     """Every sector with the pupil's offers in it, counted in one grouped query."""
+    counts = offer_index.cached(("sector_counts", *_alike(pupil, campaign)),
+                                lambda: _sector_counts(pupil, campaign))
+    result = []
+    for sector in sectors():
+        total, within, fitting, nearest = counts.get(sector.code, (0, 0, 0, None))
+        result.append(SectorChoice(sector, int(total), int(within or 0), int(fitting or 0),
+                                   _km(nearest) if nearest is not None else None))
+    return result
+
+
+def _sector_counts(pupil: Pupil, campaign: Campaign
+                   ) -> dict[str, tuple[int, int, int, int | None]]:
     summary = OfferSummary
     offers = (select(summary.offer_id, summary.sector_code, summary.accessible,
                      OfferDistance.metres)
@@ -375,19 +407,13 @@ def sector_choices(pupil: Pupil, campaign: Campaign) -> list[SectorChoice]:
                         OfferDistance.metres).subquery())
     suitable = offers.c.accessible.is_(True) if pupil.needs_accessible else sa.true()
     near = sa.and_(suitable, offers.c.metres <= travel_limit(pupil) * 1000)
-    counts = {sector: (total, within, fitting, nearest)
-              for sector, total, within, fitting, nearest in db.session.execute(
-                  select(offers.c.sector_code, func.count(),
-                         func.sum(sa.case((near, 1), else_=0)),
-                         func.sum(sa.case((suitable, 1), else_=0)),
-                         func.min(sa.case((suitable, offers.c.metres), else_=None)))
-                  .group_by(offers.c.sector_code))}
-    result = []
-    for sector in sectors():
-        total, within, fitting, nearest = counts.get(sector.code, (0, 0, 0, None))
-        result.append(SectorChoice(sector, int(total), int(within or 0), int(fitting or 0),
-                                   _km(nearest) if nearest is not None else None))
-    return result
+    return {sector: (total, within, fitting, nearest)
+            for sector, total, within, fitting, nearest in db.session.execute(
+                select(offers.c.sector_code, func.count(),
+                       func.sum(sa.case((near, 1), else_=0)),
+                       func.sum(sa.case((suitable, 1), else_=0)),
+                       func.min(sa.case((suitable, offers.c.metres), else_=None)))
+                .group_by(offers.c.sector_code))}
 
 
 # The summary, with wishes that can never be met flagged --------------------------------------

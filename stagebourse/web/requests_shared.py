@@ -113,8 +113,7 @@ def page_context(pupil: Pupil, picker: bool = True) -> dict[str, Any]:
         if picker and editable and len(views) < MAX_WISHES:
             # The picker lists the nearest offers only: a département has thousands; the
             # others are one click away in the offer search.
-            offers = requests_service.with_names(requests_service.offer_choices(
-                pupil, campaign, limit=OFFER_PICKER_SIZE))
+            offers = requests_service.picker_choices(pupil, campaign, OFFER_PICKER_SIZE)
     sector_form = SectorWishForm()
     sector_form.sector_code.choices = [SelectChoice("", _("— choisis un secteur —"))] + [
         SelectChoice(c.sector.code, c.sector.label) for c in sectors]
