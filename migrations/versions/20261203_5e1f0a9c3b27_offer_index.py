@@ -5,7 +5,7 @@ Revises: cd47af3f419e
 Create Date: 2026-12-03 20:20:00
 
 The tables are derived from the offers: after upgrading a database that has offers, fill
-them with `stagebourse offers reindex`.
+them with `stagebourse seed offer-index`.
 """
 from alembic import op
 import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """Read models of the offer pages, derived from offers and kept current on every write
 (``services/offer_index.py``): the distance from each origin a pupil can travel from to each
 offer, and one row per visible offer and week with seats. Never edited by hand; rebuilt in full
-by ``stagebourse offers reindex``."""
+by ``stagebourse seed offer-index``."""
 
 from __future__ import annotations
 

@@ -75,6 +75,7 @@ def test_seats_set_to_zero_take_the_offer_off_the_pages_at_once(client: FlaskCli
     login_as(client, board["pupil"])
     offer = board["offers"][0]
     assert f"/offres/{offer.id}\"" in client.get("/offres/?sector=sante").get_data(as_text=True)
+    assert _sante_offers(client) == 25  # read once: what the pages keep is now in their cache
     week = db.session.scalar(select(OfferWeek).where(OfferWeek.offer_id == offer.id))
     week.seats = 0
     db.session.commit()
@@ -210,3 +211,16 @@ def test_heavy_pages_run_a_fixed_small_number_of_statements(app: Any, board,
                 assert client.get(url).status_code == 200, url
             assert len(statements) <= budget, (url, len(statements), statements)
     assert db.session.get(Company, other.id) is not None
+
+
+def test_the_demo_fills_the_index_as_a_rebuild_would(app):
+    from stagebourse.services.demo import seed_demo
+    from tests.services.test_demo import DAY
+
+    seed_demo(today=DAY)
+    db.session.flush()
+    distances = db.session.scalar(select(db.func.count()).select_from(OfferDistance))
+    summaries = {(s.offer_id, s.week, s.seats, s.title_key)
+                 for s in db.session.scalars(select(OfferSummary))}
+    assert distances and summaries
+    assert offer_index.rebuild() == (distances, len(summaries))
