@@ -218,7 +218,10 @@ def first_internship_day(pupil: Pupil, campaign: Campaign) -> dt.date | None:
 
 
 def needs_consent(pupil: Pupil, campaign: Campaign) -> bool:
-    first_day = first_internship_day(pupil, campaign)
+    return _needs_consent_from(pupil, first_internship_day(pupil, campaign))
+
+
+def _needs_consent_from(pupil: Pupil, first_day: dt.date | None) -> bool:
     if first_day is None:
         return True  # unknown weeks: be safe
     return age_on(pupil.birth_date, first_day) < CONSENT_AGE
@@ -333,6 +336,8 @@ def _board_rows(pupils: list[Pupil], campaign: Campaign | None,
                        Assignment.state.in_(visible))
                 .order_by(Assignment.id)):
             assignments[placed.pupil_id] = placed
+    # A class is one school: one first internship day for all (not one query per pupil).
+    first_day = first_internship_day(pupils[0], campaign) if campaign is not None else None
     rows = []
     for pupil in pupils:
         request = requests.get(pupil.id)
@@ -341,7 +346,8 @@ def _board_rows(pupils: list[Pupil], campaign: Campaign | None,
         signed_in = user is not None and user.last_login_at is not None
         state = _board_state(request, assignment, signed_in)
         consent_missing = (campaign is not None and pupil.level == campaign.level
-                           and pupil.consent_on is None and needs_consent(pupil, campaign))
+                           and pupil.consent_on is None
+                           and _needs_consent_from(pupil, first_day))
         rows.append(BoardRow(pupil, state, consent_missing,
                              user is not None and user.access_code_hash is not None,
                              signed_in, len(request.wishes) if request else 0, request))

@@ -197,10 +197,12 @@ BUDGET = {
 @pytest.mark.parametrize("more_offers", [0, 15])
 def test_heavy_pages_run_a_fixed_small_number_of_statements(app: Any, board,
                                                            more_offers: int):
+    """The same count with 15 more offers and 15 more pupils in the class."""
     other = make_company(siret="35600000049837", name="Autre Structure")
     for n in range(more_offers):
         make_offer(other, title=f"Autre {n}", sector_code="commerce",
                    seats={UPCOMING_WEEK: 1}, lat=50.3, lon=3.5 + n / 300)
+        make_pupil_user(board["pupil"].pupil.school, last_name=f"Élève {n}")
     db.session.commit()
     for user in (board["pupil"], board["teacher"]):
         client = app.test_client()
