@@ -39,6 +39,9 @@ from typing import IO
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
+# This checkout's code, for the seeding here as for gunicorn (which runs in ROOT), whatever
+# copy of the package the interpreter has installed.
+sys.path.insert(0, str(ROOT))
 SECRET = "load-benchmark-secret-key-not-for-production-0123456789"
 PASSWORD = "mot de passe du test de charge"
 # The production setting, measured against other counts in benchmarks/README.md.
