@@ -2,16 +2,20 @@
 
 A benchmark, not a test. It creates a scratch PostgreSQL database, migrates it, loads the
 reference data and a synthetic campaign scaled to a département (default 20,000 pupils and
-5,000 offers), starts gunicorn on loopback, then runs locust headless twice, bounded in time:
+5,000 offers), starts gunicorn on loopback (the workers of gunicorn.conf.py, or each count
+of ``--workers`` in turn), then runs locust headless, bounded in time, against the same
+server:
 
 1. the ceiling: only the trivial ``/sante`` endpoint (no database);
-2. the mix: pupils signing in with their code, browsing and opening offers, reading and saving
-   wishes; teachers reading their class boards (benchmarks/locustfile.py).
+2. the mix at people's pace: pupils signing in with their code, browsing and opening offers,
+   reading and saving wishes; teachers reading their class boards (benchmarks/locustfile.py);
+3. the same mix saturated: no think time, to compare its throughput with the ceiling.
 
 It prints requests per second, p50/p95/p99 latency and errors for each, then drops the
 database. Loopback only; every request loop is bounded by locust's --run-time.
 
-    python benchmarks/load.py                         # a département: about 5 min in all
+    python benchmarks/load.py                         # a département: about 6 min in all
+    python benchmarks/load.py --workers 2,3,5         # compare worker counts
     python benchmarks/load.py --short                 # CI: small data, 10 s per phase
 """
 
@@ -22,6 +26,7 @@ import csv
 import datetime as dt
 import json
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -34,8 +39,13 @@ from typing import IO
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
+# This checkout's code, for the seeding here as for gunicorn (which runs in ROOT), whatever
+# copy of the package the interpreter has installed.
+sys.path.insert(0, str(ROOT))
 SECRET = "load-benchmark-secret-key-not-for-production-0123456789"
 PASSWORD = "mot de passe du test de charge"
+# The production setting, measured against other counts in benchmarks/README.md.
+GUNICORN_WORKERS = int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"])
 
 
 def free_port() -> int:
@@ -110,7 +120,7 @@ def prepare(url: str, pupils: int, offers: int, accounts_path: Path) -> dict[str
     return timings
 
 
-def start_gunicorn(url: str, port: int, workers: int,
+def start_gunicorn(url: str, port: int, workers: int = GUNICORN_WORKERS,
                    log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
     """gunicorn on loopback, once it answers ``/sante``; its output goes to ``log`` if given."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
@@ -132,8 +142,9 @@ def start_gunicorn(url: str, port: int, workers: int,
 
 
 def run_locust(port: int, users: int, seconds: int, classes: list[str], prefix: Path,
-               accounts: Path) -> list[dict[str, str]]:
-    env = {**os.environ, "STAGEBOURSE_LOAD_ACCOUNTS": str(accounts)}
+               accounts: Path, saturate: bool = False) -> list[dict[str, str]]:
+    env = {**os.environ, "STAGEBOURSE_LOAD_ACCOUNTS": str(accounts),
+           "STAGEBOURSE_LOAD_SATURATE": "1" if saturate else "0"}
     log = Path(f"{prefix}.log")
     with log.open("w") as output:
         subprocess.run(
@@ -163,6 +174,10 @@ def report(title: str, rows: list[dict[str, str]]) -> None:
               f"{row['99%']:>7}")
 
 
+def aggregated(rows: list[dict[str, str]]) -> dict[str, str]:
+    return next(row for row in reversed(rows) if row["Name"] == "Aggregated")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432",
@@ -170,44 +185,55 @@ def main() -> None:
     parser.add_argument("--database", default="stagebourse_load")
     parser.add_argument("--pupils", type=int, default=20_000)
     parser.add_argument("--offers", type=int, default=5_000)
-    parser.add_argument("--users", type=int, default=50, help="concurrent simulated users")
-    parser.add_argument("--seconds", type=int, default=60, help="duration of the mix")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--users", type=int, default=50, help="users of the paced mix")
+    parser.add_argument("--saturate-users", type=int, default=40,
+                        help="users of the saturated mix (no think time)")
+    parser.add_argument("--seconds", type=int, default=60, help="duration of each mix")
+    parser.add_argument("--workers", default=str(GUNICORN_WORKERS),
+                        help="gunicorn workers; several counts (2,3,5) are measured in turn")
     parser.add_argument("--short", action="store_true", help="small and quick (CI)")
-    parser.add_argument("--saturate", action="store_true",
-                        help="no think time: measure capacity rather than a paced peak")
+    parser.add_argument("--paced-only", action="store_true",
+                        help="skip the saturated mix")
     args = parser.parse_args()
     if args.short:
         args.pupils, args.offers, args.users, args.seconds = 1_000, 250, 10, 10
-    if args.saturate:
-        os.environ["STAGEBOURSE_LOAD_SATURATE"] = "1"
+        args.saturate_users, args.paced_only = 10, True
 
     url = recreate_database(args.server, args.database)
+    errors = 0
     try:
         with tempfile.TemporaryDirectory() as work:
             accounts = Path(work) / "accounts.json"
             timings = prepare(url.replace("postgresql://", "postgresql+psycopg://"),
                               args.pupils, args.offers, accounts)
             print(f"data: {args.pupils:,} pupils, {args.offers:,} offers "
-                  f"(seeded in {timings['seed_seconds']:.0f} s); gunicorn {args.workers} "
-                  f"workers; {args.users} users; loopback only")
-            port = free_port()
-            server = start_gunicorn(url, port, args.workers)
-            try:
-                ceiling = run_locust(port, args.users, max(5, args.seconds // 3), ["Ceiling"],
-                                     Path(work) / "ceiling", accounts)
-                mix = run_locust(port, args.users, args.seconds, ["Pupil", "Teacher"],
-                                 Path(work) / "mix", accounts)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-        report("Ceiling: trivial endpoint alone", ceiling)
-        report("Request campaign peak: pupils and teachers", mix)
-        total = next(row for row in reversed(mix) if row["Name"] == "Aggregated")
-        best = next(row for row in ceiling if row["Name"] == "Aggregated")
-        ratio = float(total["Requests/s"]) / max(float(best["Requests/s"]), 1e-9)
-        errors = int(total["Failure Count"])
-        print(f"\nmix / ceiling throughput: {ratio:.2f}; errors in the mix: {errors}")
+                  f"(seeded in {timings['seed_seconds']:.0f} s); loopback only")
+            for workers in (int(w) for w in args.workers.split(",")):
+                port = free_port()
+                server = start_gunicorn(url, port, workers)
+                prefix = Path(work) / f"w{workers}"
+                try:
+                    ceiling = run_locust(port, args.users, max(5, args.seconds // 3),
+                                         ["Ceiling"], Path(f"{prefix}-ceiling"), accounts)
+                    paced = run_locust(port, args.users, args.seconds, ["Pupil", "Teacher"],
+                                       Path(f"{prefix}-paced"), accounts)
+                    saturated = [] if args.paced_only else run_locust(
+                        port, args.saturate_users, args.seconds, ["Pupil", "Teacher"],
+                        Path(f"{prefix}-saturated"), accounts, saturate=True)
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
+                print(f"\n=== gunicorn {workers} sync workers")
+                report("Ceiling: trivial endpoint alone", ceiling)
+                report(f"Request campaign peak, {args.users} users at people's pace", paced)
+                best = float(aggregated(ceiling)["Requests/s"])
+                errors += int(aggregated(paced)["Failure Count"])
+                if saturated:
+                    report(f"Saturated: {args.saturate_users} users, no think time", saturated)
+                    ratio = float(aggregated(saturated)["Requests/s"]) / max(best, 1e-9)
+                    errors += int(aggregated(saturated)["Failure Count"])
+                    print(f"\nsaturated mix / ceiling throughput: {ratio:.3f}")
+                print(f"paced p99: {aggregated(paced)['99%']} ms; errors so far: {errors}")
         if errors:
             raise SystemExit(1)
     finally:

@@ -5,11 +5,12 @@ says what one request of each page costs, without queueing: it loads a scratch P
 database as ``load.py`` does (a département by default: 20,000 pupils, 5,000 offers), signs
 in a pupil and a teacher with Flask's test client, and times each page ``--repeat`` times
 after a warm-up, with the trivial ``/sante`` endpoint in the same process as the baseline.
-It prints the median and the slowest time of each page and its ratio to the baseline, then
-drops the database.
+It does so at the size asked and at 4 × the data (``--scales``), each on a fresh database
+dropped afterwards, and prints the median of each page and its ratio to the baseline, side
+by side: a page whose cost grows with the number of offers or pupils shows at once.
 
-    python benchmarks/pages.py                    # a département
-    python benchmarks/pages.py --pupils 1000 --offers 250
+    python benchmarks/pages.py                    # a département, then 4 × (80,000 pupils)
+    python benchmarks/pages.py --pupils 1000 --offers 250 --scales 1
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import select  # noqa: E402
+
 from benchmarks.load import SECRET, drop_database, prepare, recreate_database  # noqa: E402
+from stagebourse.models import Campaign, Role  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -43,36 +47,35 @@ def timed(client, url: str, repeat: int) -> list[float]:  # noqa: ANN001 - Flask
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--database", default="stagebourse_pages")
-    parser.add_argument("--pupils", type=int, default=20_000)
-    parser.add_argument("--offers", type=int, default=5_000)
-    parser.add_argument("--repeat", type=int, default=20)
-    args = parser.parse_args()
-
+def measure(args: argparse.Namespace, pupils: int, offers: int) -> dict[str, float]:
+    """Median milliseconds per page on a fresh database of ``pupils`` and ``offers``."""
     url = recreate_database(args.server, args.database)
     try:
         with tempfile.TemporaryDirectory() as work:
             accounts_path = Path(work) / "accounts.json"
-            prepare(url.replace("postgresql://", "postgresql+psycopg://"), args.pupils,
-                    args.offers, accounts_path)
+            prepare(url.replace("postgresql://", "postgresql+psycopg://"), pupils, offers,
+                    accounts_path)
             accounts = json.loads(accounts_path.read_text(encoding="utf-8"))
         os.environ.update(SECRET_KEY=SECRET, STAGEBOURSE_ENV="development",
                           SESSION_COOKIE_SECURE="0")
+        from stagebourse.extensions import db
+        from stagebourse.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
         from stagebourse.web import create_app
 
         app = create_app()
-        pupil, teacher = app.test_client(), app.test_client()
+        pupil, teacher, steering = app.test_client(), app.test_client(), app.test_client()
         page = pupil.get("/connexion/eleve").text
         pupil.post("/connexion/eleve", data={"code": accounts["pupil_codes"][0],
                                              "csrf_token": CSRF.search(page).group(1)})
-        page = teacher.get("/connexion").text
         account = accounts["teachers"][0]
-        teacher.post("/connexion", data={"email": account["email"],
-                                         "password": accounts["password"],
-                                         "csrf_token": CSRF.search(page).group(1)})
+        for client, email, password in (
+                (teacher, account["email"], accounts["password"]),
+                (steering, DEMO_ACCOUNTS[Role.STEERING], DEMO_PASSWORD)):
+            page = client.get("/connexion").text
+            client.post("/connexion", data={"email": email, "password": password,
+                                            "csrf_token": CSRF.search(page).group(1)})
+        with app.app_context():
+            campaign_id = db.session.scalar(select(Campaign.id).order_by(Campaign.id))
         sector = accounts["sectors"][0]
         pages = [
             ("/sante (baseline)", pupil, "/sante"),
@@ -81,22 +84,46 @@ def main() -> None:
             ("/eleve/offres?secteur=…", pupil, f"/eleve/offres?secteur={sector}"),
             ("/offres/ (search, all)", pupil, "/offres/"),
             ("/offres/?sector=…", pupil, f"/offres/?sector={sector}"),
+            ("/offres/?sector=…&accessible=1", pupil,
+             f"/offres/?sector={sector}&accessible=1&radius=10"),
             ("/offres/<id>", pupil, f"/offres/{accounts['offer_ids'][0]}"),
             ("/professeur/classes/<classe>", teacher,
              f"/professeur/classes/{account['classes'][0]}"),
+            ("/pilotage/campagnes/<id>", steering, f"/pilotage/campagnes/{campaign_id}"),
         ]
-        print(f"data: {args.pupils:,} pupils, {args.offers:,} offers; "
-              f"{args.repeat} requests per page, in process (Flask test client)")
-        print(f"  {'page':32} {'median ms':>9} {'max ms':>7} {'× /sante':>9}")
-        baseline = None
+        medians = {}
         for name, client, path in pages:
-            times = timed(client, path, args.repeat)
-            median = statistics.median(times)
-            baseline = baseline or median
-            print(f"  {name:32} {median * 1000:9.1f} {max(times) * 1000:7.1f} "
-                  f"{median / baseline:9.1f}")
+            medians[name] = statistics.median(timed(client, path, args.repeat))
+        return medians
     finally:
         drop_database(args.server, args.database)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--database", default="stagebourse_pages")
+    parser.add_argument("--pupils", type=int, default=20_000)
+    parser.add_argument("--offers", type=int, default=5_000)
+    parser.add_argument("--scales", default="1,4",
+                        help="multiples of the data to measure, each on a fresh database")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+
+    scales = [int(s) for s in args.scales.split(",")]
+    results = {scale: measure(args, args.pupils * scale, args.offers * scale)
+               for scale in scales}
+    print(f"{args.repeat} requests per page, in process (Flask test client); median ms and "
+          f"× /sante in the same process")
+    header = "".join(f" {f'{args.pupils * s:,} pupils':>16} {'× /sante':>9}" for s in scales)
+    print(f"  {'page':34}{header}")
+    for name in results[scales[0]]:
+        cells = ""
+        for scale in scales:
+            median = results[scale][name]
+            baseline = results[scale]["/sante (baseline)"]
+            cells += f" {median * 1000:16.1f} {median / baseline:9.1f}"
+        print(f"  {name:34}{cells}")
 
 
 if __name__ == "__main__":

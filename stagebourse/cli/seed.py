@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from stagebourse.cli.demo import summary_lines
-from stagebourse.services import ServiceError
+from stagebourse.services import ServiceError, offer_index
 from stagebourse.services.demo import seed_demo
 from stagebourse.services.reference import load_reference
 from stagebourse.transactions import in_unit_of_work
@@ -49,3 +49,12 @@ def seed_demo_command() -> None:
         raise click.ClickException(str(error)) from None
     for line in summary_lines(summary):
         click.echo(line)
+
+
+@seed_group.command("offer-index")
+@with_appcontext
+@in_unit_of_work
+def seed_offer_index() -> None:
+    """Reconstruire l'index des offres (distances, places par semaine) depuis les offres."""
+    distances, summaries = offer_index.rebuild()
+    click.echo(f"{distances} distances, {summaries} lignes de places par semaine.")

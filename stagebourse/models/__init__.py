@@ -35,6 +35,7 @@ from stagebourse.models.matching import (
     WithdrawalState,
 )
 from stagebourse.models.materials import Audience, Material, MaterialAcknowledgement
+from stagebourse.models.offer_index import OfferDistance, OfferIndexState, OfferSummary
 from stagebourse.models.offers import Offer, OfferState, OfferWeek
 from stagebourse.models.outbox import OutboxMessage, OutboxState
 from stagebourse.models.pupils import ConsentMethod, Gender, Pupil
@@ -60,7 +61,8 @@ __all__ = [
     "CharterStatus", "Commune", "Company", "CompanyKind", "CompanyState", "ConsentMethod",
     "DeclinedBy", "Gender", "HostReason", "InvitationChannel", "Job", "JobState", "JournalEntry",
     "Level", "LoginFailure", "MatchingRun",
-    "Material", "MaterialAcknowledgement", "Offer", "OfferState", "OfferWeek", "OutboxMessage",
+    "Material", "MaterialAcknowledgement", "Offer", "OfferDistance", "OfferIndexState",
+    "OfferState", "OfferSummary", "OfferWeek", "OutboxMessage",
     "OutboxState", "Party", "Priority", "Pupil", "Questionnaire", "QuestionnaireInvitation",
     "ObservatoryRelease", "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireSheet",
     "QuestionnaireState", "ReleaseKind", "Request", "RequestState", "Respondent", "Role",

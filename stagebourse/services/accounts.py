@@ -13,9 +13,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from stagebourse.extensions import db
-from stagebourse.models import LoginFailure, Role, User, utcnow
+from stagebourse.models import LoginFailure, Pupil, Role, User, utcnow
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
@@ -190,7 +191,9 @@ def load_user(session_id: str) -> User | None:
         user_id, version = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    user = db.session.get(User, user_id)
+    # Every page reads who is signed in: the user, their pupil and school in one query.
+    user = db.session.scalar(select(User).where(User.id == user_id).options(
+        joinedload(User.pupil).joinedload(Pupil.school), joinedload(User.school)))
     if user is None or not user.is_active or user.session_version != version:
         return None
     return user

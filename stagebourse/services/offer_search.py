@@ -8,28 +8,30 @@ structure's name, age of the offer or number of wishes play no part.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from dataclasses import astuple, dataclass, field
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from stagebourse.extensions import db
-from stagebourse.geo import bounding_box, haversine_km
 from stagebourse.identifiers import week_label
+from stagebourse.matching.costs import distance_metres
 from stagebourse.models import (
     Campaign,
     CampaignState,
     Commune,
-    Company,
     Level,
     Offer,
-    OfferWeek,
+    OfferDistance,
+    OfferSummary,
     Pupil,
     Role,
     User,
 )
-from stagebourse.services.offers import company_offer, is_visible, visible_offer_conditions
+from stagebourse.services import offer_index
+from stagebourse.services.offers import company_offer, is_visible
 
 PER_PAGE = 20
 MAX_RADIUS_KM = 100
@@ -81,8 +83,9 @@ def pupil_origin(pupil: Pupil) -> Origin:
 
 
 def distance_from(origin: Origin, offer: Offer) -> float:
-    """Kilometres as the crow flies from ``origin`` to the offer's place."""
-    return haversine_km(origin.lat, origin.lon, offer.lat, offer.lon)
+    """Kilometres as the crow flies from ``origin`` to the offer's place: the engine's
+    rounded metres, as in the offer index."""
+    return int(distance_metres(origin.lat, origin.lon, offer.lat, offer.lon)) / 1000
 
 
 def default_origin(user: User) -> Origin | None:
@@ -101,82 +104,101 @@ def default_level(user: User) -> str | None:
 
 
 def searchable_weeks() -> list[tuple[str, str]]:
-    weeks = db.session.scalars(
-        select(OfferWeek.week).distinct().join(Campaign, Campaign.id == OfferWeek.campaign_id)
-        .where(Campaign.state != CampaignState.FINISHED, OfferWeek.seats > 0)
-        .order_by(OfferWeek.week))
-    return [(w, week_label(w)) for w in weeks]
+    return list(offer_index.cached(("weeks",), lambda: [
+        (w, week_label(w)) for w in db.session.scalars(
+            select(OfferSummary.week).distinct()
+            .where(OfferSummary.campaign_id.in_(_live_campaigns()))
+            .order_by(OfferSummary.week))]))
 
 
-T = TypeVar("T")
+def _live_campaigns(level: Level | None = None) -> sa.Select[Any]:
+    query = select(Campaign.id).where(Campaign.state != CampaignState.FINISHED)
+    return query if level is None else query.where(Campaign.level == level)
 
 
-def page_of(items: list[T], page: int, per_page: int = PER_PAGE) -> tuple[list[T], int, int]:
-    """The items of one page, the page number (kept within 1..pages) and the page count."""
-    pages = max(1, math.ceil(len(items) / per_page))
-    page = min(max(1, page), pages)
-    return items[(page - 1) * per_page: page * per_page], page, pages
+def page_bounds(total: int, page: int, per_page: int = PER_PAGE) -> tuple[int, int]:
+    """The page number kept within 1..pages, and the page count, for ``total`` items."""
+    pages = max(1, math.ceil(total / per_page))
+    return min(max(1, page), pages), pages
+
+
+def origin_key(user: User, filters: OfferFilters) -> tuple[Origin | None, str | None]:
+    """Where distances are measured from, and its key in ``offer_distances``."""
+    if filters.near:
+        commune = db.session.get(Commune, filters.near)
+        if commune is not None:
+            return (Origin(commune.lat, commune.lon, commune.name),
+                    offer_index.commune_origin(commune.code_insee))
+    if user.role == Role.PUPIL and user.pupil is not None:
+        return pupil_origin(user.pupil), pupil_origin_key(user.pupil)
+    if user.role == Role.TEACHER and user.school is not None:
+        school = user.school
+        return Origin(school.lat, school.lon, school.name), offer_index.school_origin(school.id)
+    return None, None
 
 
 def search_offers(user: User, filters: OfferFilters, per_page: int = PER_PAGE,
                   paginate: bool = True) -> SearchResult:
-    """Filter in SQL, reading a few columns per offer (a département has thousands); measure
-    and sort here; then load whole offers for the page shown only."""
-    origin = default_origin(user)
-    if filters.near:
-        commune = db.session.get(Commune, filters.near)
-        if commune is not None:
-            origin = Origin(commune.lat, commune.lon, commune.name)
-    # Seats are those of live campaigns (not finished), of the level and week asked for.
-    seats = func.sum(OfferWeek.seats)
-    query = (select(Offer.id, Offer.title, Offer.lat, Offer.lon, seats)
-             .join(Company, Company.id == Offer.company_id)
-             .join(OfferWeek, OfferWeek.offer_id == Offer.id)
-             .join(Campaign, Campaign.id == OfferWeek.campaign_id)
-             .where(*visible_offer_conditions(), OfferWeek.seats > 0,
-                    Campaign.state != CampaignState.FINISHED)
-             .group_by(Offer.id, Offer.title, Offer.lat, Offer.lon))
+    """Filter, sort and page in SQL on the offer index (``offer_index``): the database returns
+    the offers of the page shown, nearest first through the distance index; whole offers are
+    then loaded for those only."""
+    origin, key = origin_key(user, filters)
+    summary, distance = OfferSummary, OfferDistance
+    level = Level(filters.level) if filters.level in (Level.TROISIEME.value,
+                                                      Level.SECONDE.value) else None
+    conditions: list[Any] = [summary.campaign_id.in_(_live_campaigns(level))]
     if filters.sector:
-        query = query.where(Offer.sector_code == filters.sector)
+        conditions.append(summary.sector_code == filters.sector)
     if filters.commune:
-        query = query.where(Offer.commune_code == filters.commune)
+        conditions.append(summary.commune_code == filters.commune)
     if filters.accessible:
-        query = query.where(Offer.accessible.is_(True))
-    if filters.level == Level.TROISIEME.value:
-        query = query.where(Offer.for_3e.is_(True), Campaign.level == Level.TROISIEME)
-    elif filters.level == Level.SECONDE.value:
-        query = query.where(Offer.for_2de.is_(True), Campaign.level == Level.SECONDE)
+        conditions.append(summary.accessible.is_(True))
+    if level == Level.TROISIEME:
+        conditions.append(summary.for_3e.is_(True))
+    elif level == Level.SECONDE:
+        conditions.append(summary.for_2de.is_(True))
     if filters.week:
-        query = query.where(OfferWeek.week == filters.week)
-    radius = filters.radius_km if origin is not None else None
-    if radius is not None:
-        radius = max(0.5, min(float(radius), MAX_RADIUS_KM))
-        lat_min, lat_max, lon_min, lon_max = bounding_box(origin.lat, origin.lon, radius)  # type: ignore[union-attr]
-        query = query.where(Offer.lat.between(lat_min, lat_max),
-                            Offer.lon.between(lon_min, lon_max))
-    rows = []
-    for offer_id, title, lat, lon, offer_seats in db.session.execute(query):
-        distance = (haversine_km(origin.lat, origin.lon, lat, lon)
-                    if origin is not None else None)
-        if radius is not None and distance is not None and distance > radius:
-            continue
-        rows.append((offer_id, title, distance, int(offer_seats)))
-    if origin is not None:
-        rows.sort(key=lambda r: (round(cast(float, r[2]), 3), r[1].casefold(), r[0]))
+        conditions.append(summary.week == filters.week)
+    if key is not None:
+        conditions.append(distance.origin == key)
+        if filters.radius_km is not None:
+            radius = max(0.5, min(float(filters.radius_km), MAX_RADIUS_KM))
+            conditions.append(distance.metres <= round(radius * 1000))
+    query = select(summary.offer_id, func.sum(summary.seats)).where(*conditions)
+    count = select(func.count(func.distinct(summary.offer_id))).where(*conditions)
+    if key is not None:
+        joined = distance.offer_id == summary.offer_id
+        query = (query.join(distance, joined).add_columns(distance.metres)
+                 .group_by(summary.offer_id, distance.metres, summary.title_key)
+                 .order_by(distance.metres, summary.title_key, summary.offer_id))
+        count = count.join(distance, joined)
     else:
-        rows.sort(key=lambda r: (r[1].casefold(), r[0]))
-    total = len(rows)
-    shown, page, pages = page_of(rows, filters.page, per_page)
-    if paginate:
-        rows = shown
+        query = (query.group_by(summary.offer_id, summary.title_key)
+                 .order_by(summary.title_key, summary.offer_id))
+
+    def found() -> tuple[int, int, int, list[tuple[Any, ...]]]:
+        total = db.session.scalar(count) or 0
+        page, pages = page_bounds(total, filters.page, per_page)
+        paged = query.limit(per_page).offset((page - 1) * per_page) if paginate else query
+        return total, page, pages, [tuple(row) for row in db.session.execute(paged)]
+
+    total, page, pages, rows = offer_index.cached(
+        ("search", key, astuple(filters), per_page, paginate), found)
     offers = {offer.id: offer for offer in db.session.scalars(
         select(Offer).where(Offer.id.in_([r[0] for r in rows]))
         .options(selectinload(Offer.weeks), selectinload(Offer.sector),
                  selectinload(Offer.commune), selectinload(Offer.company)))}
-    hits = [Hit(offers[offer_id], distance, offer_seats)
-            for offer_id, _title, distance, offer_seats in rows]
+    hits = [Hit(offers[row[0]], row[-1] / 1000 if key is not None else None, int(row[1]))
+            for row in rows]
     return SearchResult(hits, total, page, pages, origin,
                         "distance" if origin is not None else "title", searchable_weeks())
+
+
+def pupil_origin_key(pupil: Pupil) -> str:
+    """The key of ``pupil_origin`` in ``offer_distances``."""
+    if pupil.home_commune_code is not None:
+        return offer_index.commune_origin(pupil.home_commune_code)
+    return offer_index.school_origin(pupil.school_id)
 
 
 def visible_offer(user: User, offer_id: int) -> Offer | None:

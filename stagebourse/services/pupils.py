@@ -30,7 +30,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import set_access_code
-from stagebourse.services.campaigns import school_weeks
+from stagebourse.services.campaigns import current_campaign, school_weeks
 from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, can, require
 from stagebourse.services.rosters import person_key, teacher_school
@@ -218,7 +218,10 @@ def first_internship_day(pupil: Pupil, campaign: Campaign) -> dt.date | None:
 
 
 def needs_consent(pupil: Pupil, campaign: Campaign) -> bool:
-    first_day = first_internship_day(pupil, campaign)
+    return _needs_consent_from(pupil, first_internship_day(pupil, campaign))
+
+
+def _needs_consent_from(pupil: Pupil, first_day: dt.date | None) -> bool:
     if first_day is None:
         return True  # unknown weeks: be safe
     return age_on(pupil.birth_date, first_day) < CONSENT_AGE
@@ -298,7 +301,20 @@ class BoardRow:
 def class_board(actor: User, class_name: str, campaign: Campaign | None,
                 state_filter: str | None = None) -> list[BoardRow]:
     require(actor, Action.SCHOOL_PUPILS)
+    return _board_rows(class_pupils(actor, class_name), campaign, state_filter)
+
+
+def current_class_board(actor: User, class_name: str, state_filter: str | None = None
+                        ) -> tuple[list[BoardRow], Campaign | None]:
+    """The board of a class in the current campaign of its level (reading the class once)."""
+    require(actor, Action.SCHOOL_PUPILS)
     pupils = class_pupils(actor, class_name)
+    campaign = current_campaign(pupils[0].level) if pupils else None
+    return _board_rows(pupils, campaign, state_filter), campaign
+
+
+def _board_rows(pupils: list[Pupil], campaign: Campaign | None,
+                state_filter: str | None) -> list[BoardRow]:
     if not pupils:
         return []
     ids = [p.id for p in pupils]
@@ -320,6 +336,8 @@ def class_board(actor: User, class_name: str, campaign: Campaign | None,
                        Assignment.state.in_(visible))
                 .order_by(Assignment.id)):
             assignments[placed.pupil_id] = placed
+    # A class is one school: one first internship day for all (not one query per pupil).
+    first_day = first_internship_day(pupils[0], campaign) if campaign is not None else None
     rows = []
     for pupil in pupils:
         request = requests.get(pupil.id)
@@ -328,7 +346,8 @@ def class_board(actor: User, class_name: str, campaign: Campaign | None,
         signed_in = user is not None and user.last_login_at is not None
         state = _board_state(request, assignment, signed_in)
         consent_missing = (campaign is not None and pupil.level == campaign.level
-                           and pupil.consent_on is None and needs_consent(pupil, campaign))
+                           and pupil.consent_on is None
+                           and _needs_consent_from(pupil, first_day))
         rows.append(BoardRow(pupil, state, consent_missing,
                              user is not None and user.access_code_hash is not None,
                              signed_in, len(request.wishes) if request else 0, request))

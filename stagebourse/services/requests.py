@@ -7,8 +7,10 @@ such, ``Request.updated_by``). The campaign must be open and before its deadline
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -16,16 +18,18 @@ from sqlalchemy.orm import selectinload
 
 from stagebourse import clock
 from stagebourse.extensions import db
-from stagebourse.geo import haversine_km
-from stagebourse.identifiers import age_on
+from stagebourse.identifiers import age_on, week_monday
+from stagebourse.matching.costs import distance_metres
 from stagebourse.models import (
     MAX_WISHES,
     Campaign,
+    CampaignSchoolWeek,
     CampaignState,
-    Company,
+    Commune,
     Level,
     Offer,
-    OfferWeek,
+    OfferDistance,
+    OfferSummary,
     Pupil,
     Request,
     RequestState,
@@ -35,11 +39,11 @@ from stagebourse.models import (
     Wish,
     utcnow,
 )
-from stagebourse.services import ServiceError, journal
+from stagebourse.services import ServiceError, journal, offer_index
 from stagebourse.services.campaigns import current_campaign, school_weeks
 from stagebourse.services.journal import Event
-from stagebourse.services.offer_search import Origin, pupil_origin
-from stagebourse.services.offers import is_visible, sectors, visible_offer_conditions
+from stagebourse.services.offer_search import pupil_origin, pupil_origin_key
+from stagebourse.services.offers import is_visible, sectors
 from stagebourse.services.policy import Action, require
 from stagebourse.services.pupils import (
     eligible_for_matching,
@@ -60,11 +64,8 @@ def travel_limit(pupil: Pupil) -> float:
 def distance_km(pupil: Pupil, offer: Offer) -> float:
     """From where the pupil travels (``offer_search.pupil_origin``), to 100 m: what the wish
     page shows and sorts by."""
-    return _km_from(pupil_origin(pupil), offer.lat, offer.lon)
-
-
-def _km_from(origin: Origin, lat: float, lon: float) -> float:
-    return round(haversine_km(origin.lat, origin.lon, lat, lon), 1)
+    origin = pupil_origin(pupil)
+    return _km(int(distance_metres(origin.lat, origin.lon, offer.lat, offer.lon)))
 
 
 # Campaign rules -----------------------------------------------------------------------------
@@ -264,9 +265,9 @@ def _seats_in(offer: Offer, campaign: Campaign, weeks: set[str]) -> int:
 
 @dataclass
 class OfferChoice:
-    """An offer the pupil could get. Built from a few columns per offer, because a
-    département has thousands; ``offer`` is loaded (``with_offers``) only for the choices a
-    page shows."""
+    """An offer the pupil could get, as the offer index gives it; ``offer`` is loaded
+    (``with_offers``) or ``title``/``commune_name`` read (``with_names``) only for the choices
+    a page shows."""
 
     offer_id: int
     sector_code: str
@@ -275,41 +276,78 @@ class OfferChoice:
     within_reach: bool
     accessible_ok: bool
     offer: Offer | None = None
+    title: str = ""
+    place: str = ""
 
     @property
     def commune_name(self) -> str:
-        if self.offer is None:
-            return ""
-        return self.offer.commune.name if self.offer.commune else self.offer.address
+        if self.offer is not None:
+            return self.offer.commune.name if self.offer.commune else self.offer.address
+        return self.place
 
 
-def offer_choices(pupil: Pupil, campaign: Campaign,
-                  sector_code: str | None = None) -> list[OfferChoice]:
-    """The offers the pupil could get (visible, their level, seats in their school's weeks),
-    nearest first, then by offer number. Same visibility rule and same origin as the offer
-    search (``offer_search``). One grouped query; the distances are computed here, so that
-    they are the same haversine figures as everywhere else, on SQLite as on PostgreSQL."""
-    weeks = school_weeks(campaign, pupil.school_id)
-    for_level = Offer.for_3e if pupil.level == Level.TROISIEME else Offer.for_2de
-    query = (select(Offer.id, Offer.sector_code, Offer.lat, Offer.lon, Offer.accessible,
-                    func.sum(OfferWeek.seats))
-             .join(Company, Company.id == Offer.company_id)
-             .join(OfferWeek, OfferWeek.offer_id == Offer.id)
-             .where(*visible_offer_conditions(), for_level.is_(True),
-                    OfferWeek.campaign_id == campaign.id, OfferWeek.week.in_(weeks),
-                    OfferWeek.seats > 0)
-             .group_by(Offer.id, Offer.sector_code, Offer.lat, Offer.lon, Offer.accessible))
+def _km(metres: int) -> float:
+    """What the pages show: the engine's distance (rounded metres), to 100 m."""
+    return round(metres / 1000, 1)
+
+
+def _within(metres: int, limit_km: float) -> bool:
+    # The engine's rule: an offer is within reach if its rounded distance is at most the limit.
+    return metres <= limit_km * 1000
+
+
+def _choice_conditions(pupil: Pupil, campaign: Campaign) -> list[Any]:
+    """The pupil's offers in the index: visible, their level, seats in their school's weeks,
+    with the distance from where they travel (``offer_search.pupil_origin``)."""
+    summary = OfferSummary
+    for_level = summary.for_3e if pupil.level == Level.TROISIEME else summary.for_2de
+    return [summary.campaign_id == campaign.id,
+            summary.week.in_(select(CampaignSchoolWeek.week).where(
+                CampaignSchoolWeek.campaign_id == campaign.id,
+                CampaignSchoolWeek.school_id == pupil.school_id)),
+            for_level.is_(True),
+            OfferDistance.offer_id == summary.offer_id,
+            OfferDistance.origin == pupil_origin_key(pupil)]
+
+
+def _alike(pupil: Pupil, campaign: Campaign) -> tuple[Any, ...]:
+    """What decides a pupil's choices: pupils alike share the cached ones."""
+    return (pupil_origin_key(pupil), campaign.id, pupil.school_id, pupil.level.value,
+            pupil.needs_accessible, travel_limit(pupil))
+
+
+def offer_choices(pupil: Pupil, campaign: Campaign, sector_code: str | None = None,
+                  limit: int | None = None, offset: int = 0) -> list[OfferChoice]:
+    """The offers the pupil could get, nearest first, then by offer number: ``limit`` of them
+    from ``offset``. Same visibility rule, origin and distances as the offer search and the
+    matching (the offer index)."""
+    return [replace(choice) for choice in offer_index.cached(
+        ("offer_choices", *_alike(pupil, campaign), sector_code, limit, offset),
+        lambda: _offer_choices(pupil, campaign, sector_code, limit, offset))]
+
+
+def _offer_choices(pupil: Pupil, campaign: Campaign, sector_code: str | None,
+                   limit: int | None, offset: int) -> list[OfferChoice]:
+    summary = OfferSummary
+    query = (select(summary.offer_id, summary.sector_code, summary.accessible,
+                    OfferDistance.metres, func.sum(summary.seats))
+             .where(*_choice_conditions(pupil, campaign))
+             .group_by(summary.offer_id, summary.sector_code, summary.accessible,
+                       OfferDistance.metres)
+             .order_by(OfferDistance.metres, summary.offer_id).limit(limit).offset(offset))
     if sector_code is not None:
-        query = query.where(Offer.sector_code == sector_code)
-    origin = pupil_origin(pupil)
-    limit = travel_limit(pupil)
-    choices = []
-    for offer_id, sector, lat, lon, accessible, seats in db.session.execute(query):
-        distance = _km_from(origin, lat, lon)
-        choices.append(OfferChoice(offer_id, sector, distance, int(seats), distance <= limit,
-                                   accessible or not pupil.needs_accessible))
-    choices.sort(key=lambda c: (c.distance_km, c.offer_id))
-    return choices
+        query = query.where(summary.sector_code == sector_code)
+    limit_km = travel_limit(pupil)
+    return [OfferChoice(offer_id, sector, _km(metres), int(seats), _within(metres, limit_km),
+                        accessible or not pupil.needs_accessible)
+            for offer_id, sector, accessible, metres, seats in db.session.execute(query)]
+
+
+def picker_choices(pupil: Pupil, campaign: Campaign, size: int) -> list[OfferChoice]:
+    """The ``size`` nearest offers with their title and place: what an offer dropdown lists."""
+    return [replace(choice) for choice in offer_index.cached(
+        ("picker", *_alike(pupil, campaign), size),
+        lambda: with_names(_offer_choices(pupil, campaign, None, size, 0)))]
 
 
 def with_offers(choices: list[OfferChoice]) -> list[OfferChoice]:
@@ -324,23 +362,58 @@ def with_offers(choices: list[OfferChoice]) -> list[OfferChoice]:
     return choices
 
 
+def with_names(choices: list[OfferChoice]) -> list[OfferChoice]:
+    """Read the title and place of ``choices`` (a picker needs no more) in one query."""
+    if not choices:
+        return choices
+    names = {offer_id: (title, commune or address) for offer_id, title, commune, address
+             in db.session.execute(
+                 select(Offer.id, Offer.title, Commune.name, Offer.address)
+                 .outerjoin(Commune, Commune.code_insee == Offer.commune_code)
+                 .where(Offer.id.in_([c.offer_id for c in choices])))}
+    for choice in choices:
+        choice.title, choice.place = names[choice.offer_id]
+    return choices
+
+
 @dataclass
 class SectorChoice:
     sector: Sector
     offers: int  # offers the pupil could get
-    within_reach: int
+    within_reach: int  # of which near enough, and accessible if the pupil needs it
+    suitable: int = 0  # accessible if the pupil needs it, near or not
+    nearest_km: float | None = None  # the nearest of those
 
 
-def sector_choices(pupil: Pupil, campaign: Campaign,
-                   choices: list[OfferChoice] | None = None) -> list[SectorChoice]:
-    """``choices``: the pupil's ``offer_choices`` if the caller already has them."""
-    by_sector: dict[str, list[OfferChoice]] = {}
-    for choice in offer_choices(pupil, campaign) if choices is None else choices:
-        by_sector.setdefault(choice.sector_code, []).append(choice)
-    return [SectorChoice(s, len(by_sector.get(s.code, [])),
-                         sum(1 for c in by_sector.get(s.code, [])
-                             if c.within_reach and c.accessible_ok))
-            for s in sectors()]
+def sector_choices(pupil: Pupil, campaign: Campaign) -> list[SectorChoice]:
+    """Every sector with the pupil's offers in it, counted in one grouped query."""
+    counts = offer_index.cached(("sector_counts", *_alike(pupil, campaign)),
+                                lambda: _sector_counts(pupil, campaign))
+    result = []
+    for sector in sectors():
+        total, within, fitting, nearest = counts.get(sector.code, (0, 0, 0, None))
+        result.append(SectorChoice(sector, int(total), int(within or 0), int(fitting or 0),
+                                   _km(nearest) if nearest is not None else None))
+    return result
+
+
+def _sector_counts(pupil: Pupil, campaign: Campaign
+                   ) -> dict[str, tuple[int, int, int, int | None]]:
+    summary = OfferSummary
+    offers = (select(summary.offer_id, summary.sector_code, summary.accessible,
+                     OfferDistance.metres)
+              .where(*_choice_conditions(pupil, campaign))
+              .group_by(summary.offer_id, summary.sector_code, summary.accessible,
+                        OfferDistance.metres).subquery())
+    suitable = offers.c.accessible.is_(True) if pupil.needs_accessible else sa.true()
+    near = sa.and_(suitable, offers.c.metres <= travel_limit(pupil) * 1000)
+    return {sector: (total, within, fitting, nearest)
+            for sector, total, within, fitting, nearest in db.session.execute(
+                select(offers.c.sector_code, func.count(),
+                       func.sum(sa.case((near, 1), else_=0)),
+                       func.sum(sa.case((suitable, 1), else_=0)),
+                       func.min(sa.case((suitable, offers.c.metres), else_=None)))
+                .group_by(offers.c.sector_code))}
 
 
 # The summary, with wishes that can never be met flagged --------------------------------------
@@ -362,31 +435,40 @@ class WishView:
 
 
 def wish_views(pupil: Pupil, campaign: Campaign, request: Request | None,
-               choices: list[OfferChoice] | None = None) -> list[WishView]:
-    """``choices``: the pupil's ``offer_choices`` if the caller already has them."""
-    if request is None:
+               sector_list: list[SectorChoice] | None = None) -> list[WishView]:
+    """``sector_list``: the pupil's ``sector_choices`` if the caller already has them."""
+    if request is None or not request.wishes:
         return []
-    if choices is None:
-        choices = offer_choices(pupil, campaign)
-    weeks = school_weeks(campaign, pupil.school_id)
+    wishes = request.wishes
+    offer_ids = [w.offer_id for w in wishes if w.offer_id is not None]
+    offers = {offer.id: offer for offer in db.session.scalars(
+        select(Offer).where(Offer.id.in_(offer_ids))
+        .options(selectinload(Offer.weeks), selectinload(Offer.company),
+                 selectinload(Offer.sector), selectinload(Offer.commune)))} if offer_ids else {}
+    by_sector: dict[str, SectorChoice] = {}
+    if any(w.sector_code is not None for w in wishes):
+        by_sector = {c.sector.code: c for c in (sector_list if sector_list is not None
+                                                 else sector_choices(pupil, campaign))}
+    weeks = school_weeks(campaign, pupil.school_id) if offer_ids else set()
+    first_day = week_monday(min(weeks)) if weeks else None  # as first_internship_day
     limit = travel_limit(pupil)
     views = []
-    for wish in request.wishes:
+    for wish in wishes:
         if wish.offer_id is not None:
-            offer = db.session.get(Offer, wish.offer_id)
-            assert offer is not None
+            offer = offers[wish.offer_id]
             view = WishView(wish.rank, offer.sector, offer, distance_km(pupil, offer))
-            _flag_offer(view, offer, pupil, campaign, weeks, limit)
+            _flag_offer(view, offer, pupil, campaign, weeks, first_day, limit)
         else:
-            sector = db.session.get(Sector, wish.sector_code)
-            view = WishView(wish.rank, sector, None)
-            _flag_sector(view, choices, limit)
+            choice = by_sector.get(wish.sector_code or "")
+            view = WishView(wish.rank, choice.sector if choice else None, None)
+            if choice is not None:
+                _flag_sector(view, choice, limit)
         views.append(view)
     return views
 
 
 def _flag_offer(view: WishView, offer: Offer, pupil: Pupil, campaign: Campaign,
-                weeks: set[str], limit: float) -> None:
+                weeks: set[str], first_day: dt.date | None, limit: float) -> None:
     if not is_visible(offer):
         view.problems.append(str(_l("Cette offre n'est plus proposée.")))
     if _seats_in(offer, campaign, weeks) <= 0:
@@ -398,7 +480,6 @@ def _flag_offer(view: WishView, offer: Offer, pupil: Pupil, campaign: Campaign,
             distance=format_decimal(view.distance_km), limit=format_decimal(limit))))
     if pupil.needs_accessible and not offer.accessible:
         view.problems.append(str(_l("Ce lieu n'est pas indiqué comme accessible.")))
-    first_day = first_internship_day(pupil, campaign)
     if first_day is not None and age_on(pupil.birth_date, first_day) < offer.min_age:
         view.problems.append(str(_l("Cette offre demande d'avoir au moins %(age)s ans.",
                                     age=offer.min_age)))
@@ -408,22 +489,17 @@ def _flag_offer(view: WishView, offer: Offer, pupil: Pupil, campaign: Campaign,
             sector=offer.sector.label))
 
 
-def _flag_sector(view: WishView, all_choices: list[OfferChoice], limit: float) -> None:
-    if view.sector is None:
-        return
-    code = view.sector.code
-    choices = [c for c in all_choices if c.sector_code == code and c.accessible_ok]
-    if not choices:
+def _flag_sector(view: WishView, choice: SectorChoice, limit: float) -> None:
+    if not choice.suitable:
         view.problems.append(str(_l("Aucune offre de ce secteur pour les semaines de stage de "
                                     "ton établissement.")))
         view.suggestion = str(_l("Choisis un autre secteur."))
-    elif not any(c.within_reach for c in choices):
-        nearest = choices[0].distance_km
+    elif not choice.within_reach:
         view.problems.append(str(_l("Aucune offre de ce secteur à moins de %(limit)s km.",
                                     limit=format_decimal(limit))))
         view.suggestion = str(_l(
             "La plus proche est à %(distance)s km : augmente la distance que tu peux faire, "
-            "ou choisis un autre secteur.", distance=format_decimal(nearest)))
+            "ou choisis un autre secteur.", distance=format_decimal(choice.nearest_km)))
 
 
 # What the assignment needs ----------------------------------------------------------------

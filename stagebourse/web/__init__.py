@@ -52,6 +52,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
 
     db.init_app(app)
+    # Registers the session hook that keeps the offer pages' read models current.
+    import stagebourse.services.offer_index  # noqa: F401
     # Registered after db.init_app, so it runs before Flask-SQLAlchemy's own teardown (which
     # then finds no session left to remove).
     app.teardown_appcontext(_discard_session)

@@ -97,21 +97,23 @@ def yes_no(value: bool | None) -> str:
 OFFER_PICKER_SIZE = 100
 
 
-def page_context(pupil: Pupil) -> dict[str, Any]:
+def page_context(pupil: Pupil, picker: bool = True) -> dict[str, Any]:
+    """What the request pages show; ``picker``: the offer dropdown, built only if the page
+    shows it (the page of a sector's offers does not)."""
     campaign = requests_service.campaign_for(pupil)
     req = requests_service.request_of(pupil, campaign)
     editable = requests_service.is_editable(campaign) and (
         req is None or req.state.value in ("draft", "confirmed"))
-    choices: list[requests_service.OfferChoice] = []
-    sectors = offers = []
+    sectors: list[requests_service.SectorChoice] = []
+    offers: list[requests_service.OfferChoice] = []
     views = []
     if campaign is not None:
-        choices = requests_service.offer_choices(pupil, campaign)
-        sectors = requests_service.sector_choices(pupil, campaign, choices)
-        views = requests_service.wish_views(pupil, campaign, req, choices)
-        # The picker lists the nearest offers only: a département has thousands; the others
-        # are one click away in the offer search.
-        offers = requests_service.with_offers(choices[:OFFER_PICKER_SIZE])
+        sectors = requests_service.sector_choices(pupil, campaign)
+        views = requests_service.wish_views(pupil, campaign, req, sectors)
+        if picker and editable and len(views) < MAX_WISHES:
+            # The picker lists the nearest offers only: a département has thousands; the
+            # others are one click away in the offer search.
+            offers = requests_service.picker_choices(pupil, campaign, OFFER_PICKER_SIZE)
     sector_form = SectorWishForm()
     sector_form.sector_code.choices = [SelectChoice("", _("— choisis un secteur —"))] + [
         SelectChoice(c.sector.code, c.sector.label) for c in sectors]
@@ -122,7 +124,7 @@ def page_context(pupil: Pupil) -> dict[str, Any]:
     return {
         "today": clock.today(),
         "pupil": pupil, "campaign": campaign, "req": req, "editable": editable,
-        "wishes": views, "sectors": sectors, "offers": offers, "choices": choices,
+        "wishes": views, "sectors": sectors, "offers": offers,
         "sector_form": sector_form,
         "offer_form": OfferWishForm(), "prefs": prefs,
         "max_wishes": MAX_WISHES,

@@ -252,6 +252,8 @@ TABLE: list[Row] = [
     # Pupils of a school (teacher) ----------------------------------------------------------
     Row("pupils.add_pupil", lambda w, a: pupils.add_pupil(a, {}), SCHOOL_OWN),
     Row("pupils.class_board", lambda w, a: pupils.class_board(a, "3B", None), SCHOOL_OWN),
+    Row("pupils.current_class_board", lambda w, a: pupils.current_class_board(a, "3B"),
+        SCHOOL_OWN),
     Row("pupils.class_pupils", lambda w, a: pupils.class_pupils(a, "3B"), SCHOOL_OWN),
     Row("pupils.default_level", lambda w, a: pupils.default_level(a), SCHOOL_OWN),
     Row("pupils.school_classes", lambda w, a: pupils.school_classes(a), SCHOOL_OWN),

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from stagebourse.models import Pupil
 from stagebourse.services import requests as requests_service
-from stagebourse.services.offer_search import page_of
+from stagebourse.services.offer_search import PER_PAGE, page_bounds
 from stagebourse.web.loaders import load_sector
 from stagebourse.web.pupil import bp
 from stagebourse.web.requests_shared import ACTIONS, apply_action, page_context
@@ -48,14 +48,19 @@ def request_action(action: str, rank: int | None = None) -> Response:
 @bp.route("/offres")
 def offers() -> str:
     pupil = _me()
-    context = page_context(pupil)
+    context = page_context(pupil, picker=False)
     sector = None
     code = request.args.get("secteur")
     if code:
         sector = load_sector(code)
-    in_sector = [c for c in context["choices"] if sector is not None and c.sector_code == code]
-    shown, page, pages = page_of(in_sector, request.args.get("page", 1, type=int))
-    shown = requests_service.with_offers(shown)
+    shown: list[requests_service.OfferChoice] = []
+    total, page, pages = 0, 1, 1
+    if sector is not None and context["campaign"] is not None:
+        total = next(c.offers for c in context["sectors"] if c.sector.code == sector.code)
+        page, pages = page_bounds(total, request.args.get("page", 1, type=int))
+        shown = requests_service.with_offers(requests_service.offer_choices(
+            pupil, context["campaign"], sector.code, limit=PER_PAGE,
+            offset=(page - 1) * PER_PAGE))
     return render_template("pupil/offers.html", **{**context, "offers": shown},
-                           sector=sector, total=len(in_sector), page=page, pages=pages,
+                           sector=sector, total=total, page=page, pages=pages,
                            action_url=_action_url)

@@ -230,11 +230,7 @@ def pupil_code(pupil_id: int) -> str | Response:
 
 def _board(class_name: str) -> tuple[list[pupils.BoardRow], Any, str | None]:
     state = request.args.get("etat") or None
-    campaign = None
-    rows = pupils.class_board(current_user, class_name, None)
-    if rows:
-        campaign = current_campaign(rows[0].pupil.level)
-        rows = pupils.class_board(current_user, class_name, campaign, state)
+    rows, campaign = pupils.current_class_board(current_user, class_name, state)
     return rows, campaign, state
 
 
