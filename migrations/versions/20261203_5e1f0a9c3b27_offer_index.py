@@ -1,7 +1,7 @@
 """offer index: distances from each origin to each offer, visible offers' seats per week
 
 Revision ID: 5e1f0a9c3b27
-Revises: cd47af3f419e
+Revises: 5e1f0a9c2b7d
 Create Date: 2026-12-03 20:20:00
 
 The tables are derived from the offers: after upgrading a database that has offers, fill
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e1f0a9c3b27'
-down_revision = 'cd47af3f419e'
+down_revision = '5e1f0a9c2b7d'
 branch_labels = None
 depends_on = None
 
