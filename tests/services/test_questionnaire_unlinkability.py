@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from stagebourse.extensions import db
-from stagebourse.models import JournalEntry, OutboxMessage, QuestionnaireResponse
+from stagebourse.models import JournalEntry, OutboxMessage, Priority, QuestionnaireResponse
 from stagebourse.services import questionnaires
 from stagebourse.services.accounts import hash_code, new_access_code
 from tests.scenarios import AFTER, emailed_code, finished_campaign, responses
@@ -163,3 +163,26 @@ def test_the_development_access_log_drops_questionnaire_lines(app, caplog):
         logging.getLogger("werkzeug").info('127.0.0.1 - - "GET /connexion" 200')
     assert "/questionnaire" not in caplog.text and "/connexion" in caplog.text
     assert code not in caplog.text
+
+
+def test_the_priority_area_and_qpv_strata_follow_the_code_to_the_answer_and_its_mixing(app):
+    """Fiche 1's breakdown: the school's REP/REP+ status and the pupil's QPV residence go from
+    the invitation to the response, and mixing the responses keeps them (nothing else does)."""
+    done = finished_campaign(by_email=2, on_paper=0)
+    school = done.by_email[0].school
+    school.priority = Priority.REP_PLUS
+    done.by_email[0].qpv_resident, done.by_email[1].qpv_resident = True, False
+    db.session.commit()
+    questionnaires.invite(None, done.campaign, AFTER)
+    for pupil in done.by_email:
+        questionnaires.submit_answers(emailed_code(pupil.guardian_email), {})
+    db.session.commit()
+
+    def strata() -> list[tuple]:
+        return sorted((r.priority_area, r.qpv_resident) for r in responses())
+
+    assert strata() == [("REP+", False), ("REP+", True)]
+    questionnaires.mix_responses(done.campaign)
+    db.session.commit()
+    db.session.expire_all()
+    assert strata() == [("REP+", False), ("REP+", True)]
