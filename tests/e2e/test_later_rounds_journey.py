@@ -51,7 +51,8 @@ def test_steering_reads_the_feasibility_and_the_hosts_decisions(page, live_serve
     assert "Décisions des structures" in page.locator("main").inner_text()
     assert_accessible(page)
     page.goto(live_server + "/pilotage/observatoire")
-    page.get_by_role("link", name="Refus des structures avant et après les noms").first.click()
+    page.get_by_role("link", name=f"Refus des structures avant et après les noms : {campaign.name}"
+                     ).click()
     assert "Refus avant et après" in page.locator("main").inner_text()
     assert_accessible(page)
     page.goto(live_server + f"/pilotage/structures/{proposals[0].offer.company_id}")
