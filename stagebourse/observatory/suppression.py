@@ -66,6 +66,11 @@ _SCREEN_DIRECTIONS, _SCREEN_AFTER = 4, 20
 FloatArray = npt.NDArray[np.float64]
 
 
+class Unprotectable(ValueError):
+    """Raised when what an earlier release published (or the structural zeros) already bounds a
+    hidden cell too tightly: no suppression of the new tables can protect it."""
+
+
 @dataclass(frozen=True)
 class Table:
     """Counts by row and column. Margins are computed; their keys link tables together.
@@ -440,7 +445,7 @@ class _Protector:
                           upper)
         if solution is None:
             cell = next(key for key, v in system.index.items() if v == variable)
-            raise ValueError(f"hidden cell {cell!r} cannot be protected: what is published or "
+            raise Unprotectable(f"hidden cell {cell!r} cannot be protected: what is published or "
                              f"structural bounds it to less than {self.width}")
         up = solution[:n] - solution[n:2 * n]
         down = solution[2 * n:3 * n] - solution[3 * n:]

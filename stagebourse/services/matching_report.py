@@ -22,7 +22,12 @@ from flask_babel import format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 
 from stagebourse.models import MatchingRun, User
-from stagebourse.observatory.suppression import PROTECTION_WIDTH, PublishedTable, suppress
+from stagebourse.observatory.suppression import (
+    PROTECTION_WIDTH,
+    PublishedTable,
+    Unprotectable,
+    suppress,
+)
 from stagebourse.observatory.suppression import Table as CountTable
 from stagebourse.services.matching import min_cell, run_audit
 from stagebourse.services.policy import Action, require
@@ -117,8 +122,16 @@ def _group_sizes(audit: dict[str, Any]) -> dict[tuple[str, str], int | None]:
                                   [by_value[v][first]["size"] for v in values],
                                   [("size", label_name, v) for v in values], ("size",)))
     shown: dict[tuple[str, str], int | None] = {}
-    for published in suppress(tables, min_cell(), earlier=[overall], width=_width()):
-        label_name = published.table.name.removeprefix("label-")
+    # Each label apart: they share only the number of pupils, which is published anyway.
+    for table in tables:
+        label_name = table.name.removeprefix("label-")
+        try:
+            (published,) = suppress([table], min_cell(), earlier=[overall], width=_width())
+        except Unprotectable:
+            # Fewer pupils than the protection width: the total alone bounds every group, so
+            # no size of this label is shown.
+            shown.update({(label_name, value): None for value in table.rows})
+            continue
         for value, row in zip(published.rows, published.cells, strict=False):
             shown[(label_name, value)] = row[0]
     return shown
@@ -160,7 +173,7 @@ def _gender_sector_counts(audit: dict[str, Any], sizes: dict[tuple[str, str], in
             for g, row in zip(genders, grid, strict=False)] + [list(grid[-1])])
         try:
             published = suppress([wished, placed], min_cell(), earlier=[shown], width=_width())
-        except ValueError:
+        except Unprotectable:
             result[m] = None  # the other tables already bound a count: show none of it
         else:
             result[m] = (published[0], published[1])

@@ -169,9 +169,11 @@ def test_demo_has_last_years_3e_campaign_played_to_its_end(app):
     reported = obs.table("any", "gender")
     assert reported is not None and reported.overall_share() is not None
     # (the lycée rows of a 3e campaign are structural zeros, published as 0)
+    zeros = {(stored["name"].split("/", 1)[1], i, j) for stored in release.audit_tables
+             for i, j in stored["structural_zeros"]}
     shown = [value for table in obs.tables for i, row in enumerate(table.cells[:-1])
              for j, value in enumerate(row[:-1])
-             if value is not None and not table.published.table.is_structural_zero(i, j)]
+             if value is not None and (f"{table.key}/{table.dimension}", i, j) not in zeros]
     hidden = [value for table in obs.tables for row in table.cells for value in row
               if value is None]
     assert shown and hidden and min(shown) >= THRESHOLD

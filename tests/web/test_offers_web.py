@@ -162,10 +162,14 @@ def test_company_page_never_shows_pupil_private_data(client, personas, campaign)
     offer = make_offer(company)
     pupil = make_pupil_user(code="TEST-CODE-0009", first_name="Yasmine", last_name="Zerrouki",
                             qpv_resident=True, guardian_email="parent@famille-test.fr").pupil
-    assign(pupil, offer, WEEK_A, campaign)
+    assignment = assign(pupil, offer, WEEK_A, campaign)
     login_as(client, personas["company"])
     assert "Yasmine" not in page_text(client.get("/structure/eleves"))
     campaign.state = CampaignState.PUBLISHED
+    db.session.commit()
+    # Published but not confirmed by both sides: the proposal is still blind.
+    assert "Yasmine" not in page_text(client.get("/structure/eleves"))
+    assignment.state = AssignmentState.CONFIRMED
     db.session.commit()
     text = page_text(client.get("/structure/eleves"))
     assert "Yasmine" in text and pupil.school.name in text

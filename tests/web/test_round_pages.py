@@ -57,7 +57,8 @@ def test_host_decisions_on_the_audit_the_observatory_and_the_host_page(client: F
     assert csv.status_code == 200 and "Refusées avant la levée de l'anonymat" in csv.text
     assert client.get(f"/pilotage/tours/{run.id}/decisions-structures.csv?dimension=nope"
                       ).status_code == 404
-    observatory = page_text(client.get(f"/pilotage/observatoire/campagnes/{campaign.id}"))
+    observatory = page_text(client.get(
+        f"/pilotage/observatoire/campagnes/{campaign.id}/refus-avant-apres"))
     assert "Refus avant et après que le nom de l'élève est connu" in observatory
     assert client.get(f"/pilotage/observatoire/campagnes/{campaign.id}/"
                       "refus-avant-apres.csv?dimension=qpv").status_code == 200
