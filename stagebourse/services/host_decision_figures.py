@@ -271,11 +271,14 @@ class HostRecord:
 
 def host_record(actor: User, company: Company) -> HostRecord:
     require(actor, Action.STEER_COMPANIES, company)
-    runs = {run.id: run for run in db.session.scalars(
-        select(MatchingRun).join(Assignment, Assignment.run_id == MatchingRun.id)
+    # Distinct ids, then the runs: PostgreSQL cannot compare the runs' JSON columns.
+    run_ids = set(db.session.scalars(
+        select(MatchingRun.id).join(Assignment, Assignment.run_id == MatchingRun.id)
         .join(Offer, Offer.id == Assignment.offer_id)
         .where(Offer.company_id == company.id, MatchingRun.state == RunState.PUBLISHED)
-        .distinct())}
+        .distinct()))
+    runs = {run.id: run for run in db.session.scalars(
+        select(MatchingRun).where(MatchingRun.id.in_(run_ids)))} if run_ids else {}
     by_campaign: dict[int, HostDecisions] = {}
     for assignment, outcome in _proposals(runs, company):
         campaign = runs[assignment.run_id].campaign
