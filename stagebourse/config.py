@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 WEAK_SECRET_KEYS = {"", "dev", "secret", "changeme", "change-me", "demo", "test"}
 MIN_SECRET_KEY_LENGTH = 32
@@ -53,6 +54,18 @@ def check_production_secret(key: str | None) -> None:
         )
 
 
+def check_production_public_url(url: str | None) -> None:
+    """Links in e-mails, printed slips and QR codes are built on ``PUBLIC_URL``: in production a
+    forgotten setting would send every family to 127.0.0.1, so it must be given, over HTTPS."""
+    parts = urlsplit(url or "")
+    if parts.scheme != "https" or not parts.netloc:
+        raise ConfigError(
+            "PUBLIC_URL est absente ou n'est pas une adresse https : indiquez l'adresse publique "
+            "du service, par exemple `PUBLIC_URL=https://stages.example.fr`. Les liens des "
+            "e-mails et des fiches imprimées sont construits sur elle."
+        )
+
+
 def _fault_test_settings(env: str) -> dict[str, object]:
     """Only in the test environment: the fault tests stop a worker at a given job progress
     (it waits for a file to appear) to kill it there. Ignored anywhere else."""
@@ -70,6 +83,7 @@ def from_environment(instance_path: str) -> dict[str, object]:
     secret_key = os.environ.get("SECRET_KEY")
     if production:
         check_production_secret(secret_key)
+        check_production_public_url(os.environ.get("PUBLIC_URL"))
     elif not secret_key:
         secret_key = instance_secret_key(instance_path)
 

@@ -23,15 +23,31 @@ def test_production_refuses_a_missing_or_weak_secret_key(tmp_path, monkeypatch, 
         from_environment(str(tmp_path))
 
 
+@pytest.mark.parametrize("url", [None, "", "http://stages.example.fr", "https://", "stages.fr"])
+def test_production_refuses_a_missing_or_plain_public_url(tmp_path, monkeypatch, url):
+    """Every link of every e-mail and printed slip is built on PUBLIC_URL: a default of
+    127.0.0.1 or plain http would send families nowhere, or in clear."""
+    monkeypatch.setenv("STAGEBOURSE_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    if url is None:
+        monkeypatch.delenv("PUBLIC_URL", raising=False)
+    else:
+        monkeypatch.setenv("PUBLIC_URL", url)
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        from_environment(str(tmp_path))
+
+
 def test_production_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("STAGEBOURSE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("PUBLIC_URL", "https://stages.example.fr")
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db/stagebourse")
     config = from_environment(str(tmp_path))
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/stagebourse"
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_HTTPONLY"] is True
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config["PUBLIC_URL"] == "https://stages.example.fr"
 
 
 def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch):

@@ -57,6 +57,10 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     if app.config["STAGEBOURSE_ENV"] == "production":
         raise click.ClickException("La démonstration est interdite en production.")
     click.echo(f"Base : {app.config['SQLALCHEMY_DATABASE_URI']}")
+    # Links in the demo's e-mails, printed slips and QR codes lead to the address served here,
+    # unless PUBLIC_URL says otherwise (a demo behind a tunnel, say).
+    public_url = os.environ.get("PUBLIC_URL") or served_url(host, port)
+    app.config["PUBLIC_URL"] = public_url
     upgrade()
     with unit_of_work():  # committed before the server starts
         for report in load_reference():
@@ -73,9 +77,9 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"  {'Élève (code d’accès)':<22} {DEMO_PUPIL_CODE}")
     if no_serve:
         return
-    worker = start_worker()
+    worker = start_worker(public_url)
     click.echo(f"Service de calcul démarré (processus {worker.pid}).")
-    click.echo(f"\nOuvrez http://{host}:{port}/  (Ctrl+C pour arrêter)")
+    click.echo(f"\nOuvrez {public_url}/  (Ctrl+C pour arrêter)")
     # SIGTERM (a service manager, a test) stops the demo like Ctrl+C: the worker stops with it.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
@@ -87,12 +91,21 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         click.echo("Service de calcul arrêté.")
 
 
-def start_worker() -> subprocess.Popen[bytes]:
+def served_url(host: str, port: int) -> str:
+    """The address a browser on this machine uses to reach the demo server."""
+    if host in ("0.0.0.0", "::", ""):  # every interface: this machine reaches it on loopback
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def start_worker(public_url: str) -> subprocess.Popen[bytes]:
     """``stagebourse worker`` beside the development server: the web process never computes a
     matching run, the worker does. Jobs only: the demo has no mail server, its outbox stays
-    in the steering pages as before."""
+    in the steering pages as before. It builds the same links as the server."""
     return subprocess.Popen([sys.executable, "-m", "stagebourse", "worker", "--jobs-only",
-                             "--poll", "1"], env=os.environ.copy())
+                             "--poll", "1"], env={**os.environ, "PUBLIC_URL": public_url})
 
 
 def stop_worker(worker: subprocess.Popen[bytes]) -> None:
