@@ -199,3 +199,16 @@ def indexed(stem: str) -> set[int]:
         return set(db.session.scalars(sa.text(query), {"q": f"{stem}:*"}))
     query = "SELECT rowid FROM offer_texts_fts WHERE offer_texts_fts MATCH :q"
     return set(db.session.scalars(sa.text(query), {"q": f'"{stem}"*'}))
+
+
+def test_only_what_pupils_may_read_is_searchable(shelf: dict[str, Any]) -> None:
+    # The structures' contacts, tutors and street addresses are in the database but not in
+    # the offer's public text: a word of them finds nothing, and neither do drafts.
+    pupil = shelf["pupil"]
+    for words in ("Camille", "Contact", "contact@caudron.example", "Théo Tuteur",
+                  "tuteur@atelier-test.fr", "rue de Famars", "73282932000074"):
+        assert titles(pupil, q=words) == [], words
+    draft = offer_input(title="Brouillon de chaudronnerie", publish=False, seats={WEEK_A: 1})
+    save_offer(offer_writer(shelf["companies"][1]), shelf["companies"][1], draft)
+    db.session.commit()
+    assert titles(pupil, q="chaudronnerie") == []
