@@ -5,8 +5,9 @@ A pupil types « boulangère », « electricite » or « Boulangerie du Centre �
 SQLite and PostgreSQL find the same offers:
 
 1. fold: lower case, accents and ligatures removed (« Électricité » -> « electricite »);
-2. split into words of letters and digits, dropping one-letter words and the commonest French
-   words (« de », « la », « pour »…), which would otherwise match nearly every offer;
+2. split into words of letters and digits, dropping one-letter words, the commonest French
+   words (« de », « la », « pour »…), which would otherwise match nearly every offer, and
+   overlong ones;
 3. stem with the French Snowball stemmer (« boulangerie » and « boulangère » -> « boulanger »).
 
 Folding comes before stemming: the stemmer treats « é » as a vowel and « e » alike only once
@@ -27,6 +28,9 @@ import snowballstemmer
 
 MAX_QUERY_WORDS = 10
 MAX_QUERY_LENGTH = 200
+# Longer "words" are no words (a pasted link, a row of letters); PostgreSQL would also refuse
+# to index one over 2047 bytes, and SQLite would not: both leave them out.
+MAX_WORD_LENGTH = 60
 
 _WORD = re.compile(r"[a-z0-9]+")
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
@@ -57,7 +61,7 @@ def stem(word: str) -> str:
 def words(text: str) -> list[str]:
     """The stems of the words of ``text`` that a search can match, in order."""
     return [stem(word) for word in _WORD.findall(fold(text))
-            if len(word) > 1 and word not in STOP_WORDS]
+            if 1 < len(word) <= MAX_WORD_LENGTH and word not in STOP_WORDS]
 
 
 def document(*texts: str) -> str:
