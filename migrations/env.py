@@ -27,12 +27,22 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(object_, name, type_, reflected, compare_to):
+    """Leave out of autogenerate the full-text indexes (SQLite's virtual FTS5 table,
+    PostgreSQL's GIN index on an expression): no metadata, made by their own revision."""
+    from stagebourse.models.offer_index import in_schema_comparison
+
+    dialect = target_db.engine.dialect.name
+    return in_schema_comparison(dialect)(object_, name, type_, reflected, compare_to)
+
+
 def run_migrations_offline():
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=target_db.metadata,
         literal_binds=True,
         render_item=render_item,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -49,6 +59,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
 
     with target_db.engine.connect() as connection:

@@ -35,7 +35,12 @@ from stagebourse.models.matching import (
     WithdrawalState,
 )
 from stagebourse.models.materials import Audience, Material, MaterialAcknowledgement
-from stagebourse.models.offer_index import OfferDistance, OfferIndexState, OfferSummary
+from stagebourse.models.offer_index import (
+    OfferDistance,
+    OfferIndexState,
+    OfferSummary,
+    OfferText,
+)
 from stagebourse.models.offers import Offer, OfferState, OfferWeek
 from stagebourse.models.outbox import OutboxMessage, OutboxState
 from stagebourse.models.pupils import ConsentMethod, Gender, Pupil
@@ -62,7 +67,7 @@ __all__ = [
     "DeclinedBy", "Gender", "HostReason", "InvitationChannel", "Job", "JobState", "JournalEntry",
     "Level", "LoginFailure", "MatchingRun",
     "Material", "MaterialAcknowledgement", "Offer", "OfferDistance", "OfferIndexState",
-    "OfferState", "OfferSummary", "OfferWeek", "OutboxMessage",
+    "OfferState", "OfferSummary", "OfferText", "OfferWeek", "OutboxMessage",
     "OutboxState", "Party", "Priority", "Pupil", "Questionnaire", "QuestionnaireInvitation",
     "ObservatoryRelease", "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireSheet",
     "QuestionnaireState", "ReleaseKind", "Request", "RequestState", "Respondent", "Role",

@@ -11,6 +11,9 @@ once, when an offer changes:
   school, never from an address.
 * ``offer_summaries``: one row per visible offer and week with seats, with what the pages filter
   on (campaign, sector, levels, accessibility, commune, folded title).
+* ``offer_texts``: the folded French stems of each offer's title, description and structure
+  name (``search_words``), which the free-text search matches through each engine's full-text
+  index (``models/offer_index.py``).
 
 Pages then ask the database for the rows they show, in order, with an index. What many pupils
 ask alike (the counts by sector of the offers from one origin, the nearest offers of a picker,
@@ -48,13 +51,21 @@ from stagebourse.models import (
     OfferWeek,
     School,
 )
-from stagebourse.models.offer_index import OfferDistance, OfferIndexState, OfferSummary
+from stagebourse.models.offer_index import (
+    SQLITE_FTS_TABLE,
+    OfferDistance,
+    OfferIndexState,
+    OfferSummary,
+    OfferText,
+)
+from stagebourse.services import search_words
 from stagebourse.services.offers import visible_offer_conditions
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's limit on bound parameters
 INSERT_BATCH = 20_000
 DISTANCES = cast(sa.Table, OfferDistance.__table__)
 SUMMARIES = cast(sa.Table, OfferSummary.__table__)
+TEXTS = cast(sa.Table, OfferText.__table__)
 AnySession = Session | scoped_session[Any]
 
 
@@ -154,16 +165,54 @@ def refresh_summaries(session: AnySession, offer_ids: set[int]) -> None:
             session, _summary_query().where(OfferWeek.offer_id.in_(chunk))))
 
 
+# Texts ----------------------------------------------------------------------------------------
+
+def _text_rows(session: AnySession, query: Any) -> list[dict[str, Any]]:
+    return [{"offer_id": offer_id,
+             "words": search_words.document(title, description, company)}
+            for offer_id, title, description, company in session.execute(query)]
+
+
+def _text_query() -> Any:
+    # Every offer, visible or not: the search joins the summaries, which hold visible ones only.
+    return (select(Offer.id, Offer.title, Offer.description, Company.name)
+            .join(Company, Company.id == Offer.company_id))
+
+
+def refresh_texts(session: AnySession, offer_ids: set[int]) -> None:
+    table = TEXTS
+    for chunk in _chunks(offer_ids):
+        session.execute(table.delete().where(table.c.offer_id.in_(chunk)))
+        _insert(session, table, _text_rows(session, _text_query().where(Offer.id.in_(chunk))))
+
+
+def text_matches(session: AnySession, terms: list[str]) -> sa.Select[Any]:
+    """The ids of the offers whose text has every stem of ``terms`` as the start of one of its
+    own, answered by the engine's full-text index. ``terms`` come from
+    ``search_words.query_terms``: letters and digits only, so they need no quoting."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Written as in the index's expression, so that the planner uses the index.
+        simple: sa.ColumnElement[Any] = sa.literal_column("'simple'::regconfig")
+        query = " & ".join(f"{term}:*" for term in terms)
+        return select(OfferText.offer_id).where(
+            sa.func.to_tsvector(simple, OfferText.words).bool_op("@@")(
+                sa.func.to_tsquery(simple, query)))
+    fts = sa.table(SQLITE_FTS_TABLE, sa.column("rowid"))
+    match = " AND ".join(f'"{term}"*' for term in terms)
+    return select(fts.c.rowid).where(sa.literal_column(SQLITE_FTS_TABLE).op("MATCH")(match))
+
+
 def rebuild() -> tuple[int, int]:
-    """Rebuild both tables from the offers (after a migration, or to check them):
+    """Rebuild the tables from the offers (after a migration, or to check them):
     returns (distances, summaries) written."""
     session = db.session
-    for table in (DISTANCES, SUMMARIES):
+    for table in (DISTANCES, SUMMARIES, TEXTS):
         session.execute(table.delete())
     distances = _distance_rows(_all_origins(session), _offer_points(session, None))
     _insert(session, DISTANCES, distances)
     summaries = _summary_rows(session, _summary_query())
     _insert(session, SUMMARIES, summaries)
+    _insert(session, TEXTS, _text_rows(session, _text_query()))
     _new_token(session)
     return len(distances), len(summaries)
 
@@ -228,6 +277,7 @@ def _refresh(session: Session, _context: Any) -> None:
         offer_ids.update(session.scalars(select(Offer.id).where(Offer.company_id.in_(chunk))))
     if offer_ids:
         refresh_summaries(session, offer_ids)
+        refresh_texts(session, offer_ids)
     located = {o.id for o in touched.located}
     origins = {_origin_key(o) for o in touched.origins} | touched.gone_origins
     if located or origins:

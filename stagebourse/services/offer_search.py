@@ -1,5 +1,9 @@
 """Finding offers: one implementation for pupils, teachers and the steering group.
 
+Words typed in the search box narrow the offers like any other filter (every word must be
+found in the offer's title, description or structure name, ``search_words``) and change
+nothing in the order.
+
 Sorting never favours anyone: by distance from the chosen point when there is one, else by
 title; ties by offer number. There is no "featured" offer and no paid placement, and the
 structure's name, age of the offer or number of wishes play no part.
@@ -30,7 +34,7 @@ from stagebourse.models import (
     Role,
     User,
 )
-from stagebourse.services import offer_index
+from stagebourse.services import offer_index, search_words
 from stagebourse.services.offers import company_offer, is_visible
 
 PER_PAGE = 20
@@ -53,6 +57,7 @@ class OfferFilters:
     accessible: bool = False
     near: str | None = None  # INSEE code of the commune to measure from
     radius_km: float | None = None
+    q: str | None = None  # words typed in the search box
     page: int = 1
 
 
@@ -159,6 +164,9 @@ def search_offers(user: User, filters: OfferFilters, per_page: int = PER_PAGE,
         conditions.append(summary.for_2de.is_(True))
     if filters.week:
         conditions.append(summary.week == filters.week)
+    terms = search_words.query_terms(filters.q)
+    if terms:
+        conditions.append(summary.offer_id.in_(offer_index.text_matches(db.session, terms)))
     if key is not None:
         conditions.append(distance.origin == key)
         if filters.radius_km is not None:

@@ -11,6 +11,7 @@ from stagebourse.services.offer_search import (
     distance_to,
     search_offers,
 )
+from stagebourse.services.search_words import MAX_QUERY_LENGTH
 from stagebourse.web.exports import csv_response
 from stagebourse.web.loaders import load_offer
 from stagebourse.web.offers import bp
@@ -36,7 +37,8 @@ def _filters() -> OfferFilters:
         sector=args.get("sector") or None, commune=args.get("commune") or None,
         week=args.get("week") or None, level=level or None,
         accessible=args.get("accessible") == "1", near=args.get("near") or None,
-        radius_km=number("radius"), page=int(page) if page.isdigit() else 1,
+        radius_km=number("radius"), q=args.get("q", "").strip()[:MAX_QUERY_LENGTH] or None,
+        page=int(page) if page.isdigit() else 1,
     )
 
 
