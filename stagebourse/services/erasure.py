@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy import delete, select
 
 from stagebourse.extensions import db
@@ -117,15 +116,6 @@ class Traces:
         # Longest first: « Lina Essai » goes as a whole before « Lina » alone.
         return [(_word(trace), self.dates.get(trace, ERASED)) for trace in self.every()]
 
-    def search_tokens(self, traces: Iterable[str]) -> set[str]:
-        """What a SQL ``LIKE`` looks for: the trace as written, in capitals, escaped as HTML
-        and as JSON text stores it (non-ASCII letters as ``\\u00e9``)."""
-        tokens = set()
-        for trace in traces:
-            for form in (trace, trace.upper()):
-                tokens |= {form, html.escape(form), json.dumps(form)[1:-1]}
-        return tokens
-
 
 # Columns -----------------------------------------------------------------------------------
 
@@ -153,50 +143,100 @@ def _scrub(value: Any, replacements: list[tuple[re.Pattern[str], str]]) -> Any:
     return value
 
 
-def _mentions(value: Any, patterns: list[re.Pattern[str]]) -> bool:
-    if isinstance(value, str):
-        return any(p.search(value) for p in patterns)
-    if isinstance(value, dict):
-        return any(_mentions(item, patterns) for item in value.values())
-    if isinstance(value, list):
-        return any(_mentions(item, patterns) for item in value)
-    return False
-
-
 def _pk_clause(table: sa.Table, row: Any) -> Any:
     return sa.and_(*(column == row._mapping[column.name] for column in table.primary_key))
 
 
+# Finding traces in bulk --------------------------------------------------------------------
+
+class Finder:
+    """Which people a text names, for many people at once (a purge erases hundreds).
+
+    A regular expression per person and per row would read each table once per person; here
+    each text is read once: every word of it is looked up in an index of the words that start
+    a trace, and only those positions are compared with the traces."""
+
+    def __init__(self) -> None:
+        self._by_first_word: dict[str, list[tuple[str, int]]] = {}
+        self.tokens: set[str] = set()
+
+    def add(self, trace: str, owner: int) -> None:
+        for form in {trace, html.escape(trace, quote=True)}:
+            lowered = form.lower()
+            first = _WORD.search(lowered)
+            if first is None:
+                continue
+            self._by_first_word.setdefault(first.group(0), []).append((lowered, owner))
+            self.tokens |= {form, form.upper(), json.dumps(form)[1:-1]}
+
+    def owners(self, value: Any) -> set[int]:
+        found: set[int] = set()
+        for text in _strings(value):
+            lowered = text.lower()
+            for match in _WORD.finditer(lowered):
+                for trace, owner in self._by_first_word.get(match.group(0), ()):
+                    end = match.start() + len(trace)
+                    if owner not in found and lowered.startswith(trace, match.start()) and (
+                            end == len(lowered) or not lowered[end].isalnum()):
+                        found.add(owner)
+        return found
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 # Owned rows --------------------------------------------------------------------------------
 
-def owned_rows(pupil_ids: Iterable[int]) -> dict[sa.Table, list[tuple[Any, ...]]]:
-    """Primary keys of every row that hangs off these pupils by ``ON DELETE CASCADE`` foreign
-    keys (the rows a deletion of the pupil would take away), table by table."""
+Owned = dict[sa.Table, dict[tuple[Any, ...], int]]  # table -> primary key -> owning pupil
+
+
+def owned_rows(pupil_ids: Iterable[int]) -> Owned:
+    """Every row that hangs off these pupils by ``ON DELETE CASCADE`` foreign keys (the rows a
+    deletion of the pupil would take away), table by table, with the pupil each belongs to."""
     pupils = Pupil.__table__
     assert isinstance(pupils, sa.Table)
-    found: dict[sa.Table, list[tuple[Any, ...]]] = {pupils: [(i,) for i in pupil_ids]}
+    found: Owned = {pupils: {(i,): i for i in pupil_ids}}
     frontier = [pupils]
     while frontier:
         parent = frontier.pop()
         parent_pk = list(parent.primary_key)
         if len(parent_pk) != 1 or not found[parent]:
             continue
-        parent_ids = [key[0] for key in found[parent]]
+        owner_of = {key[0]: owner for key, owner in found[parent].items()}
         for child in Base.metadata.sorted_tables:
             for fk in child.foreign_keys:
                 if fk.column is not parent_pk[0] or (fk.ondelete or "").upper() != "CASCADE":
                     continue
-                keys = [tuple(row) for row in db.session.execute(
-                    select(*child.primary_key).where(fk.parent.in_(parent_ids)))]
-                new = [k for k in keys if k not in set(found.get(child, []))]
-                if new:
-                    found.setdefault(child, []).extend(new)
+                rows: list[Any] = []
+                ids = list(owner_of)
+                for start in range(0, len(ids), 500):
+                    rows += db.session.execute(select(fk.parent, *child.primary_key).where(
+                        fk.parent.in_(ids[start:start + 500]))).all()
+                known = found.setdefault(child, {})
+                added = False
+                for parent_id, *key in rows:
+                    if tuple(key) not in known:
+                        known[tuple(key)] = owner_of[parent_id]
+                        added = True
+                if added:
                     frontier.append(child)
-    return found
+    return {table: keys for table, keys in found.items() if keys}
 
 
-def _rows(table: sa.Table, keys: list[tuple[Any, ...]]) -> Iterator[Any]:
+def _rows(table: sa.Table, keys: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
     pk = list(table.primary_key)
+    keys = list(keys)
     for start in range(0, len(keys), 500):
         chunk = keys[start:start + 500]
         where: Any
@@ -206,6 +246,10 @@ def _rows(table: sa.Table, keys: list[tuple[Any, ...]]) -> Iterator[Any]:
             where = sa.or_(*(sa.and_(*(c == v for c, v in zip(pk, k, strict=True)))
                              for k in chunk))
         yield from db.session.execute(select(table).where(where))
+
+
+def _key(table: sa.Table, row: Any) -> tuple[Any, ...]:
+    return tuple(row._mapping[c.name] for c in table.primary_key)
 
 
 def _family_row(table: sa.Table, row: Any) -> bool:
@@ -219,25 +263,26 @@ def _personal(column: sa.Column[Any], value: Any) -> bool:
                                                               "phone", "sent_to")))
 
 
-def _collect_family_names(owned: dict[sa.Table, list[tuple[Any, ...]]],
-                          traces: Traces) -> None:
+def _collect_family_names(owned: Owned, traces: dict[int, Traces]) -> None:
     for table, keys in owned.items():
         if "party" not in table.columns:
             continue
         for row in _rows(table, keys):
-            if _family_row(table, row):
-                for column in _text_columns(table):
-                    value = row._mapping[column.name]
-                    if not _personal(column, value):
-                        continue
-                    if "@" in value:
-                        traces.addresses.add(value.strip())
-                    elif "name" in column.name:
-                        traces.add_name(value)
+            if not _family_row(table, row):
+                continue
+            person = traces[keys[_key(table, row)]]
+            for column in _text_columns(table):
+                value = row._mapping[column.name]
+                if not _personal(column, value):
+                    continue
+                if "@" in value:
+                    person.addresses.add(value.strip())
+                elif "name" in column.name:
+                    person.add_name(value)
 
 
-def _scrub_owned(owned: dict[sa.Table, list[tuple[Any, ...]]], traces: Traces) -> None:
-    replacements = traces.replacements()
+def _scrub_owned(owned: Owned, traces: dict[int, Traces]) -> None:
+    replacements = {owner: t.replacements() for owner, t in traces.items()}
     skip = {Pupil.__tablename__, "users"}  # the pupil row and its account: done by the caller
     for table, keys in owned.items():
         if table.name in skip:
@@ -245,17 +290,25 @@ def _scrub_owned(owned: dict[sa.Table, list[tuple[Any, ...]]], traces: Traces) -
         columns = _text_columns(table)
         for row in _rows(table, keys):
             family = _family_row(table, row)
+            owner = keys[_key(table, row)]
             values: dict[str, Any] = {}
             for column in columns:
                 old = row._mapping[column.name]
                 if family and _personal(column, old):
                     new: Any = None if column.nullable else ERASED
                 else:
-                    new = _scrub(old, replacements)
+                    new = _scrub(old, replacements[owner])
                 if new != old:
                     values[column.name] = new
             if values:
                 _rewrite(table, row, values)
+
+
+def _rewrite(table: sa.Table, row: Any, values: dict[str, Any]) -> None:
+    # A hash of a content holding a name would confirm a guess of it: it follows the content.
+    if "content" in values and "content_sha256" in table.columns:
+        values["content_sha256"] = content_hash(values["content"])
+    db.session.execute(table.update().where(_pk_clause(table, row)).values(values))
 
 
 # Agreements: hashes and files --------------------------------------------------------------
@@ -269,16 +322,18 @@ def _rehash_agreements(agreement_ids: list[int]) -> None:
         return
     # The rows were rewritten underneath the session: read them again.
     db.session.expire_all()
-    for agreement in db.session.scalars(select(Agreement).where(Agreement.id.in_(agreement_ids))):
-        agreement.content_sha256 = content_hash(agreement.content)
-        by_number = {}
-        for version in agreement.versions:
-            version.content_sha256 = content_hash(version.content)
-            by_number[version.number] = version.content_sha256
-        for signature in agreement.signatures:
-            signature.document_sha256 = by_number.get(signature.version,
-                                                      agreement.content_sha256)
-            signature.scan_sha256 = None
+    for start in range(0, len(agreement_ids), 500):
+        for agreement in db.session.scalars(select(Agreement).where(
+                Agreement.id.in_(agreement_ids[start:start + 500]))):
+            agreement.content_sha256 = content_hash(agreement.content)
+            by_number = {}
+            for version in agreement.versions:
+                version.content_sha256 = content_hash(version.content)
+                by_number[version.number] = version.content_sha256
+            for signature in agreement.signatures:
+                signature.document_sha256 = by_number.get(signature.version,
+                                                          agreement.content_sha256)
+                signature.scan_sha256 = None
     db.session.flush()
 
 
@@ -295,9 +350,11 @@ def agreement_files(agreement_ids: Iterable[int],
 
 
 def _delete_agreement_files(agreement_ids: list[int]) -> int:
-    scans = [name for name in db.session.scalars(
-        select(AgreementSignature.scan_file).where(
-            AgreementSignature.agreement_id.in_(agreement_ids))) if name] if agreement_ids else []
+    scans: list[str] = []
+    for start in range(0, len(agreement_ids), 500):
+        scans += [name for name in db.session.scalars(
+            select(AgreementSignature.scan_file).where(
+                AgreementSignature.agreement_id.in_(agreement_ids[start:start + 500]))) if name]
     removed = 0
     for path in agreement_files(agreement_ids, scans):
         path.unlink(missing_ok=True)
@@ -320,104 +377,145 @@ def drop_pseudonyms(pupil_ids: Iterable[int]) -> None:
 
 # Elsewhere ---------------------------------------------------------------------------------
 
+# Up to this many search strings, the database picks the candidate rows (LIKE); beyond, every
+# row is read once and searched here (a purge of hundreds of pupils).
+LIKE_LIMIT = 200
+
+
 def _candidates(table: sa.Table, columns: list[sa.Column[Any]], tokens: set[str]) -> list[Any]:
     if not columns or not tokens:
         return []
+    if len(tokens) > LIKE_LIMIT:
+        return list(db.session.execute(select(table)))
     conditions = [sa.cast(c, sa.Text).contains(token, autoescape=True)
                   for c in columns for token in sorted(tokens)]
     return list(db.session.execute(select(table).where(sa.or_(*conditions))))
 
 
-def _mail_ids(traces: Traces) -> list[int]:
-    """Mail to the family, or naming the pupil (to the host, the school), in any state."""
+def _finders(traces: dict[int, Traces]) -> tuple[Finder, Finder]:
+    """Strong traces, and everything (to choose candidate rows)."""
+    strong, every = Finder(), Finder()
+    for owner, person in traces.items():
+        for trace in person.strong():
+            strong.add(trace, owner)
+            every.add(trace, owner)
+        for name in person.names:
+            every.add(name, owner)
+    return strong, every
+
+
+def _mail_ids(traces: dict[int, Traces]) -> dict[int, set[int]]:
+    """Mail to the family, or naming the pupil (to the host, the school), in any state:
+    message id -> the pupils it is about."""
     table = OutboxMessage.__table__
     assert isinstance(table, sa.Table)
     columns = _text_columns(table)
-    tokens = traces.search_tokens(traces.every())
-    strong = [_word(t) for t in traces.strong()]
-    names = [_word(n) for n in traces.names]
-    addresses = {a.lower() for a in traces.addresses}
-    found = []
-    for row in _candidates(table, columns, tokens):
+    strong, every = _finders(traces)
+    name_finders: dict[int, list[Finder]] = {}
+    for owner, person in traces.items():
+        if len(person.names) > 1:
+            name_finders[owner] = []
+            for name in person.names:
+                finder = Finder()
+                finder.add(name, owner)
+                name_finders[owner].append(finder)
+    addresses: dict[str, set[int]] = {}
+    for owner, person in traces.items():
+        for address in person.addresses:
+            addresses.setdefault(address.strip().lower(), set()).add(owner)
+    found: dict[int, set[int]] = {}
+    for row in _candidates(table, columns, every.tokens):
         values = [row._mapping[c.name] for c in columns]
-        addressed = (row._mapping["recipient"] or "").strip().lower() in addresses
-        named = _mentions(values, strong) or (
-            len(names) > 1 and all(_mentions(values, [n]) for n in names))
-        if addressed or named:
-            found.append(row._mapping["id"])
-    return sorted(found)
+        about = set(addresses.get((row._mapping["recipient"] or "").strip().lower(), set()))
+        about |= strong.owners(values)
+        for owner in every.owners(values) - about:
+            # A first name and a last name, both in the message, name the pupil too.
+            if owner in name_finders and all(f.owners(values) for f in name_finders[owner]):
+                about.add(owner)
+        if about:
+            found[row._mapping["id"]] = about
+    return found
 
 
 def mail_about(pupil: Pupil) -> list[OutboxMessage]:
     """The e-mail held that was sent to the pupil's family or names the pupil."""
     db.session.flush()
-    traces = Traces.of(pupil)
+    traces = {pupil.id: Traces.of(pupil)}
     _collect_family_names(owned_rows([pupil.id]), traces)
-    ids = _mail_ids(traces)
+    ids = sorted(_mail_ids(traces))
     return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
                                    .order_by(OutboxMessage.id))) if ids else []
 
 
-def _delete_mail(traces: Traces) -> int:
-    doomed = _mail_ids(traces)
-    if doomed:
-        db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(doomed)))
+def _delete_mail(traces: dict[int, Traces]) -> int:
+    doomed = sorted(_mail_ids(traces))
+    for start in range(0, len(doomed), 500):
+        db.session.execute(delete(OutboxMessage).where(
+            OutboxMessage.id.in_(doomed[start:start + 500])))
     return len(doomed)
 
 
-def _scrub_elsewhere(owned: dict[sa.Table, list[tuple[Any, ...]]], traces: Traces,
+def _scrub_elsewhere(owned: Owned, traces: dict[int, Traces],
                      skip: frozenset[str] = frozenset()) -> None:
-    """Rows of any table that name the pupil without hanging off them: a journal entry about
+    """Rows of any table that name the person without hanging off them: a journal entry about
     their agreement, a job's message… Those naming them strongly are rewritten; a first name
     alone is too common to count (the journal entries about the pupil's own rows are rewritten
     whatever they hold)."""
-    replacements = traces.replacements()
-    strong = [_word(t) for t in traces.strong()]
-    tokens = traces.search_tokens(traces.strong())
+    replacements = {owner: t.replacements() for owner, t in traces.items()}
+    strong, _every = _finders(traces)
     subjects = journal_subjects(owned)
-    owned_keys = {table.name: set(keys) for table, keys in owned.items()}
     for table in Base.metadata.sorted_tables:
         if table.name in skip | {"outbox_messages", Pupil.__tablename__}:
             continue
         columns = _text_columns(table)
-        rows = _candidates(table, columns, tokens)
+        rows = _candidates(table, columns, strong.tokens)
         if table.name == "journal_entries" and subjects:
-            rows += list(db.session.execute(select(table).where(sa.or_(*(
-                (table.c.subject_type == kind) & table.c.subject_id.in_(ids)
-                for kind, ids in subjects.items())))))
+            rows += _journal_about(table, subjects)
+        mine = owned.get(table, {})
         seen = set()
         for row in rows:
-            key = tuple(row._mapping[c.name] for c in table.primary_key)
-            if key in seen or key in owned_keys.get(table.name, set()):
+            key = _key(table, row)
+            if key in seen or key in mine:
                 continue
             seen.add(key)
-            about = table.name == "journal_entries" and (
-                row._mapping["subject_id"] in subjects.get(row._mapping["subject_type"], []))
+            about: set[int] = set()
+            if table.name == "journal_entries":
+                owner = subjects.get((row._mapping["subject_type"], row._mapping["subject_id"]))
+                if owner is not None:
+                    about.add(owner)
             values = {}
             for column in columns:
                 old = row._mapping[column.name]
-                if about or _mentions(old, strong):
-                    new = _scrub(old, replacements)
-                    if new != old:
-                        values[column.name] = new
+                owners = about | strong.owners(old)
+                new = old
+                for owner in owners:
+                    new = _scrub(new, replacements[owner])
+                if new != old:
+                    values[column.name] = new
             if values:
                 _rewrite(table, row, values)
 
 
-def _rewrite(table: sa.Table, row: Any, values: dict[str, Any]) -> None:
-    # A hash of a content holding a name would confirm a guess of it: it follows the content.
-    if "content" in values and "content_sha256" in table.columns:
-        values["content_sha256"] = content_hash(values["content"])
-    db.session.execute(table.update().where(_pk_clause(table, row)).values(values))
+def _journal_about(table: sa.Table, subjects: dict[tuple[str, str], int]) -> list[Any]:
+    by_kind: dict[str, list[str]] = {}
+    for kind, subject_id in subjects:
+        by_kind.setdefault(kind, []).append(subject_id)
+    rows: list[Any] = []
+    for kind, ids in by_kind.items():
+        for start in range(0, len(ids), 500):
+            rows += db.session.execute(select(table).where(
+                table.c.subject_type == kind,
+                table.c.subject_id.in_(ids[start:start + 500]))).all()
+    return rows
 
 
-def journal_subjects(owned: dict[sa.Table, list[tuple[Any, ...]]]) -> dict[str, list[str]]:
-    """Owned rows as the journal names its subjects: class name and id."""
+def journal_subjects(owned: Owned) -> dict[tuple[str, str], int]:
+    """Owned rows as the journal names its subjects (class name, id), with their pupil."""
     classes = {mapper.local_table.name: mapper.class_.__name__
                for mapper in Base.registry.mappers if isinstance(mapper.local_table, sa.Table)}
-    return {classes[table.name]: [str(k[0]) for k in keys]
-            for table, keys in owned.items()
-            if table.name in classes and keys and len(keys[0]) == 1}
+    return {(classes[table.name], str(key[0])): owner
+            for table, keys in owned.items() if table.name in classes
+            for key, owner in keys.items() if len(key) == 1}
 
 
 # The whole erasure -------------------------------------------------------------------------
@@ -429,34 +527,40 @@ class Erased:
     files: int = 0
 
 
-def erase_traces(pupil: Pupil) -> Erased:
-    """Remove the pupil's name, birth date and the family's addresses from every copy but the
-    pupil row itself (the caller anonymises it next). Call before changing the pupil row."""
+def erase_traces(pupils: Iterable[Pupil]) -> Erased:
+    """Remove the pupils' names, birth dates and the families' addresses from every copy but
+    the pupil rows themselves (the caller anonymises them next, from what it still holds)."""
     db.session.flush()
-    traces = Traces.of(pupil)
-    owned = owned_rows([pupil.id])
+    traces = {pupil.id: Traces.of(pupil) for pupil in pupils}
+    if not traces:
+        return Erased()
+    owned = owned_rows(traces)
     _collect_family_names(owned, traces)
     result = Erased(rows=sum(len(keys) for keys in owned.values()))
     _scrub_owned(owned, traces)
-    agreement_ids = [k[0] for table, keys in owned.items()
-                     if table.name == Agreement.__tablename__ for k in keys]
+    agreement_ids = sorted(k[0] for table, keys in owned.items()
+                           if table.name == Agreement.__tablename__ for k in keys)
     result.files = _delete_agreement_files(agreement_ids)
     result.mails = _delete_mail(traces)
     _scrub_elsewhere(owned, traces)
-    drop_pseudonyms([pupil.id])
+    drop_pseudonyms(traces)
     _rehash_agreements(agreement_ids)
-    current_app.logger.info("erased the traces of pupil %s", pupil.id)
     return result
 
 
-def erase_tutor(tutor: Tutor) -> Erased:
-    """Remove a tutor's name and address from the copies (agreements' contents, mail to them);
-    the caller strips the tutor row."""
+def erase_tutors(tutors: Iterable[Tutor]) -> Erased:
+    """Remove tutors' names and addresses from the copies (agreements' contents, mail to
+    them); the caller strips the tutor rows."""
     db.session.flush()
-    traces = Traces()
-    traces.add_name(tutor.full_name)
-    traces.names.clear()  # a tutor is found by the whole name, never by one word of it
-    traces.addresses.add(tutor.email)
+    traces: dict[int, Traces] = {}
+    for tutor in tutors:
+        person = Traces()
+        person.add_name(tutor.full_name)
+        person.names.clear()  # a tutor is found by the whole name, never by one word of it
+        person.addresses.add(tutor.email)
+        traces[tutor.id] = person
+    if not traces:
+        return Erased()
     result = Erased(mails=_delete_mail(traces))
     # The structure's own records (its contact, its members' accounts) follow its own rules.
     _scrub_elsewhere({}, traces, skip=frozenset({"tutors", "users", "companies"}))

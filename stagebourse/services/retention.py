@@ -156,9 +156,14 @@ def plan_purge(today: dt.date | None = None) -> PurgePlan:
     )
 
 
+def _anonymise_pupils(pupils: list[Pupil]) -> None:
+    # Every copy first (it reads the names and addresses from the pupil rows), then the rows.
+    erasure.erase_traces(pupils)
+    for pupil in pupils:
+        _anonymise_pupil(pupil)
+
+
 def _anonymise_pupil(pupil: Pupil) -> None:
-    # Every copy first (it reads the names and addresses from the pupil row), then the row.
-    erasure.erase_traces(pupil)
     pupil.first_name = ANONYMOUS_NAME
     pupil.last_name = ANONYMOUS_NAME
     pupil.birth_date = dt.date(pupil.birth_date.year, 1, 1)
@@ -184,7 +189,6 @@ def _anonymise_account(user: User) -> None:
 
 
 def _anonymise_tutor(tutor: Tutor) -> None:
-    erasure.erase_tutor(tutor)
     tutor.full_name = ANONYMOUS_NAME
     tutor.email = f"tuteur-supprime-{tutor.id}@invalid.invalid"
 
@@ -193,11 +197,13 @@ def purge(plan: PurgePlan, *, apply: bool) -> PurgePlan:
     """Carry out ``plan`` if ``apply``; always returns it (a dry run changes nothing)."""
     if not apply:
         return plan
-    for pupil in db.session.scalars(select(Pupil).where(Pupil.id.in_(plan.pupil_ids))):
-        _anonymise_pupil(pupil)
+    _anonymise_pupils(list(db.session.scalars(
+        select(Pupil).where(Pupil.id.in_(plan.pupil_ids)))))
     for user in db.session.scalars(select(User).where(User.id.in_(plan.account_ids))):
         _anonymise_account(user)
-    for tutor in db.session.scalars(select(Tutor).where(Tutor.id.in_(plan.tutor_ids))):
+    tutors = list(db.session.scalars(select(Tutor).where(Tutor.id.in_(plan.tutor_ids))))
+    erasure.erase_tutors(tutors)
+    for tutor in tutors:
         _anonymise_tutor(tutor)
     db.session.execute(delete(OutboxMessage).where(_old_mail_filter(plan.today)))
     window = utcnow() - dt.timedelta(days=1)
@@ -236,9 +242,11 @@ def subject_export(actor: User, pupil: Pupil) -> dict[str, Any]:
     assignments = db.session.scalars(select(Assignment).where(Assignment.pupil_id == pupil.id)
                                      ).all()
     owned = erasure.owned_rows([pupil.id])
-    subjects = erasure.journal_subjects(owned)
+    subjects: dict[str, list[str]] = {}
+    for kind, subject_id in erasure.journal_subjects(owned):
+        subjects.setdefault(kind, []).append(subject_id)
     about: list[Any] = [(JournalEntry.subject_type == kind) & JournalEntry.subject_id.in_(ids)
-             for kind, ids in subjects.items()]
+                        for kind, ids in subjects.items()]
     if pupil.user is not None:
         about.append(JournalEntry.actor_id == pupil.user.id)
     entries = db.session.scalars(select(JournalEntry).where(or_(*about))
@@ -308,6 +316,6 @@ def erase_pupil(actor: User, pupil: Pupil, reason: str) -> None:
                               "responsable légal reçue le …)."))
     if pupil.last_name == ANONYMOUS_NAME:
         raise ServiceError(_l("Les données de cet élève sont déjà effacées."))
-    _anonymise_pupil(pupil)
+    _anonymise_pupils([pupil])
     journal.record(actor, Event.RETENTION_PUPIL_ERASED, pupil, reason=reason.strip())
     db.session.flush()
