@@ -377,19 +377,26 @@ def drop_pseudonyms(pupil_ids: Iterable[int]) -> None:
 
 # Elsewhere ---------------------------------------------------------------------------------
 
-# Up to this many search strings, the database picks the candidate rows (LIKE); beyond, every
-# row is read once and searched here (a purge of hundreds of pupils).
-LIKE_LIMIT = 200
+# Up to this many (column, search string) pairs, the database picks the candidate rows (LIKE,
+# a few hundred per query: SQLite limits the depth of an expression); beyond, every row is read
+# once and searched here (a purge of hundreds of pupils).
+LIKE_LIMIT = 2000
+LIKE_PER_QUERY = 300
 
 
 def _candidates(table: sa.Table, columns: list[sa.Column[Any]], tokens: set[str]) -> list[Any]:
     if not columns or not tokens:
         return []
-    if len(tokens) > LIKE_LIMIT:
+    if len(tokens) * len(columns) > LIKE_LIMIT:
         return list(db.session.execute(select(table)))
     conditions = [sa.cast(c, sa.Text).contains(token, autoescape=True)
                   for c in columns for token in sorted(tokens)]
-    return list(db.session.execute(select(table).where(sa.or_(*conditions))))
+    rows: dict[tuple[Any, ...], Any] = {}
+    for start in range(0, len(conditions), LIKE_PER_QUERY):
+        for row in db.session.execute(select(table).where(
+                sa.or_(*conditions[start:start + LIKE_PER_QUERY]))):
+            rows[_key(table, row)] = row
+    return list(rows.values())
 
 
 def _finders(traces: dict[int, Traces]) -> tuple[Finder, Finder]:

@@ -41,6 +41,7 @@ from stagebourse.models import (
 from stagebourse.services import (
     agreements,
     campaigns,
+    erasure,
     matching,
     questionnaires,
     requests,
@@ -221,7 +222,11 @@ def test_the_steering_erasure_reaches_every_copy(app):
         select(OutboxMessage.recipient)).all()
 
 
-def test_the_purge_three_years_later_reaches_every_copy(app, monkeypatch):
+@pytest.mark.parametrize("like_limit", [erasure.LIKE_LIMIT, 0], ids=["by-like", "by-reading"])
+def test_the_purge_three_years_later_reaches_every_copy(app, monkeypatch, like_limit):
+    """Both ways of finding the rows: the database's LIKE (few people), or reading every row
+    once (a purge of hundreds)."""
+    monkeypatch.setattr(erasure, "LIKE_LIMIT", like_limit)
     life = live_a_full_life()
     tutor_names = {t.full_name for t in db.session.scalars(select(Tutor))}
     later = clock.now() + dt.timedelta(days=3 * 365)
