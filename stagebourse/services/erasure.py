@@ -555,6 +555,11 @@ def erase_traces(pupils: Iterable[Pupil]) -> Erased:
     return result
 
 
+def redact(text: str, pupil: Pupil) -> str:
+    """``text`` without the pupil's name, birth date or family addresses."""
+    return str(_scrub(text, Traces.of(pupil).replacements()))
+
+
 def erase_tutors(tutors: Iterable[Tutor]) -> Erased:
     """Remove tutors' names and addresses from the copies (agreements' contents, mail to
     them); the caller strips the tutor rows."""

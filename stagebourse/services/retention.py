@@ -316,6 +316,8 @@ def erase_pupil(actor: User, pupil: Pupil, reason: str) -> None:
                               "responsable légal reçue le …)."))
     if pupil.last_name == ANONYMOUS_NAME:
         raise ServiceError(_l("Les données de cet élève sont déjà effacées."))
+    # The reason is kept in the journal: it must not bring back what it erases.
+    reason = erasure.redact(reason.strip(), pupil)
     _anonymise_pupils([pupil])
-    journal.record(actor, Event.RETENTION_PUPIL_ERASED, pupil, reason=reason.strip())
+    journal.record(actor, Event.RETENTION_PUPIL_ERASED, pupil, reason=reason)
     db.session.flush()

@@ -212,7 +212,9 @@ def test_the_steering_erasure_reaches_every_copy(app):
     steering = db.session.scalar(select(Pupil).where(Pupil.id == life.pupil_id))
     actor = make_user(Role.STEERING, "pilote.droits@metropole-test.fr")
     assert steering is not None
-    retention.erase_pupil(actor, steering, "Demande du représentant légal reçue le 2 mars")
+    # The reason, kept in the journal, is typed by a person who may well name the pupil.
+    retention.erase_pupil(actor, steering, f"Demande du père de {FIRST} {LAST} ({GUARDIAN}), "
+                                           "reçue le 2 mars")
     db.session.commit()
     check_nothing_left(life, other_kept=True)
     # Only that pupil: the other pupil of the round keeps everything.
