@@ -1,4 +1,4 @@
-"""Erasing one pupil from every copy the service holds (MISSION.md, rule 6).
+"""Erasing pupils (and idle tutors) from every copy the service holds (MISSION.md, rule 6).
 
 A pupil's name and birth date are copied far from the ``pupils`` row: into the agreement's
 content and each of its versions, the signatures (the guardian writes a name), the one-time
@@ -20,7 +20,8 @@ places by hand would miss the next table someone adds, so the erasure finds them
    true) no longer leads back to the pupil's home commune.
 
 What stays is anonymous: the pupil row keeps level, school, class and year of birth; requests,
-wishes and assignments keep feeding the statistics.
+wishes and assignments keep feeding the statistics. One pupil (the steering group's erasure) or
+hundreds (the retention purge) go the same way; see docs/privacy.md, "Erasure and purge".
 """
 
 from __future__ import annotations
