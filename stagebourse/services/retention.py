@@ -7,8 +7,14 @@
   and access code are deleted.
 - Staff accounts (teachers, host members, tutors, steering) unused for 24 months: deactivated
   and stripped of name, e-mail and password.
-- Sent e-mail older than 12 months (it holds names and addresses) and expired sign-in failures
+- Sent e-mail older than 12 months (it holds names and addresses), e-mail still pending or
+  failed 30 days after it was queued (it will not go any more) and expired sign-in failures
   are deleted.
+- Tutors whose offers were all in campaigns closed more than 24 months ago: name and address
+  stripped (their accounts follow the staff rule).
+
+Anonymising a pupil reaches every copy of their name, birth date and family addresses
+(agreements, signatures, scans, e-mail, pseudonym maps…): see ``services/erasure.py``.
 
 ``purge`` computes a plan and applies it only when asked; the journal records what was done.
 A pupil's or guardian's request to see or erase the data is served by ``subject_export`` and
@@ -22,33 +28,39 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from stagebourse import clock
 from stagebourse.extensions import db
 from stagebourse.identifiers import week_monday
 from stagebourse.models import (
+    Agreement,
     Assignment,
     Campaign,
     CampaignSchoolWeek,
     JournalEntry,
     LoginFailure,
+    Offer,
+    OfferWeek,
     OutboxMessage,
     OutboxState,
     Pupil,
     Request,
     Role,
+    Tutor,
     User,
     Wish,
     utcnow,
 )
-from stagebourse.services import ServiceError, journal
+from stagebourse.services import ServiceError, erasure, journal
 from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 
 PUPIL_RETENTION = dt.timedelta(days=365)
 ACCOUNT_RETENTION = dt.timedelta(days=2 * 365)
 MAIL_RETENTION = dt.timedelta(days=365)
+UNSENT_MAIL_RETENTION = dt.timedelta(days=30)
+TUTOR_RETENTION = ACCOUNT_RETENTION
 ANONYMOUS_NAME = "—"
 
 
@@ -58,12 +70,15 @@ class PurgePlan:
     pupil_ids: list[int] = field(default_factory=list)
     account_ids: list[int] = field(default_factory=list)
     old_mail: int = 0
+    tutor_ids: list[int] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [
             f"Élèves à anonymiser (campagne close depuis plus de 12 mois) : {len(self.pupil_ids)}",
             f"Comptes inactifs depuis plus de 24 mois à anonymiser : {len(self.account_ids)}",
-            f"E-mails envoyés depuis plus de 12 mois à supprimer : {self.old_mail}",
+            f"Tuteurs sans stage depuis plus de 24 mois à anonymiser : {len(self.tutor_ids)}",
+            f"E-mails envoyés depuis plus de 12 mois, ou en attente ou en échec depuis plus de "
+            f"30 jours, à supprimer : {self.old_mail}",
         ]
 
 
@@ -105,18 +120,47 @@ def _accounts_due(today: dt.date) -> list[int]:
                               last_seen < limit).order_by(User.id)))
 
 
+def _tutors_due(today: dt.date) -> list[int]:
+    """Tutors all of whose offers' weeks belong to campaigns closed before the limit (a tutor
+    with no week yet is someone a host is still setting up: kept)."""
+    limit = today - TUTOR_RETENTION
+    closing = campaign_closing_dates()
+    last: dict[int, dt.date] = {}
+    for tutor_id, campaign_id in db.session.execute(
+            select(Offer.tutor_id, OfferWeek.campaign_id).join(OfferWeek)
+            .where(Offer.tutor_id.is_not(None)).distinct()):
+        day = closing.get(campaign_id)
+        if day is not None and tutor_id is not None:
+            last[tutor_id] = max(last.get(tutor_id, day), day)
+    return sorted(tutor_id for tutor_id, day in last.items() if day < limit
+                  and db.session.scalar(select(Tutor.full_name).where(Tutor.id == tutor_id))
+                  != ANONYMOUS_NAME)
+
+
 def _old_mail_filter(today: dt.date) -> Any:
     limit = dt.datetime.combine(today - MAIL_RETENTION, dt.time(), tzinfo=dt.UTC)
-    return (OutboxMessage.state == OutboxState.SENT) & (OutboxMessage.sent_at < limit)
+    # Mail that could not go within a month never will: it only keeps names and addresses.
+    unsent_limit = dt.datetime.combine(today - UNSENT_MAIL_RETENTION, dt.time(), tzinfo=dt.UTC)
+    return (((OutboxMessage.state == OutboxState.SENT) & (OutboxMessage.sent_at < limit))
+            | (OutboxMessage.state.in_((OutboxState.PENDING, OutboxState.FAILED))
+               & (OutboxMessage.created_at < unsent_limit)))
 
 
 def plan_purge(today: dt.date | None = None) -> PurgePlan:
     today = today or clock.today()
     return PurgePlan(
         today=today, pupil_ids=_pupils_due(today), account_ids=_accounts_due(today),
+        tutor_ids=_tutors_due(today),
         old_mail=int(db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                        .where(_old_mail_filter(today))) or 0),
     )
+
+
+def _anonymise_pupils(pupils: list[Pupil]) -> None:
+    # Every copy first (it reads the names and addresses from the pupil rows), then the rows.
+    erasure.erase_traces(pupils)
+    for pupil in pupils:
+        _anonymise_pupil(pupil)
 
 
 def _anonymise_pupil(pupil: Pupil) -> None:
@@ -126,6 +170,10 @@ def _anonymise_pupil(pupil: Pupil) -> None:
     pupil.gender = None
     pupil.qpv_resident = None
     pupil.home_commune_code = None
+    # Flags that describe the person (a disability) go too; the round's audit keeps its own
+    # anonymous figures.
+    pupil.needs_accessible = False
+    pupil.max_travel_km = None
     pupil.guardian_email = None
     pupil.consent_recorded_by = None
     if pupil.user is not None:
@@ -140,19 +188,29 @@ def _anonymise_account(user: User) -> None:
     user.session_version += 1
 
 
+def _anonymise_tutor(tutor: Tutor) -> None:
+    tutor.full_name = ANONYMOUS_NAME
+    tutor.email = f"tuteur-supprime-{tutor.id}@invalid.invalid"
+
+
 def purge(plan: PurgePlan, *, apply: bool) -> PurgePlan:
     """Carry out ``plan`` if ``apply``; always returns it (a dry run changes nothing)."""
     if not apply:
         return plan
-    for pupil in db.session.scalars(select(Pupil).where(Pupil.id.in_(plan.pupil_ids))):
-        _anonymise_pupil(pupil)
+    _anonymise_pupils(list(db.session.scalars(
+        select(Pupil).where(Pupil.id.in_(plan.pupil_ids)))))
     for user in db.session.scalars(select(User).where(User.id.in_(plan.account_ids))):
         _anonymise_account(user)
+    tutors = list(db.session.scalars(select(Tutor).where(Tutor.id.in_(plan.tutor_ids))))
+    erasure.erase_tutors(tutors)
+    for tutor in tutors:
+        _anonymise_tutor(tutor)
     db.session.execute(delete(OutboxMessage).where(_old_mail_filter(plan.today)))
     window = utcnow() - dt.timedelta(days=1)
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < window))
     journal.record(None, Event.RETENTION_PURGED, None, day=plan.today.isoformat(),
                    pupils=len(plan.pupil_ids), accounts=len(plan.account_ids),
+                   tutors=len(plan.tutor_ids),
                    mail=plan.old_mail)
     db.session.flush()
     return plan
@@ -183,9 +241,20 @@ def subject_export(actor: User, pupil: Pupil) -> dict[str, Any]:
                                 .order_by(Wish.request_id, Wish.rank)).all()
     assignments = db.session.scalars(select(Assignment).where(Assignment.pupil_id == pupil.id)
                                      ).all()
-    entries = db.session.scalars(select(JournalEntry).where(
-        JournalEntry.subject_type == "Pupil", JournalEntry.subject_id == str(pupil.id))
-        .order_by(JournalEntry.at)).all()
+    owned = erasure.owned_rows([pupil.id])
+    subjects: dict[str, list[str]] = {}
+    for kind, subject_id in erasure.journal_subjects(owned):
+        subjects.setdefault(kind, []).append(subject_id)
+    about: list[Any] = [(JournalEntry.subject_type == kind) & JournalEntry.subject_id.in_(ids)
+                        for kind, ids in subjects.items()]
+    if pupil.user is not None:
+        about.append(JournalEntry.actor_id == pupil.user.id)
+    entries = db.session.scalars(select(JournalEntry).where(or_(*about))
+                                 .order_by(JournalEntry.at, JournalEntry.id)).all()
+    agreement_rows = db.session.scalars(select(Agreement).where(
+        Agreement.id.in_([int(i) for i in subjects.get("Agreement", [])]))
+        .order_by(Agreement.id)).all()
+    mails = erasure.mail_about(pupil)
     journal.record(actor, Event.RETENTION_SUBJECT_EXPORT, pupil)
     db.session.flush()
     return {
@@ -209,9 +278,34 @@ def subject_export(actor: User, pupil: Pupil) -> dict[str, Any]:
                     "offer": w.offer_id} for w in wishes],
         "assignments": [{"offer": a.offer.title, "host": a.offer.company.name,
                          "week": a.week, "state": a.state.value} for a in assignments],
-        "journal": [{"at": e.at.isoformat(), "who": e.actor_label, "action": e.action}
+        "agreements": [{"id": a.id, "state": a.state.value, "version": a.version,
+                        "first_day": a.first_day.isoformat(), "content": a.content,
+                        "sha256": a.content_sha256, "created_at": _iso(a.created_at),
+                        "sent_at": _iso(a.sent_at), "signed_at": _iso(a.signed_at),
+                        "voided_at": _iso(a.voided_at), "voided_reason": a.voided_reason}
+                       for a in agreement_rows],
+        "agreement_versions": [{"agreement": v.agreement_id, "number": v.number,
+                                "reason": v.reason, "created_at": _iso(v.created_at),
+                                "sha256": v.content_sha256, "content": v.content}
+                               for a in agreement_rows for v in a.versions],
+        "signatures": [{"agreement": s.agreement_id, "version": s.version,
+                        "party": s.party.value, "signer_name": s.signer_name,
+                        "signer_email": s.signer_email, "method": s.method.value,
+                        "signed_at": _iso(s.signed_at), "voided_at": _iso(s.voided_at),
+                        "scan": bool(s.scan_file)}
+                       for a in agreement_rows for s in a.signatures],
+        "mails": [{"to": m.recipient, "subject": m.subject, "state": m.state.value,
+                   "template": m.template, "reason": m.reason,
+                   "queued_at": _iso(m.created_at), "sent_at": _iso(m.sent_at),
+                   "text": m.body_text} for m in mails],
+        "journal": [{"at": e.at.isoformat(), "who": e.actor_label, "action": e.action,
+                     "subject": f"{e.subject_type} {e.subject_id}", "details": e.details}
                     for e in entries],
     }
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def erase_pupil(actor: User, pupil: Pupil, reason: str) -> None:
@@ -222,6 +316,8 @@ def erase_pupil(actor: User, pupil: Pupil, reason: str) -> None:
                               "responsable légal reçue le …)."))
     if pupil.last_name == ANONYMOUS_NAME:
         raise ServiceError(_l("Les données de cet élève sont déjà effacées."))
-    _anonymise_pupil(pupil)
-    journal.record(actor, Event.RETENTION_PUPIL_ERASED, pupil, reason=reason.strip())
+    # The reason is kept in the journal: it must not bring back what it erases.
+    reason = erasure.redact(reason.strip(), pupil)
+    _anonymise_pupils([pupil])
+    journal.record(actor, Event.RETENTION_PUPIL_ERASED, pupil, reason=reason)
     db.session.flush()

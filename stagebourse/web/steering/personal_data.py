@@ -36,7 +36,8 @@ def personal_data_pupil(pupil_id: int) -> str | BaseResponse:
     if fmt == "csv":
         data = retention.subject_export(current_user, pupil)
         rows = [("élève", key, value) for key, value in data["pupil"].items()]
-        for section in ("requests", "wishes", "assignments", "journal"):
+        for section in ("requests", "wishes", "assignments", "agreements",
+                        "agreement_versions", "signatures", "mails", "journal"):
             rows += [(section, str(index), json.dumps(item, ensure_ascii=False))
                      for index, item in enumerate(data[section], start=1)]
         return csv_response(f"eleve-{pupil.id}.csv", [_("Rubrique"), _("Champ"), _("Valeur")],
