@@ -41,9 +41,13 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None,
+               instance_path: str | None = None) -> Flask:
+    """``instance_path``: the instance folder (secret key, default SQLite database, private
+    files), by default ``instance/`` beside the package."""
     app = Flask(
         "stagebourse",
+        instance_path=instance_path,
         instance_relative_config=True,
         template_folder=str(PACKAGE / "templates"),
         static_folder=str(PACKAGE / "static"),
