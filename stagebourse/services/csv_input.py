@@ -60,7 +60,7 @@ def format_size(size: int) -> str:
 
 
 def too_large(limit: int) -> ServiceError:
-    return ServiceError(_(
+    return ServiceError(_l(
         "Le fichier dépasse %(max)s, la taille maximale d'un import. Découpez-le en plusieurs "
         "fichiers plus petits et envoyez-les l'un après l'autre.", max=format_size(limit)))
 
@@ -256,7 +256,7 @@ def read_csv(
         raise ServiceError(_("Le fichier CSV est mal formé (%(error)s). Vérifiez les "
                              "guillemets.", error=error.error)) from None
     except TooManyRows as error:
-        raise ServiceError(_(
+        raise ServiceError(_l(
             "Le fichier contient plus de %(max)s lignes : le maximum est %(max)s par import. "
             "Découpez-le en plusieurs fichiers.", max=error.limit)) from None
     if table.empty:
