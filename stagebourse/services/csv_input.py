@@ -11,7 +11,8 @@ reader of the offer and signatories imports.
 Every import is bounded before it is parsed (``read_upload``, ``check_size``): the body is read
 in chunks and refused as soon as it passes ``IMPORT_MAX_BYTES``, and ``read_table`` stops at
 the row limit instead of building every record first. A file the size of the request limit
-(10 MB) once cost seconds of CPU and half a gigabyte of memory (benchmarks/imports.py).
+(10 MB) was once read whole and parsed before being refused: up to two seconds of CPU and
+hundreds of megabytes per request (benchmarks/imports.py).
 """
 
 from __future__ import annotations

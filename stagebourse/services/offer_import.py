@@ -216,7 +216,10 @@ def purge_staged_uploads(now: float | None = None, *, apply: bool = True) -> int
                 if apply:
                     path.unlink(missing_ok=True)
         if apply and not any(folder.iterdir()):
-            folder.rmdir()
+            try:
+                folder.rmdir()
+            except OSError:  # a preview stored a file meanwhile: the folder stays
+                pass
     return removed
 
 

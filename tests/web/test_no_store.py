@@ -9,6 +9,7 @@ unnoticed."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from flask import Flask
@@ -97,8 +98,6 @@ def test_api_answers_are_no_store(app: Flask, world):
 
 def test_fingerprinted_assets_stay_cacheable(app: Flask, client):
     page = client.get("/").get_data(as_text=True)
-    import re
-
     url = re.search(r'href="(/static/style\.css\?v=[0-9a-f]+)"', page).group(1)
     response = client.get(url)
     response.close()
