@@ -12,6 +12,8 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from stagebourse.filemodes import write_private
+
 WEAK_SECRET_KEYS = {"", "dev", "secret", "changeme", "change-me", "demo", "test"}
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -39,9 +41,7 @@ def instance_secret_key(instance_path: str) -> str:
     """Read the demo secret key from the instance folder, creating it once."""
     path = Path(instance_path) / "secret_key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        write_private(path, secrets.token_urlsafe(48).encode())
     return path.read_text().strip()
 
 
@@ -157,6 +157,18 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "LANGUAGES": ["fr", "en"],
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        # Imports (offers, class rosters, Charter signatories): the largest file read, and
+        # the most rows of a file sent by a structure or a school (each import may have a
+        # lower limit of its own). Both are checked while reading, before anything is parsed.
+        "IMPORT_MAX_BYTES": int(os.environ.get("IMPORT_MAX_BYTES", str(2 * 1024 * 1024))),
+        "IMPORT_MAX_ROWS": int(os.environ.get("IMPORT_MAX_ROWS", "1000")),
+        # Files kept between an import's preview and its confirmation: dropped after this
+        # many seconds (the worker and `stagebourse purge` clean them), and at most this
+        # many bytes per structure (its oldest previews are dropped first).
+        "IMPORT_STAGED_MAX_AGE_SECONDS": int(
+            os.environ.get("IMPORT_STAGED_MAX_AGE_SECONDS", "3600")),
+        "IMPORT_STAGED_QUOTA_BYTES": int(
+            os.environ.get("IMPORT_STAGED_QUOTA_BYTES", str(4 * 1024 * 1024))),
     }
 
 

@@ -33,7 +33,7 @@ from stagebourse.models import (
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import check_password_length, email_taken, hash_password
 from stagebourse.services.csv_input import normalise_name, read_csv
-from stagebourse.services.files import private_files_dir
+from stagebourse.services.files import private_files_dir, write_private
 from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.policy import Action, require
@@ -246,9 +246,8 @@ def declare_charter(actor: User, signed_on: dt.date, evidence_url: str | None,
             raise ServiceError(_l("Ce fichier n'est ni un PDF, ni une image PNG ou JPEG. "
                                   "Envoyez la preuve dans l'un de ces formats."))
         folder = evidence_dir()
-        folder.mkdir(parents=True, exist_ok=True)
         stored = f"{company.id}-{secrets.token_hex(16)}.{kind}"
-        (folder / stored).write_bytes(evidence_file)
+        write_private(folder / stored, evidence_file)
         old = company.charter_evidence_file
         if old:
             (folder / old).unlink(missing_ok=True)

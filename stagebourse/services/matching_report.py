@@ -29,6 +29,7 @@ from stagebourse.observatory.suppression import (
     suppress,
 )
 from stagebourse.observatory.suppression import Table as CountTable
+from stagebourse.services.cells import neutralise
 from stagebourse.services.matching import min_cell, run_audit
 from stagebourse.services.policy import Action, require
 
@@ -303,16 +304,19 @@ def xlsx_bytes(tables: list[Table], title: str) -> bytes:
             name = name[:28] + str(len(used))
         used.add(name)
         sheet = book.create_sheet(name)
-        sheet.append([table.title])
+        # Every text cell goes through the CSV exports' neutraliser: openpyxl stores a text
+        # starting with "=" as a formula (services/cells.py).
+        sheet.append([neutralise(table.title)])
         sheet["A1"].font = Font(bold=True)
-        sheet.append(table.header)
+        sheet.append([neutralise(value) for value in table.header])
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append(row)
+            sheet.append([neutralise(value) for value in row])
     if not tables:
         # A run without audit (failed, or still running) still exports a readable file.
-        book.create_sheet("audit").append([title, "Aucun tableau d'audit pour ce tour."])
+        book.create_sheet("audit").append([neutralise(title),
+                                           "Aucun tableau d'audit pour ce tour."])
     book.properties.title = title
     buffer = io.BytesIO()
     book.save(buffer)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from stagebourse.extensions import db
 from stagebourse.models import Audience, Material, User
 from stagebourse.services import ServiceError, journal
-from stagebourse.services.files import private_files_dir
+from stagebourse.services.files import private_files_dir, write_private
 from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 from stagebourse.services.reference import SEED_DIR
@@ -151,9 +151,8 @@ def _store_attachment(slug: str, data: bytes) -> str:
         raise ServiceError(_l("Le document joint doit être un PDF. Enregistrez-le en PDF puis "
                               "envoyez-le de nouveau."))
     folder = attachments_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     name = f"{slug}-{secrets.token_hex(8)}.pdf"
-    (folder / name).write_bytes(data)
+    write_private(folder / name, data)
     return name
 
 

@@ -3,7 +3,9 @@
 Two steps: ``preview_import`` checks every row and writes nothing; ``run_import`` writes the
 whole file when it is valid, or only its valid rows when the user asks so. The uploaded file
 is kept between the two steps in the instance folder under a random name, inside a folder per
-structure, so that one structure can never confirm another's file. Rows are matched on the
+structure, so that one structure can never confirm another's file; for an hour at most, within
+a quota per structure. Only a validated structure may import, and the file is bounded in bytes
+and rows before it is parsed (services/csv_input.py). Rows are matched on the
 structure's own ``reference`` (Offer.external_ref): importing the same file twice updates the
 offers, it never duplicates them.
 """
@@ -16,15 +18,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from stagebourse.extensions import db
-from stagebourse.models import Commune, Company, Offer, Sector, User
-from stagebourse.services import ServiceError, journal
+from stagebourse.models import Commune, Company, CompanyState, Offer, Sector, User
+from stagebourse.services import ServiceError, csv_input, journal
 from stagebourse.services.csv_input import normalise_name, read_csv
-from stagebourse.services.files import private_files_dir
+from stagebourse.services.files import make_private_dir, private_files_dir, write_private
 from stagebourse.services.journal import Event
 from stagebourse.services.offer_rules import DAYS, Slot, format_day_ranges, parse_day_ranges
 from stagebourse.services.offers import (
@@ -126,39 +129,98 @@ def export_rows(offers: list[Offer]) -> tuple[list[str], list[list[object]]]:
 
 
 # Keeping the file between preview and confirmation ----------------------------------------
+#
+# A staged file lives at most ``IMPORT_STAGED_MAX_AGE_SECONDS`` (an hour), in a 0600 file of
+# its structure's 0700 folder; a structure's staged files never exceed
+# ``IMPORT_STAGED_QUOTA_BYTES`` (a new preview drops its oldest ones). The worker and
+# ``stagebourse purge`` remove expired files even when nobody imports again.
+
+STAGED_SUFFIX = ".csv"
+
 
 def _folder(company: Company) -> Path:
     return private_files_dir("offer_imports", str(company.id))
 
 
-UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+def staged_max_age() -> int:
+    return int(current_app.config.get("IMPORT_STAGED_MAX_AGE_SECONDS") or 3600)
 
 
-def store_upload(company: Company, data: bytes) -> str:
-    folder = _folder(company)
-    folder.mkdir(parents=True, exist_ok=True)
-    # Files of previews never confirmed are dropped after a day.
-    limit = time.time() - UPLOAD_MAX_AGE_SECONDS
-    for old in folder.glob("*.csv"):
-        if old.stat().st_mtime < limit:
-            old.unlink(missing_ok=True)
+def staged_quota() -> int:
+    return int(current_app.config.get("IMPORT_STAGED_QUOTA_BYTES") or 4 * 1024 * 1024)
+
+
+def _staged(folder: Path) -> list[tuple[float, int, Path]]:
+    """(modified, size, path) of a folder's staged files, oldest first."""
+    found = []
+    for path in folder.glob(f"*{STAGED_SUFFIX}"):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # removed meanwhile by a confirmation or the worker
+            continue
+        found.append((stat.st_mtime, stat.st_size, path))
+    return sorted(found)
+
+
+def store_upload(company: Company, data: bytes, now: float | None = None) -> str:
+    folder = make_private_dir(_folder(company))
+    now = time.time() if now is None else now
+    quota = staged_quota()
+    if len(data) > quota:  # only if an operator set the quota below IMPORT_MAX_BYTES
+        raise csv_input.too_large(quota)
+    kept = []
+    for modified, size, path in _staged(folder):
+        if modified < now - staged_max_age():
+            path.unlink(missing_ok=True)
+        else:
+            kept.append((size, path))
+    total = sum(size for size, _path in kept) + len(data)
+    for size, path in kept:  # oldest first
+        if total <= quota:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
     token = secrets.token_hex(16)
-    (folder / f"{token}.csv").write_bytes(data)
+    write_private(folder / f"{token}{STAGED_SUFFIX}", data)
     return token
 
 
 def load_upload(company: Company, token: str) -> bytes:
-    path = _folder(company) / f"{token}.csv"
+    path = _folder(company) / f"{token}{STAGED_SUFFIX}"
     if not _TOKEN_RE.match(token or "") or not path.is_file() \
-            or path.stat().st_mtime < time.time() - UPLOAD_MAX_AGE_SECONDS:
-        raise ServiceError(_l("Ce fichier n'est plus disponible (import déjà fait ou trop "
-                              "ancien). Envoyez-le de nouveau."))
+            or path.stat().st_mtime < time.time() - staged_max_age():
+        raise ServiceError(_l("Ce fichier n'est plus disponible (import déjà fait ou aperçu "
+                              "de plus d'une heure). Envoyez-le de nouveau."))
     return path.read_bytes()
 
 
 def discard_upload(company: Company, token: str) -> None:
     if _TOKEN_RE.match(token or ""):
-        (_folder(company) / f"{token}.csv").unlink(missing_ok=True)
+        (_folder(company) / f"{token}{STAGED_SUFFIX}").unlink(missing_ok=True)
+
+
+def purge_staged_uploads(now: float | None = None, *, apply: bool = True) -> int:
+    """Remove every structure's staged files older than the maximum age (and the folders
+    left empty); the number of files removed (or to remove, without ``apply``)."""
+    root = private_files_dir("offer_imports")
+    if not root.is_dir():
+        return 0
+    limit = (time.time() if now is None else now) - staged_max_age()
+    removed = 0
+    for folder in root.iterdir():
+        if not folder.is_dir():
+            continue
+        for modified, _size, path in _staged(folder):
+            if modified < limit:
+                removed += 1
+                if apply:
+                    path.unlink(missing_ok=True)
+        if apply and not any(folder.iterdir()):
+            try:
+                folder.rmdir()
+            except OSError:  # a preview stored a file meanwhile: the folder stays
+                pass
+    return removed
 
 
 # Parsing a row ----------------------------------------------------------------------------
@@ -262,9 +324,29 @@ def _parse_row(line: int, row: dict[str, str], lookups: _Lookups,
     )
 
 
+def max_rows() -> int:
+    """``MAX_ROWS``, or ``IMPORT_MAX_ROWS`` when the operator set it lower."""
+    return csv_input.max_rows(MAX_ROWS)
+
+
+NOT_VALIDATED = _l(
+    "L'import d'offres par fichier CSV est réservé aux structures validées par le groupe de "
+    "pilotage, et la vôtre ne l'est pas (encore). En attendant la validation, créez vos "
+    "offres une à une avec « Nouvelle offre ».")
+
+
+def check_may_import(company: Company) -> None:
+    """A structure may send a file only once validated: a self-registered structure, still
+    pending, would otherwise make the server read and keep files for anyone (issue 17)."""
+    if company.state != CompanyState.VALIDATED:
+        raise ServiceError(NOT_VALIDATED)
+
+
 def preview_import(company: Company, data: bytes, token: str | None = None) -> ImportPreview:
-    """Check every row; write nothing. ServiceError for file-level problems."""
-    table = read_csv(data, required=REQUIRED, optional=OPTIONAL, max_rows=MAX_ROWS)
+    """Check every row; write nothing but the staged file. ServiceError for file-level
+    problems, and for a structure not validated (before the file is even read)."""
+    check_may_import(company)
+    table = read_csv(data, required=REQUIRED, optional=OPTIONAL, max_rows=max_rows())
     if token is None:
         token = store_upload(company, data)
     preview = ImportPreview(token, len(table.rows), [])
@@ -303,6 +385,7 @@ def preview_import(company: Company, data: bytes, token: str | None = None) -> I
 
 def run_import(actor: User, company: Company, token: str, only_valid: bool) -> ImportResult:
     require(actor, Action.COMPANY_OFFERS, company)
+    check_may_import(company)
     data = load_upload(company, token)
     preview = preview_import(company, data, token)
     if preview.errors and not only_valid:

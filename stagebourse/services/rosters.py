@@ -172,24 +172,29 @@ def read_roster(data: bytes | str, school: School, *, today: dt.date | None = No
                 ) -> RosterPreview:
     """Check a roster file without writing anything; every problem names its line."""
     today = today or clock.today()
+    # The text sent back with the import button is bounded like the file (its UTF-8 size).
+    csv_input.check_size(len(data) if isinstance(data, bytes) else len(data.encode()))
     if isinstance(data, bytes):
         text, note = decode(data)
     else:
         text, note = data.lstrip("\ufeff"), None
     if not text.strip():
         raise ServiceError(_l("Le fichier est vide. Partez du modèle à télécharger."))
-    lines = text.splitlines()
-    # Blank trailing lines are common; more data lines than the limit is refused up front.
+    limit = max_rows()
+    header_line, _newline, body = text.partition("\n")
+    # Blank trailing lines are common; more data lines than the limit is refused up front,
+    # counted on the lines (cheap) before any record is built.
     try:
-        csv_input.check_row_limit(sum(1 for line in lines[1:] if line.strip()), MAX_ROWS)
+        csv_input.check_row_limit(
+            sum(1 for line in body.splitlines() if line.strip()), limit)
     except csv_input.TooManyRows as error:
-        raise ServiceError(_l(
-            "Le fichier contient %(count)s lignes d'élèves ; la limite est de %(max)s par "
-            "fichier. Importez une classe (ou quelques classes) à la fois.",
-            count=error.count, max=error.limit)) from None
-    delimiter = sniff_delimiter(lines[0])
+        raise _too_many_rows(error.count, error.limit) from None
+    delimiter = sniff_delimiter(header_line)
     try:
-        table = csv_input.read_table(text, delimiter)
+        # A quoted field may span lines, so the records are bounded too.
+        table = csv_input.read_table(text, delimiter, limit)
+    except csv_input.TooManyRows as error:
+        raise _too_many_rows(error.count, error.limit) from None
     except csv_input.CsvSyntaxError as error:
         if error.line <= 1:
             raise ServiceError(_l("La première ligne du fichier est illisible.")) from None
@@ -204,6 +209,22 @@ def read_roster(data: bytes | str, school: School, *, today: dt.date | None = No
     if not rows:
         raise ServiceError(_l("Le fichier ne contient aucune ligne d'élève sous l'en-tête."))
     return RosterPreview(text, delimiter, note, rows, ignored)
+
+
+def max_rows() -> int:
+    """``MAX_ROWS``, or ``IMPORT_MAX_ROWS`` when the operator set it lower."""
+    return csv_input.max_rows(MAX_ROWS)
+
+
+def _too_many_rows(count: int | None, limit: int) -> ServiceError:
+    if count is None:
+        return ServiceError(_l(
+            "Le fichier contient plus de %(max)s lignes d'élèves ; la limite est de %(max)s par "
+            "fichier. Importez une classe (ou quelques classes) à la fois.", max=limit))
+    return ServiceError(_l(
+        "Le fichier contient %(count)s lignes d'élèves ; la limite est de %(max)s par "
+        "fichier. Importez une classe (ou quelques classes) à la fois.",
+        count=count, max=limit))
 
 
 def _existing_pupils(school: School) -> dict[tuple[str, str, dt.date], str]:

@@ -22,7 +22,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from stagebourse.config import from_environment
 from stagebourse.extensions import babel, csrf, db, login_manager, mail, migrate
+from stagebourse.filemodes import create_private_file, make_private_dir, sqlite_file
+from stagebourse.services.csv_input import format_size, max_bytes
 from stagebourse.web import assets
+from stagebourse.web.uploads import IMPORT_ENDPOINTS, bound_import_body
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = Path(__file__).resolve().parent
@@ -38,18 +41,24 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None,
+               instance_path: str | None = None) -> Flask:
+    """``instance_path``: the instance folder (secret key, default SQLite database, private
+    files), by default ``instance/`` beside the package."""
     app = Flask(
         "stagebourse",
+        instance_path=instance_path,
         instance_relative_config=True,
         template_folder=str(PACKAGE / "templates"),
         static_folder=str(PACKAGE / "static"),
     )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # The instance folder holds the secret key and the default SQLite database: 0700.
+    make_private_dir(Path(app.instance_path))
     app.jinja_env.add_extension("jinja2.ext.do")
     app.config.update(from_environment(app.instance_path))
     if config:
         app.config.update(config)
+    _protect_sqlite_file(app)
 
     db.init_app(app)
     # Registers the session hook that keeps the offer pages' read models current.
@@ -61,6 +70,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                      render_as_batch=True)
     login_manager.init_app(app)
     mail.init_app(app)
+    # Before CSRF's hook, which reads the form: import bodies are bounded before any read.
+    app.before_request(bound_import_body)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(PACKAGE.parent / "translations"))
@@ -82,6 +93,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
+
+
+def _protect_sqlite_file(app: Flask) -> None:
+    """SQLite would create its file with the umask's mode (0644: every local account reads
+    every pupil): create it 0600 first, or narrow an existing one we own."""
+    path = sqlite_file(str(app.config.get("SQLALCHEMY_DATABASE_URI") or ""))
+    if path is None:
+        return
+    try:
+        create_private_file(path)
+    except OSError as error:  # a read-only or foreign file: SQLite will say what it can do
+        logging.getLogger(__name__).warning("cannot make %s private: %s", path, error)
 
 
 def select_locale() -> str:
@@ -173,6 +196,11 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error: Exception) -> tuple[Any, int]:
+        if request.endpoint in IMPORT_ENDPOINTS:
+            return page(413, _l("Fichier trop volumineux"), _l(
+                "Le fichier dépasse %(max)s, la taille maximale d'un import. Revenez à la "
+                "page précédente, découpez le fichier en plusieurs fichiers plus petits et "
+                "envoyez-les l'un après l'autre.", max=format_size(max_bytes())))
         return page(413, _l("Fichier trop volumineux"),
                     _l("Le fichier dépasse 10 Mo. Envoyez un fichier plus petit."))
 
@@ -288,6 +316,9 @@ def _security_headers(response: Any) -> Any:
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if response.mimetype == "text/html":
-        headers.setdefault("Cache-Control", "no-store")
+    # Nothing but the static assets may be kept by a browser or a proxy: pages, class
+    # lists, agreements, exports, API answers all carry personal data or a signed-in view.
+    # Set, not defaulted: send_file's "no-cache" still lets a browser store the file.
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
     return response

@@ -12,9 +12,7 @@ from flask import Response
 
 from stagebourse.models import Agreement
 from stagebourse.services import agreements
-
-# Spreadsheet formula injection: a cell starting with one of these is made inert.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from stagebourse.services.cells import neutralise
 
 
 def _cell(value: Any) -> str:
@@ -22,10 +20,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, int | float):
         return str(value)
-    text = str(value)
-    if text.startswith(_FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return str(neutralise(str(value)))  # formula injection (services/cells.py)
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:

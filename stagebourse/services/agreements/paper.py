@@ -19,7 +19,7 @@ from stagebourse.models import (
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.agreements.parties import _check_signable, party_signer_name
 from stagebourse.services.agreements.signing import _add_signature, _complete_if_all_signed
-from stagebourse.services.files import private_files_dir
+from stagebourse.services.files import private_files_dir, write_private
 from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 
@@ -55,9 +55,8 @@ def record_paper_signature(actor: User, agreement: Agreement, party: Party, sign
     if not name:
         raise ServiceError(_l("Indiquez le nom de la personne qui a signé."))
     folder = private_files_dir("agreements")
-    folder.mkdir(parents=True, exist_ok=True)
     filename = f"{agreement.id}-v{agreement.version}-{party.value}.{kind}"
-    (folder / filename).write_bytes(data)
+    write_private(folder / filename, data)
     now = utcnow()
     signature = _add_signature(agreement, party, name, None, SignatureMethod.PAPER, actor, now,
                                scan_file=filename, scan_sha256=hashlib.sha256(data).hexdigest())

@@ -61,7 +61,13 @@ def _load(offer_id: int) -> Offer | None:
 
 
 def _body() -> tuple[Any, Response | None]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # Python's parser recurses once per level: a body nested ~1,000 deep exhausts the
+        # stack. No offer is deeper than two levels; this is a bad request, not a crash.
+        return None, error(400, "Corps JSON trop imbriqué : une offre n'a que deux niveaux "
+                                "(un objet, ses listes et objets de premier niveau).")
     if body is None:
         return None, error(400, "Corps JSON attendu (Content-Type: application/json).")
     return body, None

@@ -25,6 +25,7 @@ from stagebourse.web.company.forms_offers import (
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm, select_choices
 from stagebourse.web.loaders import load_offer
+from stagebourse.web.uploads import read_file
 
 FIELD_TO_FORM = {"title": "title", "sector": "sector", "description": "description",
                  "address": "address", "commune": "commune", "levels": "for_3e",
@@ -167,13 +168,22 @@ def offer_import_template() -> Response:
 def offer_import_upload() -> str | Response:
     form = ImportUploadForm()
     preview = None
+    try:
+        # A structure not yet validated is told so before its file is read.
+        offer_import.check_may_import(current_user.company)
+    except ServiceError as error:
+        flash(str(error), "error")
+        return render_template("company/offer_import.html", form=None, preview=None,
+                               confirm=None, max_rows=offer_import.max_rows(),
+                               columns=offer_import.COLUMNS)
     if form.validate_on_submit():
         try:
-            preview = offer_import.preview_import(current_user.company, form.file.data.read())
+            preview = offer_import.preview_import(current_user.company,
+                                                  read_file(form.file.data))
         except ServiceError as error:
             flash(str(error), "error")
     return render_template("company/offer_import.html", form=form, preview=preview,
-                           confirm=ImportConfirmForm(), max_rows=offer_import.MAX_ROWS,
+                           confirm=ImportConfirmForm(), max_rows=offer_import.max_rows(),
                            columns=offer_import.COLUMNS)
 
 

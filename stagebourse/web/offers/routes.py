@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 from flask import render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -7,6 +9,7 @@ from werkzeug.wrappers import Response
 from stagebourse.services import offers
 from stagebourse.services.offer_rules import DAYS, format_day_ranges
 from stagebourse.services.offer_search import (
+    MAX_RADIUS_KM,
     OfferFilters,
     distance_to,
     search_offers,
@@ -21,11 +24,15 @@ def _filters() -> OfferFilters:
     args = request.args
 
     def number(name: str) -> float | None:
+        """A positive finite number, else no filter: "inf", "1e309" (inf too) and "nan"
+        parse as floats, and the page would fail on them (int(inf) in the form)."""
         try:
             value = float(args.get(name, "").replace(",", "."))
         except ValueError:
             return None
-        return value if value > 0 else None
+        if not math.isfinite(value) or value <= 0:
+            return None
+        return min(value, MAX_RADIUS_KM)
 
     level = args.get("level")
     if level is None:
@@ -38,7 +45,7 @@ def _filters() -> OfferFilters:
         week=args.get("week") or None, level=level or None,
         accessible=args.get("accessible") == "1", near=args.get("near") or None,
         radius_km=number("radius"), q=args.get("q", "").strip()[:MAX_QUERY_LENGTH] or None,
-        page=int(page) if page.isdigit() else 1,
+        page=int(page) if page.isascii() and page.isdigit() and len(page) <= 6 else 1,
     )
 
 

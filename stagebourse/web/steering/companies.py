@@ -16,6 +16,7 @@ from stagebourse.web.forms import ActionForm, select_choices
 from stagebourse.web.loaders import load_api_token, load_company
 from stagebourse.web.steering import bp
 from stagebourse.web.steering.forms_companies import RejectForm, SignatoriesForm, TokenForm
+from stagebourse.web.uploads import read_file
 
 
 @bp.route("/structures")
@@ -92,7 +93,8 @@ def charter_import() -> str:
     report = None
     if form.validate_on_submit():
         try:
-            report = companies.import_charter_signatories(current_user, form.file.data.read())
+            report = companies.import_charter_signatories(current_user,
+                                                          read_file(form.file.data))
         except ServiceError as error:
             flash(str(error), "error")
     return render_template("steering/charter_import.html", form=form, report=report)

@@ -30,6 +30,7 @@ from stagebourse.web.teacher.forms_pupils import (
     RosterUploadForm,
     WithdrawConsentForm,
 )
+from stagebourse.web.uploads import read_file
 
 
 def validated_only(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,14 +56,14 @@ def roster_import() -> str | Response:
     preview = None
     if form.validate_on_submit():
         try:
-            preview = rosters.read_roster(form.file.data.read(), current_user.school)
+            preview = rosters.read_roster(read_file(form.file.data), current_user.school)
         except ServiceError as error:
             flash(str(error), "error")
     import_form = RosterImportForm(
         payload=base64.b64encode(preview.text.encode()).decode() if preview else "",
         level=form.level.data)
     return render_template("teacher/roster_import.html", form=form, preview=preview,
-                           import_form=import_form, max_rows=rosters.MAX_ROWS)
+                           import_form=import_form, max_rows=rosters.max_rows())
 
 
 @bp.route("/import/confirmer", methods=["POST"])
