@@ -9,6 +9,8 @@
   and stripped of name, e-mail and password.
 - Sent e-mail older than 12 months (it holds names and addresses) and expired sign-in failures
   are deleted.
+- « Être rappelé·e » requests, and the e-mails that carried them to the referent, are deleted
+  ``CALLBACK_RETENTION_DAYS`` after they were made (services/help.py).
 
 ``purge`` computes a plan and applies it only when asked; the journal records what was done.
 A pupil's or guardian's request to see or erase the data is served by ``subject_export`` and
@@ -43,6 +45,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services import help as help_service
 from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 
@@ -58,12 +61,14 @@ class PurgePlan:
     pupil_ids: list[int] = field(default_factory=list)
     account_ids: list[int] = field(default_factory=list)
     old_mail: int = 0
+    callbacks: int = 0
 
     def lines(self) -> list[str]:
         return [
             f"Élèves à anonymiser (campagne close depuis plus de 12 mois) : {len(self.pupil_ids)}",
             f"Comptes inactifs depuis plus de 24 mois à anonymiser : {len(self.account_ids)}",
             f"E-mails envoyés depuis plus de 12 mois à supprimer : {self.old_mail}",
+            f"Demandes de rappel échues à supprimer : {self.callbacks}",
         ]
 
 
@@ -116,6 +121,7 @@ def plan_purge(today: dt.date | None = None) -> PurgePlan:
         today=today, pupil_ids=_pupils_due(today), account_ids=_accounts_due(today),
         old_mail=int(db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                        .where(_old_mail_filter(today))) or 0),
+        callbacks=help_service.expired_callbacks(today),
     )
 
 
@@ -149,11 +155,12 @@ def purge(plan: PurgePlan, *, apply: bool) -> PurgePlan:
     for user in db.session.scalars(select(User).where(User.id.in_(plan.account_ids))):
         _anonymise_account(user)
     db.session.execute(delete(OutboxMessage).where(_old_mail_filter(plan.today)))
+    help_service.purge_callbacks(plan.today)
     window = utcnow() - dt.timedelta(days=1)
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < window))
     journal.record(None, Event.RETENTION_PURGED, None, day=plan.today.isoformat(),
                    pupils=len(plan.pupil_ids), accounts=len(plan.account_ids),
-                   mail=plan.old_mail)
+                   mail=plan.old_mail, callbacks=plan.callbacks)
     db.session.flush()
     return plan
 
