@@ -25,6 +25,8 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from stagebourse import clock
 from stagebourse.extensions import db
@@ -243,12 +245,14 @@ def request_callback(data: CallbackInput, client_ip: str) -> None:
 
 
 def _count(topic: str) -> None:
+    """One more request this month for this need: a single upsert, so that two requests of
+    the month's first minute cannot both insert the row."""
     month = clock.today().strftime("%Y-%m")
-    row = db.session.get(CallbackCount, (month, topic))
-    if row is None:
-        db.session.add(CallbackCount(month=month, topic=topic, count=1))
-    else:
-        row.count += 1
+    insert = (postgresql_insert if db.session.get_bind().dialect.name == "postgresql"
+              else sqlite_insert)
+    statement = insert(CallbackCount).values(month=month, topic=topic, count=1)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["month", "topic"], set_={"count": CallbackCount.count + 1}))
 
 
 @dataclass(frozen=True)
