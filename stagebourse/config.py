@@ -150,6 +150,18 @@ def from_environment(instance_path: str) -> dict[str, object]:
         # Partner API: requests allowed per token in each fixed window (kept in the database).
         "API_RATE_LIMIT": int(os.environ.get("API_RATE_LIMIT", "120")),
         "API_RATE_WINDOW_SECONDS": int(os.environ.get("API_RATE_WINDOW_SECONDS", "60")),
+        # A structure's offers reach pupils only once the steering group verified its
+        # Diversity Charter signature (the plan starts from the Charter's signatories).
+        "CHARTER_GATE": _bool("CHARTER_GATE", True),
+        # Help for victims: where « Être rappelé·e » requests go, how long they are kept, and
+        # how many one client address may send per window.
+        "HELP_REFERENT_EMAIL": os.environ.get("HELP_REFERENT_EMAIL") or None,
+        "CALLBACK_RETENTION_DAYS": int(os.environ.get("CALLBACK_RETENTION_DAYS", "30")),
+        "CALLBACK_RATE_LIMIT": int(os.environ.get("CALLBACK_RATE_LIMIT", "3")),
+        "CALLBACK_RATE_WINDOW_SECONDS": int(os.environ.get("CALLBACK_RATE_WINDOW_SECONDS",
+                                                           "3600")),
+        # The help directory (who to turn to, by need): a CSV kept in the repository.
+        "HELP_CONTACTS_FILE": os.environ.get("HELP_CONTACTS_FILE") or None,
         # Uploaded files never served publicly (Charter evidence, CSV awaiting confirmation).
         "PRIVATE_FILES_DIR": os.environ.get("PRIVATE_FILES_DIR") or None,
         "BABEL_DEFAULT_LOCALE": "fr",

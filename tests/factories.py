@@ -27,6 +27,7 @@ from stagebourse.models import (
     Campaign,
     CampaignSchoolWeek,
     CampaignState,
+    CharterStatus,
     Company,
     CompanyKind,
     CompanyState,
@@ -160,13 +161,15 @@ def access_code(user: User) -> str:
 # Hosts -----------------------------------------------------------------------------------
 
 def make_company(**fields: Any) -> Company:
-    """A validated company with one tutor (Théo Tuteur, tuteur@atelier-test.fr)."""
+    """A validated company, its Charter signature verified, with one tutor (Théo Tuteur,
+    tuteur@atelier-test.fr)."""
     company = Company(
         siret=fields.pop("siret", "73282932000074"), name=fields.pop("name", "Atelier Test"),
         kind=fields.pop("kind", CompanyKind.COMPANY), address="1 rue de l'Essai",
         postcode="59300", commune_code=VALENCIENNES, contact_name="Camille Contact",
         contact_email=fields.pop("contact_email", "contact@atelier-test.fr"),
-        state=fields.pop("state", CompanyState.VALIDATED), **fields)
+        state=fields.pop("state", CompanyState.VALIDATED),
+        charter_status=fields.pop("charter_status", CharterStatus.VERIFIED), **fields)
     company.tutors.append(Tutor(full_name="Théo Tuteur", job_title="Chef d'atelier",
                                 email="tuteur@atelier-test.fr"))
     _saved(company)

@@ -21,6 +21,7 @@ from stagebourse.models.companies import (
     CompanyState,
     Tutor,
 )
+from stagebourse.models.help import CallbackCount, CallbackRequest
 from stagebourse.models.jobs import Job, JobState
 from stagebourse.models.journal import JournalEntry
 from stagebourse.models.matching import (
@@ -62,7 +63,8 @@ from stagebourse.models.users import LoginFailure, Role, User
 __all__ = [
     "HOST_REFUSALS", "MAX_WISHES", "PARTIES", "Agreement", "AgreementCode", "AgreementSettings",
     "AgreementSignature", "AgreementState", "AgreementVersion", "ApiToken", "Assignment",
-    "AssignmentState", "Audience", "Base", "Campaign", "CampaignSchoolWeek", "CampaignState",
+    "AssignmentState", "Audience", "Base", "CallbackCount", "CallbackRequest", "Campaign",
+    "CampaignSchoolWeek", "CampaignState",
     "CharterStatus", "Commune", "Company", "CompanyKind", "CompanyState", "ConsentMethod",
     "DeclinedBy", "Gender", "HostReason", "InvitationChannel", "Job", "JobState", "JournalEntry",
     "Level", "LoginFailure", "MatchingRun",

@@ -329,6 +329,24 @@ def reject_company(actor: User, company: Company, reason: str) -> None:
     db.session.flush()
 
 
+def verify_charter(actor: User, company: Company) -> None:
+    """The steering group checked the signature (evidence, or the Charte's published list):
+    with ``CHARTER_GATE`` on, this is what lets the structure's offers reach pupils."""
+    require(actor, Action.STEER_COMPANIES, company)
+    if company.charter_status == CharterStatus.VERIFIED:
+        raise ServiceError(_l("La signature de la Charte de cette structure est déjà vérifiée."))
+    company.charter_status = CharterStatus.VERIFIED
+    journal.record(actor, Event.COMPANY_CHARTER_VERIFIED, company)
+    db.session.flush()
+
+
+def charter_gate_blocks(company: Company) -> bool:
+    """True when the structure's offers stay hidden from pupils for want of a verified
+    Charter signature (whatever its validation state)."""
+    return (bool(current_app.config.get("CHARTER_GATE", True))
+            and company.charter_status != CharterStatus.VERIFIED)
+
+
 @dataclass
 class SignatoryMatch:
     line: int

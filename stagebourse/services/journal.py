@@ -57,6 +57,7 @@ class Event(StrEnum):
     COMPANY_APPROVED = "company.approved"
     COMPANY_CHARTER_DECLARED = "company.charter_declared"
     COMPANY_CHARTER_LIST_IMPORTED = "company.charter_list_imported"
+    COMPANY_CHARTER_VERIFIED = "company.charter_verified"
     COMPANY_JOIN_REQUESTED = "company.join_requested"
     COMPANY_MEMBER_INVITED = "company.member_invited"
     COMPANY_MEMBER_JOINED = "company.member_joined"

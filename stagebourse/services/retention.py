@@ -12,6 +12,8 @@
   are deleted.
 - Tutors whose offers were all in campaigns closed more than 24 months ago: name and address
   stripped (their accounts follow the staff rule).
+- « Être rappelé·e » requests, and the e-mails that carried them to the referent, are deleted
+  ``CALLBACK_RETENTION_DAYS`` after they were made (services/help.py).
 
 Anonymising a pupil reaches every copy of their name, birth date and family addresses
 (agreements, signatures, scans, e-mail, pseudonym maps…): see ``services/erasure.py``.
@@ -53,6 +55,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, erasure, journal
+from stagebourse.services import help as help_service
 from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 
@@ -71,6 +74,7 @@ class PurgePlan:
     account_ids: list[int] = field(default_factory=list)
     old_mail: int = 0
     tutor_ids: list[int] = field(default_factory=list)
+    callbacks: int = 0
 
     def lines(self) -> list[str]:
         return [
@@ -79,6 +83,7 @@ class PurgePlan:
             f"Tuteurs sans stage depuis plus de 24 mois à anonymiser : {len(self.tutor_ids)}",
             f"E-mails envoyés depuis plus de 12 mois, ou en attente ou en échec depuis plus de "
             f"30 jours, à supprimer : {self.old_mail}",
+            f"Demandes de rappel échues à supprimer : {self.callbacks}",
         ]
 
 
@@ -153,6 +158,7 @@ def plan_purge(today: dt.date | None = None) -> PurgePlan:
         tutor_ids=_tutors_due(today),
         old_mail=int(db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                        .where(_old_mail_filter(today))) or 0),
+        callbacks=help_service.expired_callbacks(today),
     )
 
 
@@ -206,12 +212,13 @@ def purge(plan: PurgePlan, *, apply: bool) -> PurgePlan:
     for tutor in tutors:
         _anonymise_tutor(tutor)
     db.session.execute(delete(OutboxMessage).where(_old_mail_filter(plan.today)))
+    help_service.purge_callbacks(plan.today)
     window = utcnow() - dt.timedelta(days=1)
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < window))
     journal.record(None, Event.RETENTION_PURGED, None, day=plan.today.isoformat(),
                    pupils=len(plan.pupil_ids), accounts=len(plan.account_ids),
                    tutors=len(plan.tutor_ids),
-                   mail=plan.old_mail)
+                   mail=plan.old_mail, callbacks=plan.callbacks)
     db.session.flush()
     return plan
 

@@ -62,6 +62,7 @@ def test_structure_signs_up_gets_validated_and_posts_an_offer(page, live_server,
     company = db.session.scalar(select(Company).where(Company.siret == "73282932000074"))
     steering = db.session.scalar(select(User).where(User.role == Role.STEERING))
     companies.approve_company(steering, company)
+    companies.verify_charter(steering, company)
     db.session.commit()  # as the steering page's request does
 
     page.get_by_role("link", name="Mes offres").click()

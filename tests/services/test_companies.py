@@ -95,7 +95,7 @@ def test_approve_and_reject_are_journaled_and_mailed(app):
 
 
 def test_charter_declaration_checks_the_evidence_and_stores_it_privately(app):
-    company = make_company()
+    company = make_company(charter_status=CharterStatus.NONE)
     member = make_user(Role.COMPANY, "membre@atelier-test.fr", company=company)
     with pytest.raises(ServiceError, match="PDF"):
         companies.declare_charter(member, dt.date(2024, 5, 1), None, b"MZ\x90\x00 not a pdf")
@@ -112,9 +112,11 @@ def test_charter_declaration_checks_the_evidence_and_stores_it_privately(app):
 
 def test_signatories_import_flags_matches_by_siret_or_normalised_name(app):
     steering = make_user(Role.STEERING, "pilotage@vm-test.fr")
-    by_siret = make_company()
-    by_name = make_company(siret="35600000010000", name="Énergies du Hainaut SAS")
-    unlisted = make_company(siret="35600000000048", name="Absente")
+    by_siret = make_company(charter_status=CharterStatus.NONE)
+    by_name = make_company(siret="35600000010000", name="Énergies du Hainaut SAS",
+                           charter_status=CharterStatus.NONE)
+    unlisted = make_company(siret="35600000000048", name="Absente",
+                            charter_status=CharterStatus.NONE)
     data = (b"siret;nom\n73282932000074;Atelier\n;ENERGIES DU HAINAUT\n;Inconnue\n"
             )
     report = companies.import_charter_signatories(steering, data)
@@ -123,6 +125,19 @@ def test_signatories_import_flags_matches_by_siret_or_normalised_name(app):
     assert report.unmatched == 1
     assert by_name.charter_status == CharterStatus.VERIFIED
     assert unlisted.charter_status == CharterStatus.NONE
+
+
+def test_only_the_steering_group_marks_a_charter_verified_once(app):
+    steering = make_user(Role.STEERING, "pilotage@vm-test.fr")
+    company = make_company(charter_status=CharterStatus.DECLARED)
+    member = make_user(Role.COMPANY, "membre@atelier-test.fr", company=company)
+    with pytest.raises(ServiceError):
+        companies.verify_charter(member, company)
+    assert company.charter_status == CharterStatus.DECLARED
+    companies.verify_charter(steering, company)
+    assert company.charter_status == CharterStatus.VERIFIED
+    with pytest.raises(ServiceError, match="déjà vérifiée"):
+        companies.verify_charter(steering, company)
 
 
 @pytest.mark.committing  # side writes (throttle, rate counter, outbox)

@@ -79,6 +79,10 @@ def test_structure_signs_up_is_validated_posts_an_offer_and_a_pupil_finds_it(app
     response = steering_client.post(f"/pilotage/structures/{company.id}/valider")
     assert response.status_code == 302
     assert company.state == CompanyState.VALIDATED
+    # Validated, but its Charter signature not yet verified: still hidden (CHARTER_GATE).
+    assert "Découverte de la mécanique" not in page_text(pupil_client.get("/offres/"))
+    response = steering_client.post(f"/pilotage/structures/{company.id}/charte-verifiee")
+    assert response.status_code == 302
 
     page = page_text(pupil_client.get("/offres/?sector=industrie&radius=10"))
     assert "Découverte de la mécanique" in page and "km" in page

@@ -68,7 +68,7 @@ def test_a_used_code_and_a_made_up_code_get_the_same_page(client):
 
 
 def test_the_help_page_is_public(client):
-    text = page_text(client.get("/questionnaire/aide"))
+    text = page_text(client.get("/questionnaire/aide", follow_redirects=True))
     for words in HELP:
         assert words in text
 

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import case, func, select
 
 from stagebourse.extensions import db
@@ -14,6 +15,7 @@ from stagebourse.models import (
     AssignmentState,
     Campaign,
     CampaignState,
+    CharterStatus,
     Commune,
     Company,
     CompanyState,
@@ -34,15 +36,25 @@ HOLDING_STATES = (AssignmentState.PUBLISHED, AssignmentState.CONFIRMED, Assignme
 REVEALED_STATES = (AssignmentState.CONFIRMED, AssignmentState.COMPLETED)
 
 
+def _charter_gate() -> bool:
+    return bool(current_app.config.get("CHARTER_GATE", True))
+
+
 def visible_offer_conditions() -> list[Any]:
-    """An offer reaches pupils only if published AND its structure is validated (SQL form of
-    ``is_visible``; the query must join Company)."""
-    return [Offer.state == OfferState.PUBLISHED, Company.state == CompanyState.VALIDATED]
+    """An offer reaches pupils only if published AND its structure is validated AND (with
+    ``CHARTER_GATE``, the default) its Charter signature verified by the steering group (SQL
+    form of ``is_visible``; the query must join Company)."""
+    conditions = [Offer.state == OfferState.PUBLISHED, Company.state == CompanyState.VALIDATED]
+    if _charter_gate():
+        conditions.append(Company.charter_status == CharterStatus.VERIFIED)
+    return conditions
 
 
 def is_visible(offer: Offer) -> bool:
     """The same rule as ``visible_offer_conditions``, for an offer already loaded."""
-    return offer.state == OfferState.PUBLISHED and offer.company.state == CompanyState.VALIDATED
+    return (offer.state == OfferState.PUBLISHED
+            and offer.company.state == CompanyState.VALIDATED
+            and (not _charter_gate() or offer.company.charter_status == CharterStatus.VERIFIED))
 
 
 def seats_by_week(campaign: Campaign) -> dict[str, int]:

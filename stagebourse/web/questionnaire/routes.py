@@ -3,7 +3,8 @@ log line with the code (it only travels in POST bodies, never in a URL)."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from stagebourse.services import ServiceError, questionnaires
 from stagebourse.web.questionnaire import bp
@@ -42,5 +43,7 @@ def submit() -> str | tuple[str, int]:
 
 
 @bp.route("/aide")
-def help_page() -> str:
-    return render_template("questionnaire/help.html")
+def help_page() -> Response:
+    # The help page moved to /aide (linked from every page); old links and printed slips
+    # still lead there.
+    return redirect(url_for("public.help_page"))

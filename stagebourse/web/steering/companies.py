@@ -42,7 +42,8 @@ def company_view(company_id: int) -> str:
     company = load_company(company_id)
     return render_template("steering/company.html", company=company, approve=ActionForm(),
                            reject=RejectForm(), offers=offers.company_offers(company),
-                           host=host_decision_figures.host_record(current_user, company))
+                           host=host_decision_figures.host_record(current_user, company),
+                           gated=companies.charter_gate_blocks(company))
 
 
 @bp.route("/structures/<int:company_id>/valider", methods=["POST"])
@@ -57,7 +58,26 @@ def company_approve(company_id: int) -> Response:
     else:
         flash(_("%(name)s est validée ; la structure est prévenue par e-mail.",
                 name=company.name), "success")
+        if companies.charter_gate_blocks(company):
+            flash(_("Ses offres restent invisibles pour les élèves tant que la signature de la "
+                    "Charte n'est pas vérifiée."), "warning")
     return redirect(url_for("steering.companies_list", state="pending"))
+
+
+@bp.route("/structures/<int:company_id>/charte-verifiee", methods=["POST"])
+def company_charter_verify(company_id: int) -> Response:
+    company = load_company(company_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        companies.verify_charter(current_user, company)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Signature de la Charte de %(name)s vérifiée : ses offres publiées peuvent "
+                "être vues par les élèves dès que la structure est validée.", name=company.name),
+              "success")
+    return redirect(url_for("steering.company_view", company_id=company.id))
 
 
 @bp.route("/structures/<int:company_id>/refuser", methods=["POST"])
@@ -75,7 +95,8 @@ def company_reject(company_id: int) -> str | Response:
             return redirect(url_for("steering.companies_list", state="pending"))
     return render_template("steering/company.html", company=company, approve=ActionForm(),
                            reject=form, offers=offers.company_offers(company),
-                           host=host_decision_figures.host_record(current_user, company))
+                           host=host_decision_figures.host_record(current_user, company),
+                           gated=companies.charter_gate_blocks(company))
 
 
 @bp.route("/structures/<int:company_id>/justificatif")

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from stagebourse.models import Respondent
 from stagebourse.services import ServiceError, observatory, questionnaires
+from stagebourse.services import help as help_service
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm
 from stagebourse.web.loaders import load_campaign, load_questionnaire
@@ -95,7 +96,8 @@ def observatory_home() -> str:
                            statuses=observatory.campaign_statuses(),
                            releases=observatory.releases(), years=observatory.release_years(),
                            action_form=ActionForm(), release_form=ReleaseForm(),
-                           minimum=current_app.config["RELEASE_MIN_RESPONDENTS"])
+                           minimum=current_app.config["RELEASE_MIN_RESPONDENTS"],
+                           callbacks=help_service.callback_counts())
 
 
 @bp.route("/observatoire/campagnes/<int:campaign_id>/cloturer", methods=["POST"])
