@@ -50,7 +50,8 @@ def personal_data_pupil(pupil_id: int) -> str | BaseResponse:
 def personal_data_erase(pupil_id: int) -> BaseResponse | tuple[str, int]:
     pupil = load_pupil(pupil_id)
     reason = request.form.get("reason", "")[:500]
-    if not confirmed():
+    # Without a reason the service refuses at once: no confirmation to ask for.
+    if reason.strip() and not confirmed():
         return confirmation_page(
             title=_("Effacer les données de %(first)s %(last)s ?", first=pupil.first_name,
                     last=pupil.last_name),
