@@ -36,10 +36,12 @@ PeriodicJob = tuple[str, float, Callable[[], object]]
 
 
 def _periodic_jobs() -> list[PeriodicJob]:
+    from stagebourse.services.consent import send_consent_reminders
     from stagebourse.services.preparation import send_due_reminders
     from stagebourse.services.questionnaires import mix_unmixed_responses
 
     return [("rappels tuteurs", 3600.0, send_due_reminders),
+            ("rappels consentements", 3600.0, send_consent_reminders),
             # Answers since the last mixing are in the order they came: mix them hourly, so
             # that a release (which requires mixed rows) rarely has to wait for it.
             ("mélange des réponses", 3600.0, mix_unmixed_responses)]
