@@ -138,3 +138,13 @@ def page_text_of(body_html: str) -> str:
     import html
 
     return html.unescape(re.sub(r"<[^>]+>", " ", body_html)).replace("\xa0", " ")
+
+
+def test_the_demo_loads_the_preparation_materials(app):
+    from stagebourse.models import Audience
+    from stagebourse.services.materials import current_materials
+    from tests.scenarios import demo_campaign
+
+    demo_campaign()
+    for audience in (Audience.PUPIL, Audience.TEACHER, Audience.TUTOR):
+        assert current_materials(audience), audience
