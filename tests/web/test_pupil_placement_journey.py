@@ -9,14 +9,13 @@ import datetime as dt
 import re
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from stagebourse.extensions import db
 from stagebourse.models import CampaignState, OutboxMessage, Role, RunState
 from stagebourse.services import matching
-from stagebourse.services.materials import load_materials
 from stagebourse.services.matching import RunOptions
+from stagebourse.services.materials import load_materials
 from stagebourse.services.requests import add_wish, confirm_request
 from tests.factories import (
     WEEK_A,
