@@ -41,7 +41,7 @@ def assignment_decline(assignment_id: int) -> str | Response:
         return redirect(url_for("pupil.assignment_page"))
     return render_template("pupil/assignment_decline.html", a=assignment, form=ActionForm(),
                            consequence=matching.PUPIL_DECLINE_CONSEQUENCE,
-                           week_label=week_label)
+                           where=placement.describe(assignment))
 
 
 @bp.route("/affectation/<int:assignment_id>/<any(accept, decline):answer>", methods=["POST"])
