@@ -35,6 +35,10 @@ LABELS: dict[str, object] = {
     "RequestState.confirmed": _l("confirmée"),
     "RequestState.found_own": _l("stage trouvé par ses propres moyens"),
     "RequestState.withdrawn": _l("retirée"),
+    # How a guardian's consent was given (shown as « Donné le … (sur papier) »)
+    "ConsentMethod.paper": _l("sur papier"),
+    "ConsentMethod.email": _l("par e-mail"),
+    "ConsentMethod.in_person": _l("en personne"),
     # Matching runs and assignments
     "RunState.queued": _l("en attente"),
     "RunState.running": _l("en cours de calcul"),

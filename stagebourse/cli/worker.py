@@ -36,6 +36,7 @@ PeriodicJob = tuple[str, float, Callable[[], object]]
 
 
 def _periodic_jobs() -> list[PeriodicJob]:
+    from stagebourse.services.consent import send_consent_reminders
     from stagebourse.services.offer_import import purge_staged_uploads
     from stagebourse.services.preparation import send_due_reminders
     from stagebourse.services.questionnaires import mix_unmixed_responses
@@ -43,6 +44,7 @@ def _periodic_jobs() -> list[PeriodicJob]:
     return [("rappels tuteurs", 3600.0, send_due_reminders),
             # Import files whose preview was never confirmed: gone within the hour's margin.
             ("fichiers d'import en attente", 600.0, purge_staged_uploads),
+            ("rappels consentements", 3600.0, send_consent_reminders),
             # Answers since the last mixing are in the order they came: mix them hourly, so
             # that a release (which requires mixed rows) rarely has to wait for it.
             ("mélange des réponses", 3600.0, mix_unmixed_responses)]

@@ -21,6 +21,7 @@ from stagebourse.models import (
     Pupil,
     Request,
     RequestState,
+    Role,
     School,
     User,
 )
@@ -35,15 +36,30 @@ class PupilHome:
     campaign: Campaign | None
     request: Request | None
     deadline_passed: bool
+    # Under 15 on the first day and no guardian consent: the round will leave them out.
+    consent_missing: bool = False
+    teachers: list[str] = field(default_factory=list)  # whom to ask
+    placements: list[tuple[Any, Any]] = field(default_factory=list)  # (Assignment, Placement)
 
 
 def pupil_home(user: User) -> PupilHome:
+    from stagebourse.services import matching, placement, pupils  # local: heavier modules
+
     pupil = user.pupil
     assert pupil is not None
     campaign = campaign_for(pupil)
     request = request_of(pupil, campaign)
     passed = campaign is not None and clock.today() > campaign.requests_deadline
-    return PupilHome(pupil, campaign, request, passed)
+    consent_missing = (campaign is not None and pupil.level == campaign.level
+                       and pupil.consent_on is None and pupils.needs_consent(pupil, campaign))
+    teachers = list(db.session.scalars(
+        select(User.display_name).where(User.role == Role.TEACHER,
+                                        User.school_id == pupil.school_id,
+                                        User.is_active.is_(True),
+                                        User.validated_at.is_not(None))
+        .order_by(User.display_name))) if consent_missing else []
+    placements = [(a, placement.describe(a)) for a in matching.pupil_assignments(pupil)]
+    return PupilHome(pupil, campaign, request, passed, consent_missing, teachers, placements)
 
 
 @dataclass

@@ -348,6 +348,11 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027,
             request_total += 1
 
     accounts = _demo_accounts(colleges[0] if colleges else schools[0], companies[0][0])
+    # The preparation materials of seed/materials/: without them the preparation pages and
+    # mails of the demo would have nothing to show (loading twice changes nothing).
+    from stagebourse.services.materials import load_materials
+
+    load_materials()
     journal.record(None, Event.DEMO_SEEDED, None, seed=seed, day=today.isoformat())
     db.session.flush()
     summary = DemoSummary(

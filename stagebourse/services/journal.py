@@ -97,6 +97,7 @@ class Event(StrEnum):
 
     PUPIL_CODE_REGENERATED = "pupil.code_regenerated"
     PUPIL_CONSENT_RECORDED = "pupil.consent_recorded"
+    PUPIL_CONSENT_REMINDED = "pupil.consent_reminded"
     PUPIL_CONSENT_WITHDRAWN = "pupil.consent_withdrawn"
     PUPIL_CREATED = "pupil.created"
     PUPIL_UPDATED = "pupil.updated"

@@ -79,6 +79,14 @@ class Bar:
     text: str
 
 
+LEFT_OUT_LABELS = {
+    "no_consent": _l("sans consentement du responsable légal (moins de 15 ans le premier jour)"),
+    "no_wish": _l("sans vœu"),
+    "no_age": _l("sans âge connu au premier jour (pas de semaine de stage pour l'établissement)"),
+    "other_level": _l("d'un autre niveau que la campagne"),
+}
+
+
 @dataclass
 class Table:
     id: str
@@ -214,6 +222,15 @@ def audit_tables(actor: User, run: MatchingRun) -> list[Table]:
         overall.bars.append(Bar(mechanism_label(m), str(_l("vœu 1")),
                                 o["wish1_share"] or 0.0, _pct(o["wish1_share"])))
     tables.append(overall)
+    left = run.stats.get("left_out") if run.stats else None
+    if left:
+        # Pupils whose confirmed request the round could not consider: the audit says how
+        # many and why, so that a missing consent is fixed before the next round.
+        left_out = Table("left-out", str(_l("Demandes confirmées laissées hors du tour")),
+                         [str(_l("Raison")), str(_l("Élèves"))])
+        for key, text in LEFT_OUT_LABELS.items():
+            left_out.rows.append([str(text), str(left.get(key, 0))])
+        tables.append(left_out)
 
     sizes = _group_sizes(audit)
     first = mechanisms[0]

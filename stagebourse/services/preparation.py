@@ -219,7 +219,7 @@ def queue_preparation(actor: User | None, run: MatchingRun) -> PreparationSummar
             reason=("votre adresse a été donnée comme celle du représentant légal d'un élève "
                     "inscrit à la bourse de stages de Valenciennes Métropole."),
             first_name=pupil.first_name, campaign=campaign, first_day=first_day(week),
-            materials=pupil_materials,
+            materials=pupil_materials, link=public_url("pupil.preparation_page"),
         )
         summary.guardians += 1
 
@@ -243,7 +243,7 @@ def queue_preparation(actor: User | None, run: MatchingRun) -> PreparationSummar
             reason=("vous êtes professeur référent d'un établissement dont des élèves ont "
                     "obtenu un stage par la bourse de stages de Valenciennes Métropole."),
             teacher=teacher, campaign=campaign, pupils=per_school[teacher.school_id],
-            materials=teacher_materials,
+            materials=teacher_materials, link=public_url("teacher.preparation_page"),
         )
         summary.teachers += 1
     journal.record(actor, Event.PREPARATION_QUEUE, run, tutors=summary.tutors,
@@ -421,3 +421,24 @@ def preparation_dashboard(actor: User, campaign: Campaign) -> PreparationDashboa
         rows.append(TutorStatus(placement.tutor, placement.first_day, placement.pupils,
                                 first_ack))
     return PreparationDashboard(campaign, rows)
+
+
+# The preparation pages of the pupil and teacher spaces --------------------------------------
+
+@dataclass
+class ReadingPage:
+    material: Material
+    html: Markup
+
+
+def materials_for(actor: User, audience: Audience) -> list[ReadingPage]:
+    """The current materials of one audience, rendered (Fiche 5: preparing the pupils).
+
+    A pupil reads the pupil materials; a teacher the teacher materials and the pupils' (to
+    read them in class). Nothing personal is read: any signed-in pupil or teacher may."""
+    allowed = {Role.PUPIL: {Audience.PUPIL},
+               Role.TEACHER: {Audience.PUPIL, Audience.TEACHER}}.get(actor.role, set())
+    if audience not in allowed:
+        raise ServiceError(_l("Ces documents ne sont pas destinés à votre espace."))
+    return [ReadingPage(m, render_markdown(m.body_md, heading_offset=1))
+            for m in current_materials(audience)]

@@ -221,6 +221,14 @@ def needs_consent(pupil: Pupil, campaign: Campaign) -> bool:
     return _needs_consent_from(pupil, first_internship_day(pupil, campaign))
 
 
+def consent_missing(pupil: Pupil, campaign: Campaign | None = None) -> bool:
+    """Under 15 on the first day of the current campaign of the pupil's level and no guardian
+    consent recorded: the round will leave the pupil out, so someone must be told."""
+    campaign = campaign or current_campaign(pupil.level)
+    return (campaign is not None and pupil.level == campaign.level
+            and pupil.consent_on is None and needs_consent(pupil, campaign))
+
+
 def _needs_consent_from(pupil: Pupil, first_day: dt.date | None) -> bool:
     if first_day is None:
         return True  # unknown weeks: be safe
@@ -351,11 +359,25 @@ def _board_rows(pupils: list[Pupil], campaign: Campaign | None,
         rows.append(BoardRow(pupil, state, consent_missing,
                              user is not None and user.access_code_hash is not None,
                              signed_in, len(request.wishes) if request else 0, request))
+    return _filtered(rows, state_filter)
+
+
+def _filtered(rows: list[BoardRow], state_filter: str | None) -> list[BoardRow]:
     if state_filter == NO_CONSENT_FILTER:
-        rows = [row for row in rows if row.consent_missing]
-    elif state_filter:
-        rows = [row for row in rows if row.state.value == state_filter]
+        return [row for row in rows if row.consent_missing]
+    if state_filter:
+        return [row for row in rows if row.state.value == state_filter]
     return rows
+
+
+def current_class_board_with_consent(actor: User, class_name: str,
+                                     state_filter: str | None = None
+                                     ) -> tuple[list[BoardRow], Campaign | None, int]:
+    """:func:`current_class_board` and how many pupils of the whole class (whatever the
+    filter) lack a required consent: the board says it above the table."""
+    rows, campaign = current_class_board(actor, class_name)
+    missing = sum(1 for row in rows if row.consent_missing)
+    return _filtered(rows, state_filter), campaign, missing
 
 
 def _board_state(request: Request | None, assignment: Assignment | None,

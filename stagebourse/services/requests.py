@@ -46,6 +46,7 @@ from stagebourse.services.offer_search import pupil_origin, pupil_origin_key
 from stagebourse.services.offers import is_visible, sectors
 from stagebourse.services.policy import Action, require
 from stagebourse.services.pupils import (
+    CONSENT_AGE,
     eligible_for_matching,
     first_internship_day,
 )
@@ -544,3 +545,34 @@ def matching_candidates(campaign: Campaign) -> list[MatchingCandidate]:
             origin=(home.lat, home.lon), weeks=weeks_cache[pupil.school_id],
         ))
     return result
+
+
+# Why a confirmed request stays out of a round (counted on the round's page and audit).
+LEFT_OUT_REASONS = ("no_consent", "no_wish", "no_age", "other_level")
+
+
+def left_out_counts(campaign: Campaign) -> dict[str, int]:
+    """How many confirmed requests the round leaves out, by reason: no guardian consent
+    (under 15 on the first day), no wish, no age on the first day (the school has no
+    internship week), or a pupil of another level. One reason per pupil: the first that
+    applies, in the order of :func:`eligible_for_matching`'s checks."""
+    counts = dict.fromkeys(LEFT_OUT_REASONS, 0)
+    requests = db.session.scalars(
+        select(Request).where(Request.campaign_id == campaign.id,
+                              Request.state == RequestState.CONFIRMED)
+        .options(selectinload(Request.wishes), selectinload(Request.pupil)))
+    first_days: dict[int, dt.date | None] = {}
+    for request in requests:
+        pupil = request.pupil
+        if pupil.school_id not in first_days:
+            first_days[pupil.school_id] = first_internship_day(pupil, campaign)
+        first_day = first_days[pupil.school_id]
+        if pupil.level != campaign.level:
+            counts["other_level"] += 1
+        elif not request.wishes:
+            counts["no_wish"] += 1
+        elif first_day is None:
+            counts["no_age"] += 1
+        elif pupil.consent_on is None and age_on(pupil.birth_date, first_day) < CONSENT_AGE:
+            counts["no_consent"] += 1
+    return counts

@@ -277,13 +277,20 @@ def _discard_session(error: BaseException | None = None) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import get_locale
+    from flask_babel import format_date, get_locale
 
+    from stagebourse import dates
     from stagebourse.identifiers import week_label
     from stagebourse.labels import assignment_status, label
 
+    def long_date(day: Any) -> str:
+        # French words (« lundi 1er février 2027 ») in French; Babel's full format otherwise.
+        if str(get_locale() or "fr").startswith("fr"):
+            return dates.long_date(day)
+        return str(format_date(day, "full"))
+
     app.jinja_env.globals.update(label=label, week_label=week_label,
-                                 assignment_status=assignment_status)
+                                 assignment_status=assignment_status, long_date=long_date)
 
     @app.context_processor
     def inject() -> dict[str, Any]:

@@ -11,8 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import SelectChoice
 
 from stagebourse import clock
-from stagebourse.models import MAX_WISHES, Pupil, Request, User
+from stagebourse.models import MAX_WISHES, Pupil, Request, Role, User
 from stagebourse.services import ServiceError
+from stagebourse.services import pupils as pupils_service
 from stagebourse.services import requests as requests_service
 from stagebourse.web.pupil.forms import OfferWishForm, PreferencesForm, SectorWishForm
 
@@ -54,7 +55,18 @@ def apply_action(actor: User, pupil: Pupil, action: str, rank: int | None = None
         elif action == "confirm":
             requests_service.confirm_request(actor, pupil)
             flash(_("Ta demande est confirmée. Tu peux encore la changer jusqu'à la date "
-                    "limite."), "success")
+                    "limite.") if actor.role == Role.PUPIL else
+                  _("Demande de %(name)s confirmée.", name=pupil.first_name), "success")
+            if pupils_service.consent_missing(pupil):
+                # Confirmed but not placeable: say so now, not after the round.
+                flash(_("Attention : il manque l'accord écrit de ton responsable légal (tu "
+                        "auras moins de 15 ans le premier jour du stage). Sans lui, tu ne "
+                        "recevras pas de stage : demande le formulaire à ton professeur "
+                        "référent.") if actor.role == Role.PUPIL else
+                      _("Attention : %(name)s aura moins de 15 ans le premier jour du stage "
+                        "et aucun consentement du responsable légal n'est enregistré. Sans "
+                        "lui, l'élève sera laissé hors de l'affectation : enregistrez-le sur "
+                        "sa fiche.", name=pupil.first_name), "warning")
         elif action == "found-own":
             if request.form.get("sure") != "oui":
                 raise ServiceError(_("Coche la case pour confirmer que tu as trouvé un stage."))

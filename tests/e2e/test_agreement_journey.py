@@ -52,6 +52,8 @@ def test_teacher_reviews_the_draft_and_sends_it_for_signature(page, live_server,
     page.get_by_role("link", name="Inès Martin").click()
     assert_accessible(page)
     page.get_by_role("button", name="Envoyer pour signature").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Oui, envoyer aux signataires").click()
     assert "Convention envoyée pour signature" in page.locator(".flash").first.inner_text()
     db.session.expire_all()
     assert agreements.missing_parties(agreement) == list(Party)

@@ -32,7 +32,7 @@ def test_a_pupil_declines_after_reading_what_follows(page, live_server, app):
     assert_accessible(page)
     screenshot(page, "pupil-decline-confirmation")
     page.get_by_role("button", name="Oui, je refuse ce stage").click()
-    assert "Prochaine étape" in page.locator(".flash").first.inner_text()
+    assert "Prochaine étape" in page.locator("main").inner_text()
     assert_accessible(page)
 
 

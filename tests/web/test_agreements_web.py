@@ -142,7 +142,7 @@ def test_teacher_sets_defaults_prepares_and_sends(app, client):
     db.session.refresh(agreement)
     assert agreement.content["school"]["head_name"] == "M. Paul Proviseur"
     response = client.post(f"/professeur/conventions/{agreement.id}/envoyer",
-                           follow_redirects=True)
+                           data={"confirm": "1"}, follow_redirects=True)
     assert "Convention envoyée pour signature" in page_text(response)
     assert db.session.scalar(select(OutboxMessage).where(
         OutboxMessage.recipient == "ce@college-test.fr")) is not None

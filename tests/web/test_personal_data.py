@@ -26,7 +26,8 @@ def test_find_export_and_erase_a_pupil(client, personas):
                            data={"reason": ""}, follow_redirects=True)
     assert "Indiquez le motif" in page_text(response)
     response = client.post(f"/pilotage/donnees-personnelles/{pupil.id}/effacer",
-                           data={"reason": "Demande du responsable"}, follow_redirects=True)
+                           data={"reason": "Demande du responsable", "confirm": "1"},
+                           follow_redirects=True)
     assert "ont été effacées" in page_text(response)
     assert "Lina" not in page_text(client.get(f"/pilotage/donnees-personnelles/{pupil.id}"))
 

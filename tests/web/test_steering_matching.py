@@ -87,12 +87,14 @@ def test_steering_runs_compares_audits_and_publishes_from_the_web(client, app) -
     response = client.post(f"/pilotage/tours/{runs[0].id}/reproduire", follow_redirects=True)
     assert "Identique" in page_text(response)
 
-    response = client.post(f"/pilotage/tours/{runs[0].id}/publier", follow_redirects=True)
+    response = client.post(f"/pilotage/tours/{runs[0].id}/publier", data={"confirm": "1"},
+                           follow_redirects=True)
     assert "Tour publié" in page_text(response)
     db.session.expire_all()
     assert runs[0].state == RunState.PUBLISHED and runs[1].state == RunState.DISCARDED
     assert db.session.scalar(select(OutboxMessage.id).limit(1)) is not None
-    response = client.post(f"/pilotage/tours/{runs[0].id}/publier", follow_redirects=True)
+    response = client.post(f"/pilotage/tours/{runs[0].id}/publier", data={"confirm": "1"},
+                           follow_redirects=True)
     assert "Seul un essai terminé" in page_text(response)
 
 
@@ -139,7 +141,7 @@ def test_pupil_and_teacher_answer_for_a_published_assignment(client, app) -> Non
     page = page_text(response)
     assert "Refuser ce stage ?" in page and "ne seras pas placé·e dans les tours suivants" in page
     assert first.state == AssignmentState.PUBLISHED
-    response = client.post(f"/eleve/affectation/{first.id}/decline", data={"confirmed": "1"},
+    response = client.post(f"/eleve/affectation/{first.id}/decline", data={"confirm": "1"},
                            follow_redirects=True)
     page = page_text(response)
     assert "tu as refusé" in page and "Prochaine étape" in page
@@ -161,7 +163,7 @@ def test_pupil_and_teacher_answer_for_a_published_assignment(client, app) -> Non
     page = page_text(other.get(f"/professeur/affectations/{third.id}/refuser"))
     assert f"Si vous refusez pour {third.pupil.first_name}" in page
     response = other.post(f"/professeur/affectations/{third.id}/decline",
-                          data={"confirmed": "1"}, follow_redirects=True)
+                          data={"confirm": "1"}, follow_redirects=True)
     assert "Prochaine étape" in page_text(response)
     assert third.state == AssignmentState.DECLINED and third.declined_by == "pupil"
 
@@ -180,7 +182,7 @@ def test_manual_change_from_the_web_keeps_the_input_when_refused(client, app) ->
     assert "Changement demandé par la famille" in page
     response = client.post(f"/pilotage/tours/{run.id}/affectations", data={
         "cancel-assignment_id": a.id, "cancel-reason": "La structure a fermé ses portes",
-        "cancel-submit": "1"}, follow_redirects=True)
+        "cancel-submit": "1", "confirm": "1"}, follow_redirects=True)
     assert "Affectation annulée" in page_text(response)
     audit = page_text(client.get(f"/pilotage/tours/{run.id}"))
     assert "La structure a fermé ses portes" in audit

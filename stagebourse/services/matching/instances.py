@@ -38,7 +38,7 @@ from stagebourse.models import (
     RunState,
 )
 from stagebourse.services.offers import HOLDING_STATES, campaign_capacities
-from stagebourse.services.requests import matching_candidates
+from stagebourse.services.requests import left_out_counts, matching_candidates
 
 MECHANISMS = ("optimal", "fcfs", "network-first")
 
@@ -189,6 +189,8 @@ def build_instance(campaign: Campaign, params: engine.Params, round_number: int 
     stats = {"pupils": len(pupils), "offers": len(offers),
              "slots": sum(len(o.seats) for o in offers), "seats": seats_total,
              "dropped_wishes": dropped, "excluded_pupils": len(excluded),
-             "priority_pupils": sum(1 for p in pupils if p.priority), "round": round_number}
+             "priority_pupils": sum(1 for p in pupils if p.priority), "round": round_number,
+             # Confirmed requests the round cannot consider, by reason (the page and audit).
+             "left_out": left_out_counts(campaign)}
     return BuiltInstance(instance, pseudonyms, groups, stats)
 

@@ -24,7 +24,7 @@ from stagebourse.models import (
     User,
     utcnow,
 )
-from stagebourse.services import ServiceError, agreements, journal
+from stagebourse.services import ServiceError, agreements, journal, placement
 from stagebourse.services.journal import Event
 from stagebourse.services.matching.rounds import _params_from_run, run_instance
 from stagebourse.services.notifications import public_url, queue_email
@@ -202,6 +202,7 @@ def manual_assign(actor: User, run: MatchingRun, pupil_id: int, offer_id: int, w
 
 def _queue_moved_mail(assignment: Assignment, offer: Offer, suffix: str) -> None:
     pupil = db.session.get(Pupil, assignment.pupil_id)
+    db.session.expire(assignment, ["offer"])  # its offer_id just changed
     campaign = assignment.run.campaign
     if pupil is not None and pupil.guardian_email:
         queue_email(
@@ -209,8 +210,7 @@ def _queue_moved_mail(assignment: Assignment, offer: Offer, suffix: str) -> None
             key=f"assignment:pupil:{assignment.id}:{suffix}",
             reason=("votre adresse a été donnée comme celle du représentant légal d'un "
                     "élève inscrit à la bourse de stages de Valenciennes Métropole."),
-            first_name=pupil.first_name, offer=offer, company=offer.company,
-            week=week_label(assignment.week), deadline=campaign.confirmation_deadline,
+            first_name=pupil.first_name, where=placement.describe(assignment),
             link=public_url("pupil.assignment_page"))
     members = db.session.scalars(select(User).where(
         User.role == Role.COMPANY, User.company_id == offer.company_id,

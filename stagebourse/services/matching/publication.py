@@ -7,7 +7,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from stagebourse.extensions import db
-from stagebourse.identifiers import week_label
 from stagebourse.models import (
     Assignment,
     AssignmentState,
@@ -17,7 +16,7 @@ from stagebourse.models import (
     User,
     utcnow,
 )
-from stagebourse.services import ServiceError, campaigns, journal
+from stagebourse.services import ServiceError, campaigns, journal, placement
 from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.policy import Action, require
@@ -111,8 +110,7 @@ def _queue_publication_mail(run: MatchingRun) -> dict[str, int]:
                 pupil.guardian_email, "assignment_pupil", key=f"assignment:pupil:{a.id}",
                 reason=("votre adresse a été donnée comme celle du représentant légal d'un "
                         "élève inscrit à la bourse de stages de Valenciennes Métropole."),
-                first_name=pupil.first_name, offer=a.offer, company=a.offer.company,
-                week=week_label(a.week), deadline=deadline,
+                first_name=pupil.first_name, where=placement.describe(a),
                 link=public_url("pupil.assignment_page"))
             guardians += 1
     teachers = db.session.scalars(

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from stagebourse.models import CompanyState
 from stagebourse.services import ServiceError, campaigns, companies, host_decision_figures, offers
+from stagebourse.web.confirm import confirmation_page, confirmed
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm, select_choices
 from stagebourse.web.loaders import load_api_token, load_company
@@ -81,10 +82,20 @@ def company_charter_verify(company_id: int) -> Response:
 
 
 @bp.route("/structures/<int:company_id>/refuser", methods=["POST"])
-def company_reject(company_id: int) -> str | Response:
+def company_reject(company_id: int) -> str | Response | tuple[str, int]:
     company = load_company(company_id)
     form = RejectForm()
     if form.validate_on_submit():
+        if not confirmed():
+            return confirmation_page(
+                title=_("Refuser l'inscription de %(name)s ?", name=company.name),
+                action=url_for("steering.company_reject", company_id=company.id),
+                button=_("Oui, refuser l'inscription"),
+                back=url_for("steering.company_view", company_id=company.id),
+                facts=[(_("Raison envoyée à la structure"), form.reason.data)],
+                consequence=_("Le refus ne se reprend pas : la structure reçoit la raison "
+                              "par e-mail et devra se réinscrire."),
+                carry={"reason": form.reason.data})
         try:
             companies.reject_company(current_user, company, form.reason.data)
         except ServiceError as error:

@@ -18,6 +18,7 @@ from stagebourse.services import (
     matching_jobs,
     matching_report,
 )
+from stagebourse.web.confirm import confirmation_page, confirmed
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm
 from stagebourse.web.loaders import load_campaign, load_run
@@ -131,8 +132,20 @@ def matching_audit_xlsx(run_id: int) -> FlaskResponse:
 
 
 @bp.route("/tours/<int:run_id>/publier", methods=["POST"])
-def matching_publish(run_id: int) -> Response:
+def matching_publish(run_id: int) -> Response | tuple[str, int]:
     run = load_run(run_id)
+    if not confirmed():
+        placed = sum(1 for a in run.assignments if a.state.value == "proposed")
+        return confirmation_page(
+            title=_("Publier le tour %(n)s ?", n=run.round_number),
+            action=url_for("steering.matching_publish", run_id=run.id),
+            button=_("Oui, publier et prévenir tout le monde"),
+            back=url_for("steering.matching_audit", run_id=run.id),
+            facts=[(_("Campagne"), run.campaign.name),
+                   (_("Élèves placés par ce tour"), placed)],
+            consequence=_("Une publication ne se reprend pas : les familles, les professeurs, "
+                          "les structures et les tuteurs reçoivent leurs e-mails, et les "
+                          "affectations deviennent visibles."))
     if ActionForm().validate_on_submit():
         try:
             matching.publish(current_user, run)
@@ -158,7 +171,7 @@ def matching_reproduce(run_id: int) -> Response:
 
 
 @bp.route("/tours/<int:run_id>/affectations", methods=["GET", "POST"])
-def matching_assignments(run_id: int) -> str | Response:
+def matching_assignments(run_id: int) -> str | Response | tuple[str, int]:
     run = load_run(run_id)
     move_form = ManualMoveForm(prefix="move")
     cancel_form = CancelForm(prefix="cancel")
@@ -177,6 +190,24 @@ def matching_assignments(run_id: int) -> str | Response:
             assignment = matching.run_assignment(run, cancel_form.assignment_id.data)
             if assignment is None:
                 flash(_("Affectation inconnue dans ce tour."), "error")
+            elif not confirmed():
+                return confirmation_page(
+                    title=_("Annuler l'affectation n° %(n)s ?", n=assignment.id),
+                    action=url_for("steering.matching_assignments", run_id=run.id),
+                    button=_("Oui, annuler cette affectation"),
+                    back=url_for("steering.matching_assignments", run_id=run.id),
+                    facts=[(_("Élève"), f"{assignment.pupil.first_name} "
+                                        f"{assignment.pupil.last_name}"),
+                           (_("Stage"), f"{assignment.offer.title}, "
+                                        f"{assignment.offer.company.name}"),
+                           (_("Semaine"), week_label(assignment.week)),
+                           (_("Raison"), cancel_form.reason.data)],
+                    consequence=_("Une annulation ne se reprend pas : la place revient au "
+                                  "tour suivant."),
+                    carry={"cancel-assignment_id": assignment.id,
+                           "cancel-reason": cancel_form.reason.data,
+                           "cancel-csrf_token": request.form.get("cancel-csrf_token"),
+                           "cancel-submit": "1"})
             else:
                 try:
                     matching.cancel_assignment(current_user, assignment,

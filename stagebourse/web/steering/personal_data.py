@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from stagebourse.services import ServiceError, retention
+from stagebourse.web.confirm import confirmation_page, confirmed
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm
 from stagebourse.web.loaders import load_pupil
@@ -47,11 +48,25 @@ def personal_data_pupil(pupil_id: int) -> str | BaseResponse:
 
 
 @bp.route("/donnees-personnelles/<int:pupil_id>/effacer", methods=["POST"])
-def personal_data_erase(pupil_id: int) -> BaseResponse:
+def personal_data_erase(pupil_id: int) -> BaseResponse | tuple[str, int]:
     pupil = load_pupil(pupil_id)
+    reason = request.form.get("reason", "")[:500]
+    # Without a reason the service refuses at once: no confirmation to ask for.
+    if reason.strip() and not confirmed():
+        return confirmation_page(
+            title=_("Effacer les données de %(first)s %(last)s ?", first=pupil.first_name,
+                    last=pupil.last_name),
+            action=url_for("steering.personal_data_erase", pupil_id=pupil.id),
+            button=_("Oui, effacer définitivement"),
+            back=url_for("steering.personal_data_pupil", pupil_id=pupil.id),
+            facts=[(_("Établissement"), pupil.school.name), (_("Classe"), pupil.class_name),
+                   (_("Raison"), reason or "—")],
+            consequence=_("L'effacement ne se reprend pas : le nom, les vœux et le compte de "
+                          "l'élève disparaissent ; seules les statistiques anonymes restent."),
+            carry={"reason": reason})
     if ActionForm().validate_on_submit():
         try:
-            retention.erase_pupil(current_user, pupil, request.form.get("reason", "")[:500])
+            retention.erase_pupil(current_user, pupil, reason)
         except ServiceError as error:
             flash(str(error), "error")
         else:

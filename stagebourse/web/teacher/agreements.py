@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from stagebourse.labels import label
 from stagebourse.models import PARTIES, Agreement, AgreementState, Party
 from stagebourse.services import ServiceError, agreements, campaigns
+from stagebourse.web.confirm import confirmation_page, confirmed
 from stagebourse.web.exports import csv_response, pdf_response
 from stagebourse.web.forms import ActionForm, select_choices
 from stagebourse.web.loaders import load_agreement
@@ -131,6 +132,14 @@ def agreement_correct(agreement_id: int) -> Response | tuple[str, int]:
 @validated_only
 def agreement_send(agreement_id: int) -> Response | tuple[str, int]:
     agreement = load_agreement(agreement_id)
+    if not confirmed():
+        return confirmation_page(
+            title=_("Envoyer la convention pour signature ?"),
+            action=url_for("teacher.agreement_send", agreement_id=agreement.id),
+            button=_("Oui, envoyer aux signataires"), danger=False,
+            back=url_for("teacher.agreement_detail", agreement_id=agreement.id),
+            consequence=_("Chaque signataire reçoit un e-mail avec son lien de signature ; "
+                          "un envoi ne se reprend pas. Relisez la convention avant."))
     if ActionForm().validate_on_submit():
         try:
             count = agreements.send_for_signature(current_user, agreement)

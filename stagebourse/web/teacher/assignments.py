@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from stagebourse.labels import assignment_status
 from stagebourse.models import AssignmentState
-from stagebourse.services import ServiceError, matching
+from stagebourse.services import ServiceError, matching, placement
+from stagebourse.web.confirm import confirmed
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm
 from stagebourse.web.loaders import load_assignment
@@ -52,7 +53,7 @@ def assignment_decline(assignment_id: int) -> str | Response:
 @validated_only
 def assignment_answer(assignment_id: int, answer: str) -> Response:
     assignment = load_assignment(assignment_id)
-    if answer == "decline" and not request.form.get("confirmed"):
+    if answer == "decline" and not confirmed():
         # A decline is final: it goes through the page that says so.
         return redirect(url_for("teacher.assignment_decline", assignment_id=assignment.id))
     if ActionForm().validate_on_submit():
@@ -65,3 +66,15 @@ def assignment_answer(assignment_id: int, answer: str) -> Response:
             flash(_("Réponse enregistrée pour %(name)s.", name=name) if answer == "accept"
                   else matching.TEACHER_DECLINE_NEXT_STEP % {"name": name}, "success")
     return redirect(url_for("teacher.assignments_page"))
+
+
+@bp.route("/affectations/<int:assignment_id>/fiche")
+@validated_only
+def assignment_sheet(assignment_id: int) -> str:
+    """The family's sheet, to print for a family without e-mail."""
+    assignment = load_assignment(assignment_id)
+    if not placement.is_published(assignment):
+        abort(404)
+    return render_template("placement_sheet.html", a=assignment,
+                           where=placement.describe(assignment),
+                           back=url_for("teacher.assignments_page"))

@@ -238,13 +238,16 @@ def _board(class_name: str) -> tuple[list[pupils.BoardRow], Any, str | None]:
 @bp.route("/classes/<class_name>")
 @validated_only
 def class_board(class_name: str) -> str:
-    rows, campaign, state = _board(class_name)
+    state = request.args.get("etat") or None
+    rows, campaign, missing = pupils.current_class_board_with_consent(current_user, class_name,
+                                                                     state)
     if not rows and not state:
         abort(404)
     filters = [(s.value, str(label)) for s, label in pupils.BOARD_LABELS.items()]
     filters.append((pupils.NO_CONSENT_FILTER, _("consentement manquant")))
     return render_template("teacher/class_board.html", class_name=class_name, rows=rows,
-                           campaign=campaign, state=state, filters=filters)
+                           campaign=campaign, state=state, filters=filters,
+                           consent_missing=missing, no_consent=pupils.NO_CONSENT_FILTER)
 
 
 @bp.route("/classes/<class_name>/export.csv")
