@@ -301,9 +301,8 @@ def interns(actor: User, tutor: Tutor) -> list[Intern]:
 
 def tutor_space(actor: User) -> TutorSpace:
     tutor = actor.tutor
-    if tutor is None:
-        raise ServiceError(_l("Ce compte n'est lié à aucun tuteur."))
     require(actor, Action.TUTOR_OWN, tutor)
+    assert tutor is not None
     offers = db.session.scalars(select(Offer).where(Offer.tutor_id == tutor.id)
                                 .order_by(Offer.title)).all()
     return TutorSpace(tutor, list(offers), current_campaign(tutor), interns(actor, tutor))
