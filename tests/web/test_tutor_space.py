@@ -197,3 +197,15 @@ def test_another_structure_cannot_see_or_revoke_the_tutor(app: Flask, host):
     tutor_client = app.test_client()
     assert tutor_client.get(path).status_code == 302
     assert tutor_client.get("/tuteur/").status_code == 200
+
+
+def test_a_link_made_tutor_cannot_get_a_password_around_revocation(app: Flask, host):
+    from stagebourse.models import OutboxMessage
+
+    path = issued_link(app.test_client(), host)
+    app.test_client().get(path)  # the account exists from the first use
+    db.session.commit()
+    response = app.test_client().post("/mot-de-passe-oublie", data={"email": TUTOR_EMAIL})
+    assert response.status_code == 302
+    assert db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.template == "password_reset")).all() == []
