@@ -26,6 +26,7 @@ from stagebourse.models import (
 )
 from stagebourse.services.materials import load_materials
 from stagebourse.services.outbox import deliver_due
+from stagebourse.services.preparation import make_token
 from tests.factories import (
     WEEK_A,
     assign,
@@ -164,6 +165,9 @@ def test_revoked_link_opens_nothing_and_ends_the_sessions_it_opened(app: Flask, 
     tutor_client = app.test_client()
     tutor_client.get(path)
     assert tutor_client.get("/tuteur/").status_code == 200
+    # The preparation link a published round mails the same tutor, made before the revocation.
+    preparation_link = f"/preparation/{make_token(tutor(), host['campaign'])}"
+    assert app.test_client().get(preparation_link).status_code == 200
 
     revoker = app.test_client()
     if who == "host":
@@ -184,6 +188,8 @@ def test_revoked_link_opens_nothing_and_ends_the_sessions_it_opened(app: Flask, 
     text = page_text(response)
     assert "Ce lien a été désactivé" in text and "demandez un nouveau lien" in text
     assert "Jeanne" not in text
+    response = app.test_client().get(preparation_link)
+    assert response.status_code == 403 and "a été désactivé" in page_text(response)
 
 
 def test_another_structure_cannot_see_or_revoke_the_tutor(app: Flask, host):
