@@ -9,3 +9,6 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 worker_class = "sync"
 workers = 3
+# Access lines never hold the token of a reset, signing, tutor or invitation link
+# (stagebourse/access_log.py, docs/privacy.md).
+logger_class = "stagebourse.access_log.RedactingGunicornLogger"

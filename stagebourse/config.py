@@ -132,6 +132,11 @@ def from_environment(instance_path: str) -> dict[str, object]:
         **_fault_test_settings(env),
         # Tutors' personal links (days of validity) and reminders (days before the first day).
         "PREPARATION_LINK_DAYS": int(os.environ.get("PREPARATION_LINK_DAYS", "60")),
+        # A tutor's personal sign-in link (named by their structure): days of validity.
+        "TUTOR_LINK_DAYS": int(os.environ.get("TUTOR_LINK_DAYS", "30")),
+        # Scans of agreements signed on paper: a real PDF of at most this many bytes.
+        "AGREEMENT_SCAN_MAX_BYTES": int(os.environ.get("AGREEMENT_SCAN_MAX_BYTES",
+                                                       str(8 * 1024 * 1024))),
         "PREPARATION_REMINDER_DAYS": [
             int(d) for d in os.environ.get("PREPARATION_REMINDER_DAYS", "14,3").split(",")
             if d.strip()

@@ -10,6 +10,7 @@ the database holds only their hash.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import secrets
 from collections import Counter
 from collections.abc import Iterable
@@ -342,3 +343,17 @@ def queue(n: int, prefix: str = "test") -> list[str]:
 
 def outbox_states() -> Counter[OutboxState]:
     return Counter(db.session.scalars(select(OutboxMessage.state)).all())
+
+
+# Files -----------------------------------------------------------------------------------
+
+def scan_pdf(pages: int = 1) -> bytes:
+    """A real PDF of ``pages`` blank A4 pages, as a scanner would save a signed agreement."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -4,10 +4,12 @@ from stagebourse.models.agreements import (
     PARTIES,
     Agreement,
     AgreementCode,
+    AgreementPaperScan,
     AgreementSettings,
     AgreementSignature,
     AgreementState,
     AgreementVersion,
+    PaperScanState,
     Party,
     SignatureMethod,
 )
@@ -20,6 +22,7 @@ from stagebourse.models.companies import (
     CompanyKind,
     CompanyState,
     Tutor,
+    TutorLink,
 )
 from stagebourse.models.help import CallbackCount, CallbackRequest
 from stagebourse.models.jobs import Job, JobState
@@ -61,7 +64,8 @@ from stagebourse.models.requests import MAX_WISHES, Request, RequestState, Wish
 from stagebourse.models.users import LoginFailure, Role, User
 
 __all__ = [
-    "HOST_REFUSALS", "MAX_WISHES", "PARTIES", "Agreement", "AgreementCode", "AgreementSettings",
+    "HOST_REFUSALS", "MAX_WISHES", "PARTIES", "Agreement", "AgreementCode", "AgreementPaperScan",
+    "AgreementSettings",
     "AgreementSignature", "AgreementState", "AgreementVersion", "ApiToken", "Assignment",
     "AssignmentState", "Audience", "Base", "CallbackCount", "CallbackRequest", "Campaign",
     "CampaignSchoolWeek", "CampaignState",
@@ -70,10 +74,11 @@ __all__ = [
     "Level", "LoginFailure", "MatchingRun",
     "Material", "MaterialAcknowledgement", "Offer", "OfferDistance", "OfferIndexState",
     "OfferState", "OfferSummary", "OfferText", "OfferWeek", "OutboxMessage",
-    "OutboxState", "Party", "Priority", "Pupil", "Questionnaire", "QuestionnaireInvitation",
+    "OutboxState", "PaperScanState", "Party", "Priority", "Pupil", "Questionnaire",
+    "QuestionnaireInvitation",
     "ObservatoryRelease", "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireSheet",
     "QuestionnaireState", "ReleaseKind", "Request", "RequestState", "Respondent", "Role",
     "RunState", "School", "SchoolKind", "Sector",
-    "SignatureMethod", "Tutor", "User", "Wish", "WithdrawalRequest", "WithdrawalState",
+    "SignatureMethod", "Tutor", "TutorLink", "User", "Wish", "WithdrawalRequest", "WithdrawalState",
     "utcnow",
 ]

@@ -178,6 +178,47 @@ class AgreementSignature(Base):
         return f"<AgreementSignature {self.agreement_id} v{self.version} {self.party.value}>"
 
 
+class PaperScanState(enum.StrEnum):
+    PENDING = "pending"  # waits for the steering group
+    VALIDATED = "validated"  # became the host's signature
+    REFUSED = "refused"
+
+
+class AgreementPaperScan(Base):
+    """A host's signature given on paper, uploaded by the structure: it counts only once the
+    steering group has checked it (the school never vouches for the host's hand)."""
+
+    __tablename__ = "agreement_paper_scans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("agreements.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int]
+    party: Mapped[Party] = mapped_column(enum_type(Party, "agreement_party"))
+    signer_name: Mapped[str] = mapped_column(sa.String(200))
+    scan_file: Mapped[str] = mapped_column(sa.String(300))
+    scan_sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    state: Mapped[PaperScanState] = mapped_column(
+        enum_type(PaperScanState, "paper_scan_state"), default=PaperScanState.PENDING,
+        server_default=PaperScanState.PENDING.value,
+    )
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    refusal_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    agreement: Mapped[Agreement] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AgreementPaperScan {self.id} {self.state.value}>"
+
+
 class AgreementCode(Base):
     """A one-time signature code: only a keyed hash is kept, with its expiry and attempts."""
 

@@ -90,6 +90,35 @@ class Tutor(Base):
         return f"<Tutor {self.id}>"
 
 
+class TutorLink(Base):
+    """A tutor's personal sign-in link. Only the sha256 of the token is kept; the link ends at
+    ``expires_at`` or when the host or the steering group revokes it."""
+
+    __tablename__ = "tutor_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tutor_id: Mapped[int] = mapped_column(sa.ForeignKey("tutors.id", ondelete="CASCADE"),
+                                          index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    tutor: Mapped[Tutor] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("length(token_hash) = 64", name="token_hash"),)
+
+    def __repr__(self) -> str:
+        return f"<TutorLink {self.id} tutor={self.tutor_id}>"
+
+
 class ApiToken(Base):
     """A partner organisation's API token. Only its sha256 is kept."""
 

@@ -215,6 +215,10 @@ def request_password_reset(email: str) -> None:
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or user.role == Role.PUPIL or not user.is_active:
         return
+    if user.role == Role.TUTOR and user.password_hash is None:
+        # A tutor made by a sign-in link has no password and must never get one: revoking
+        # the link would not cut a password (services/tutors.py).
+        return
     token = _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
     queue_email(
         user.email or "",

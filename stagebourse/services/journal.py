@@ -18,6 +18,9 @@ class Event(StrEnum):
 
     AGREEMENT_CODE = "agreement.code"
     AGREEMENT_CORRECT = "agreement.correct"
+    AGREEMENT_PAPER_REFUSED = "agreement.paper_refused"
+    AGREEMENT_PAPER_UPLOADED = "agreement.paper_uploaded"
+    AGREEMENT_PAPER_VALIDATED = "agreement.paper_validated"
     AGREEMENT_DRAFT = "agreement.draft"
     AGREEMENT_REMIND = "agreement.remind"
     AGREEMENT_RESEND = "agreement.resend"
@@ -130,6 +133,11 @@ class Event(StrEnum):
 
     TEACHER_SIGNED_UP = "teacher.signed_up"
     TEACHER_VALIDATED = "teacher.validated"
+
+    TUTOR_LINK_REVOKED = "tutor.link_revoked"
+    TUTOR_LINK_SENT = "tutor.link_sent"
+    TUTOR_LINK_USED = "tutor.link_used"
+    TUTOR_NAMED = "tutor.named"
 
 
 def actor_label(actor: User | None) -> str:

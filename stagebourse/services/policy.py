@@ -67,6 +67,11 @@ class Action(enum.StrEnum):
     COMPANY_ASSIGNMENTS = "company.assignments"
     COMPANY_AGREEMENTS = "company.agreements"
     COMPANY_MEMBERS = "company.members"            # invitations, charter declaration
+    # Naming a structure's tutors, sending and revoking their links: a member of the tutor's
+    # structure, or the steering group (which may cut any tutor's access).
+    TUTOR_ACCESS = "company.tutor_access"
+    # A tutor's own space: the tutor signed in through their link (object: their Tutor).
+    TUTOR_OWN = "tutor.own"
     # Drafting the agreement of a confirmed assignment: any of its parties, or the steering.
     ASSIGNMENT_PARTY = "assignment.party"
 
@@ -118,6 +123,15 @@ def _member_of(actor: User, obj: Any) -> bool:
             and (obj is None or _company_id(obj) == actor.company_id))
 
 
+def _member_or_steering(actor: User, obj: Any) -> bool:
+    return _steering(actor, obj) or _member_of(actor, obj)
+
+
+def _tutor_self(actor: User, obj: Any) -> bool:
+    return (actor.role == Role.TUTOR and actor.tutor_id is not None
+            and (obj is None or getattr(obj, "id", None) == actor.tutor_id))
+
+
 def _pupil_or_teacher(actor: User, obj: Pupil | Assignment) -> bool:
     pupil_id = obj.pupil_id if isinstance(obj, Assignment) else obj.id
     if actor.role == Role.PUPIL:
@@ -163,6 +177,8 @@ RULES: dict[Action, tuple[Callable[[User, Any], bool], LazyString]] = {
         _member_of, _l("Vous ne pouvez pas répondre pour cette structure.")),
     Action.COMPANY_AGREEMENTS: (_member_of, COMPANY_ONLY),
     Action.COMPANY_MEMBERS: (_member_of, COMPANY_ONLY),
+    Action.TUTOR_ACCESS: (_member_or_steering, COMPANY_ONLY),
+    Action.TUTOR_OWN: (_tutor_self, _l("Réservé au tuteur ou à la tutrice concerné(e).")),
     Action.ASSIGNMENT_PARTY: (_party, _l("Vous n'êtes pas partie à cette affectation.")),
 }
 

@@ -37,6 +37,7 @@ from stagebourse.models import (
     Role,
     RunState,
     Tutor,
+    TutorLink,
     User,
     utcnow,
 )
@@ -72,6 +73,10 @@ class PreparationLinkExpired(PreparationLinkError):
     status = 410
 
 
+class PreparationLinkRevoked(PreparationLinkError):
+    status = 403
+
+
 def first_day(week: str) -> dt.date:
     """The Monday of an ISO week such as ``2027-W05``."""
     year, number = week.split("-W")
@@ -100,7 +105,8 @@ def tutor_link(tutor: Tutor, campaign: Campaign) -> str:
 def read_token(token: str) -> tuple[Tutor, Campaign]:
     """The tutor and campaign a link was made for, or a clear refusal."""
     try:
-        data = _serializer().loads(token, max_age=link_days() * 86400)
+        data, issued = _serializer().loads(token, max_age=link_days() * 86400,
+                                           return_timestamp=True)
     except SignatureExpired:
         raise PreparationLinkExpired(
             _l("Ce lien a expiré. Demandez un nouveau lien au groupe de pilotage de la bourse de "
@@ -118,6 +124,15 @@ def read_token(token: str) -> tuple[Tutor, Campaign]:
             _l("Ce lien ne correspond plus à un stage en cours. Si vous accueillez toujours un "
                "élève, demandez un nouveau lien au groupe de pilotage.")
         )
+    # A host or the steering group who cut this tutor's access cut this link too: it was made
+    # before the revocation (links made after it, for a new tutor period, still work).
+    revoked = db.session.scalar(select(func.max(TutorLink.revoked_at)).where(
+        TutorLink.tutor_id == tutor.id))
+    if revoked is not None and revoked >= issued:
+        raise PreparationLinkRevoked(
+            _l("Ce lien a été désactivé par la structure d'accueil ou par le groupe de "
+               "pilotage. Si vous accueillez toujours un élève, demandez un nouveau lien à votre "
+               "structure."))
     return tutor, campaign
 
 

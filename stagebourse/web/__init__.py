@@ -140,10 +140,12 @@ def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.steering import bp as steering_bp
     from stagebourse.web.teacher import bp as teacher_bp
     from stagebourse.web.tutor import bp as tutor_bp
+    from stagebourse.web.tutor import link_bp as tutor_link_bp
     from stagebourse.web.tutor import preparation_bp as tutor_preparation_bp
 
     for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
-                      steering_bp, offers_bp, tutor_preparation_bp, questionnaire_bp,
+                      steering_bp, offers_bp, tutor_preparation_bp, tutor_link_bp,
+                      questionnaire_bp,
                       agreement_sign_bp, api_bp):
         app.register_blueprint(blueprint)
     # The token API authenticates each request with a bearer token, not a cookie: CSRF
@@ -152,9 +154,11 @@ def _register_blueprints(app: Flask) -> None:
     # The anonymous questionnaire keeps no session, so no session-bound CSRF token; the code
     # typed into the form is the only credential (web/questionnaire/__init__.py says more).
     csrf.exempt(questionnaire_bp)
+    from stagebourse.access_log import install_werkzeug_filter
     from stagebourse.web.questionnaire import install_log_filter
 
     install_log_filter()
+    install_werkzeug_filter()
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -38,10 +38,11 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
     )
 
 
-def pdf_response(agreement: Agreement) -> Response:
+def pdf_response(agreement: Agreement, family_hidden: bool = False) -> Response:
     """The agreement's PDF, shown in the browser, named after the pupil and the version."""
     content = agreement.content
     name = f"convention-{content['pupil']['last_name']}-{content['pupil']['first_name']}"
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name).lower()
-    return Response(agreements.render_pdf(agreement), mimetype="application/pdf", headers={
+    return Response(agreements.render_pdf(agreement, family_hidden), mimetype="application/pdf",
+                    headers={
         "Content-Disposition": f'inline; filename="{safe}-v{agreement.version}.pdf"'})

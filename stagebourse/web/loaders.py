@@ -29,6 +29,7 @@ from stagebourse.models import (
     Pupil,
     Questionnaire,
     Sector,
+    Tutor,
 )
 from stagebourse.services import (
     agreements,
@@ -40,6 +41,7 @@ from stagebourse.services import (
     offers,
     pupils,
     questionnaires,
+    tutors,
 )
 
 Found = TypeVar("Found")
@@ -57,6 +59,10 @@ def load_assignment(assignment_id: int) -> Assignment:
 
 def load_agreement(agreement_id: int) -> Agreement:
     return found_or_404(agreements.agreement_for(current_user, agreement_id))
+
+
+def load_tutor(tutor_id: int) -> Tutor:
+    return found_or_404(tutors.tutor_for(current_user, tutor_id))
 
 
 def load_offer(offer_id: int) -> Offer:

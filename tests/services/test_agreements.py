@@ -21,7 +21,7 @@ from stagebourse.models import (
     SignatureMethod,
 )
 from stagebourse.services import ServiceError, agreements, matching
-from tests.factories import make_teacher, make_user
+from tests.factories import make_teacher, make_user, scan_pdf
 from tests.scenarios import (
     AGREEMENT_TEACHER,
     GUARDIAN,
@@ -35,7 +35,7 @@ from tests.scenarios import (
 
 pytestmark = pytest.mark.database
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+SCAN = scan_pdf()
 
 
 def mails(template: str) -> list[OutboxMessage]:
@@ -259,17 +259,17 @@ def test_teacher_records_a_paper_signature_for_a_family_without_email(app):
     assert len(mails("agreement_sign")) == 2
     with pytest.raises(ServiceError, match="Aucune adresse"):
         agreements.request_code(agreement, Party.GUARDIAN)
-    with pytest.raises(ServiceError, match="ni un PDF"):
+    with pytest.raises(ServiceError, match="pas un PDF lisible"):
         agreements.record_paper_signature(teacher, agreement, Party.GUARDIAN, "N. Martin",
                                           b"GIF89a....")
     with pytest.raises(ServiceError, match="8 Mo"):
         agreements.record_paper_signature(teacher, agreement, Party.GUARDIAN, "N. Martin",
-                                          PNG + b"0" * agreements.SCAN_MAX_BYTES)
+                                          SCAN + b"0" * agreements.SCAN_MAX_BYTES)
     signature = agreements.record_paper_signature(teacher, agreement, Party.GUARDIAN,
-                                                  "Nadia Martin", PNG)
+                                                  "Nadia Martin", SCAN)
     assert signature.method == SignatureMethod.PAPER
-    assert agreements.scan_path(signature).read_bytes() == PNG
-    agreements.record_paper_signature(teacher, agreement, Party.PUPIL, "", PNG)
+    assert agreements.scan_path(signature).read_bytes() == SCAN
+    agreements.record_paper_signature(teacher, agreement, Party.PUPIL, "", SCAN)
     sign_by_code(agreement, Party.SCHOOL)
     sign_by_code(agreement, Party.HOST)
     assert agreement.state == AgreementState.SIGNED

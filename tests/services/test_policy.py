@@ -26,6 +26,7 @@ from flask import Flask
 import stagebourse.services as services_package
 from stagebourse.extensions import db
 from stagebourse.models import (
+    AgreementPaperScan,
     ApiToken,
     ConsentMethod,
     HostReason,
@@ -55,6 +56,7 @@ from stagebourse.services import (
     retention,
     rosters,
     teachers,
+    tutors,
 )
 from stagebourse.services.companies import hash_token
 from stagebourse.services.matching import RunOptions
@@ -101,10 +103,52 @@ def pending_withdrawal(w: World) -> WithdrawalRequest:
     return request
 
 
+def pending_scan(w: World) -> AgreementPaperScan:
+    scan = AgreementPaperScan(agreement_id=w.agreement.id, version=w.agreement.version,
+                              party=Party.HOST, signer_name="Camille Contact",
+                              scan_file="absent.pdf", scan_sha256="0" * 64)
+    db.session.add(scan)
+    db.session.flush()
+    return scan
+
+
+# Managing a structure's tutors: its members, or the steering group.
+TUTOR_MANAGERS = ("member_elsewhere", "teacher_here", "pupil_here", "tutor")
+# A tutor's own space: that tutor only.
+TUTOR_SELF = ("steering", "teacher_here", "pupil_here", "member_here")
+
 RUN = RunOptions(seed=1)
 SOON = dt.date(2030, 1, 4)
 
 TABLE: list[Row] = [
+    # Tutors and their links ---------------------------------------------------------------
+    Row("tutors.name_tutor", lambda w, a: tutors.name_tutor(a, w.offer, {}), COMPANY_OBJECT),
+    Row("tutors.send_link", lambda w, a: tutors.send_link(a, w.offer.tutor), TUTOR_MANAGERS),
+    Row("tutors.revoke_links",
+        lambda w, a: tutors.revoke_links(a, w.offer.tutor), TUTOR_MANAGERS),
+    Row("tutors.company_tutors",
+        lambda w, a: tutors.company_tutors(a, w.company), COMPANY_OBJECT),
+    Row("tutors.company_offers",
+        lambda w, a: tutors.company_offers(a, w.company), COMPANY_OBJECT),
+    Row("tutors.all_tutors", lambda w, a: tutors.all_tutors(a), NOT_STEERING),
+    Row("tutors.interns", lambda w, a: tutors.interns(a, w.offer.tutor), TUTOR_SELF),
+    Row("tutors.tutor_space", lambda w, a: tutors.tutor_space(a), TUTOR_SELF),
+    Row("tutors.tutor_agreement",
+        lambda w, a: tutors.tutor_agreement(a, w.agreement.id), TUTOR_SELF),
+    Row("tutors.reading_list", lambda w, a: tutors.reading_list(a), TUTOR_SELF),
+    Row("tutors.acknowledge_materials",
+        lambda w, a: tutors.acknowledge_materials(a), TUTOR_SELF),
+    # Hosts' paper signatures, checked by the steering group --------------------------------
+    Row("agreements.upload_host_paper_signature",
+        lambda w, a: agreements.upload_host_paper_signature(a, w.agreement, "X", b""),
+        COMPANY_OBJECT),
+    Row("agreements.pending_host_scans",
+        lambda w, a: agreements.pending_host_scans(a), NOT_STEERING),
+    Row("agreements.validate_host_scan",
+        lambda w, a: agreements.validate_host_scan(a, pending_scan(w)), NOT_STEERING),
+    Row("agreements.refuse_host_scan",
+        lambda w, a: agreements.refuse_host_scan(a, pending_scan(w), "Illisible"),
+        NOT_STEERING),
     # Campaigns (steering) -------------------------------------------------------------------
     Row("campaigns.create_campaign", lambda w, a: campaigns.create_campaign(
         a, year=2030, level=Level.TROISIEME, name="Essai", requests_deadline=SOON), NOT_STEERING),
@@ -150,7 +194,7 @@ TABLE: list[Row] = [
     Row("agreements.confirmed_without_agreement",
         lambda w, a: agreements.confirmed_without_agreement(a), NOT_STEERING, "every school"),
     Row("agreements.record_paper_signature", lambda w, a: agreements.record_paper_signature(
-        a, w.agreement, Party.SCHOOL, "Mme Claire Principale", b"%PDF"), SCHOOL_OBJECT),
+        a, w.agreement, Party.GUARDIAN, "Nadia Martin", b"%PDF"), SCHOOL_OBJECT),
     Row("agreements.resend_link",
         lambda w, a: agreements.resend_link(a, w.agreement, Party.PUPIL), SCHOOL_OBJECT),
     Row("agreements.send_for_signature",
@@ -331,6 +375,7 @@ NOT_USE_CASES = {
     "matching.assignment_for",
     "agreements.agreement_for",
     "offer_search.offer_for",
+    "tutors.tutor_for",
     "teachers.can_validate",
     # The teachers this actor may validate: an empty list for anyone else, nothing revealed.
     "teachers.pending_teachers",

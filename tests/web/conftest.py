@@ -10,6 +10,7 @@ from flask import Flask
 
 from stagebourse.extensions import db
 from stagebourse.models import (
+    AgreementPaperScan,
     AssignmentState,
     Material,
     ObservatoryRelease,
@@ -56,6 +57,11 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         published={"title": campaign.name, "invited": 40, "responses": 30,
                    "response_rate": 0.75, "tables": [], "matching": None})
     db.session.add(release)
+    # A host's paper signature waiting for the steering group (its file is never written).
+    scan = AgreementPaperScan(agreement_id=agreement.id, version=agreement.version,
+                              party="host", signer_name="Camille Contact",
+                              scan_file="absent.pdf", scan_sha256="0" * 64)
+    db.session.add(scan)
     db.session.commit()
     token = create_api_token(personas["steering"], personas["company"].company, "matrice", None)
     token_id = db.session.scalar(db.select(db.text("max(id)")).select_from(db.text("api_tokens")))
@@ -68,7 +74,7 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         "rank": 1, "run_id": assignment.run_id, "assignment_id": assignment.id,
         "answer": "accept", "questionnaire_id": questionnaire.id, "year": campaign.year,
         "agreement_id": agreement.id, "party": "school", "signature_id": 1,
-        "release_id": release.id,
+        "release_id": release.id, "tutor_id": offer.tutor_id, "scan_id": scan.id,
     }
     return {"users": {**personas, **extra}, "values": values, "api_token": token}
 

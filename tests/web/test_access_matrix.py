@@ -25,7 +25,8 @@ SERVED_BY = {
     "steering": {"steering"},
     "offers": {"pupil", "teacher", "other_teacher", "steering"},
 }
-PUBLIC = {"public", "auth", "tutor_preparation", "static", "questionnaire", "agreement_sign"}
+PUBLIC = {"public", "auth", "tutor_preparation", "tutor_link", "static", "questionnaire",
+          "agreement_sign"}
 TOKEN_API = {"api"}
 # The anonymous questionnaire keeps no session at all (a CSRF token would need one): the code
 # typed into the form is its only credential. docs/privacy.md explains the choice.
@@ -35,11 +36,12 @@ PERSONAS = ["anonymous", "pupil", "tutor", "company", "other_company", "other_te
 # URL arguments naming an object that belongs to the first school / first company: the other
 # school's teacher and the other company must get 404 (not 403: nothing may confirm it exists).
 OWNED_BY_SCHOOL = {"pupil_id", "class_name", "assignment_id", "agreement_id"}
-OWNED_BY_COMPANY = {"offer_id", "assignment_id", "agreement_id"}
+OWNED_BY_COMPANY = {"offer_id", "assignment_id", "agreement_id", "tutor_id"}
 # Files that exist only once uploaded: 404 is their honest answer when there is none.
 OPTIONAL_FILES = {"company.charter_evidence", "steering.company_evidence",
                   "steering.material_attachment", "tutor_preparation.attachment",
-                  "teacher.agreement_scan"}
+                  "teacher.agreement_scan", "tutor.material_attachment",
+                  "steering.host_scan_file"}
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")
 
 

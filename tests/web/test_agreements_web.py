@@ -21,7 +21,7 @@ from stagebourse.models import (
     Role,
 )
 from stagebourse.services import agreements
-from tests.factories import first_school, make_teacher, make_user
+from tests.factories import first_school, make_teacher, make_user, scan_pdf
 from tests.personas import login_as, page_text
 from tests.scenarios import (
     AGREEMENT_TEACHER,
@@ -182,14 +182,15 @@ def test_teacher_uploads_a_paper_signature_and_bad_files_are_refused(app, client
                                       "scan": (io.BytesIO(b"not an image"), "scan.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "ni un PDF, ni une image" in page_text(response)
+    assert "pas un PDF lisible" in page_text(response)
+    scan = scan_pdf()
     response = client.post(url, data={"party": "guardian", "signer_name": "N. Martin",
-                                      "scan": (io.BytesIO(b"%PDF-1.4 signed"), "scan.pdf")},
+                                      "scan": (io.BytesIO(scan), "scan.pdf")},
                            content_type="multipart/form-data", follow_redirects=True)
     assert "Signature sur papier enregistrée" in page_text(response)
     signature = agreements.active_signatures(agreement)[Party.GUARDIAN]
     response = client.get(f"/professeur/conventions/{agreement.id}/scan/{signature.id}")
-    assert response.data == b"%PDF-1.4 signed"
+    assert response.data == scan
     response.close()
 
 

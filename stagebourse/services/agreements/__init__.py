@@ -15,6 +15,7 @@ Callers use ``from stagebourse.services import agreements`` and the names re-exp
 
 from __future__ import annotations
 
+from stagebourse.models import AgreementPaperScan
 from stagebourse.services.agreements.boards import (
     AGREEMENT_DESKS,
     BoardRow,
@@ -74,10 +75,21 @@ from stagebourse.services.agreements.links import (
 from stagebourse.services.agreements.paper import (
     SCAN_MAX_BYTES,
     SCAN_SIGNATURES,
+    SCHOOL_PAPER_PARTIES,
+    check_scan,
+    host_scan,
+    host_scan_path,
+    pending_host_scan,
+    pending_host_scans,
     record_paper_signature,
+    refuse_host_scan,
+    refused_host_scan,
     scan_kind,
+    scan_max_bytes,
     scan_path,
     signature_of,
+    upload_host_paper_signature,
+    validate_host_scan,
 )
 from stagebourse.services.agreements.parties import (
     active_signatures,
@@ -104,6 +116,7 @@ from stagebourse.services.agreements.starting import (
 )
 
 __all__ = [
+    "AgreementPaperScan",
     "CONTENT_FORMAT",
     "DAY_ORDER",
     "PARTY_LABELS",
@@ -154,6 +167,17 @@ __all__ = [
     "SCAN_SIGNATURES",
     "scan_kind",
     "record_paper_signature",
+    "SCHOOL_PAPER_PARTIES",
+    "check_scan",
+    "scan_max_bytes",
+    "host_scan",
+    "host_scan_path",
+    "pending_host_scan",
+    "pending_host_scans",
+    "refuse_host_scan",
+    "refused_host_scan",
+    "upload_host_paper_signature",
+    "validate_host_scan",
     "scan_path",
     "signature_of",
     "is_signed",

@@ -34,7 +34,7 @@ def _page(token: str, agreement: Agreement, party: Party, sign_form: SignForm,
         form=sign_form, code_minutes=agreements.CODE_MINUTES,
         needs_name=not agreements.party_signer_name(agreement, party),
         already=party in agreements.active_signatures(agreement),
-        **agreements.document_context(agreement)), status
+        **agreements.document_context(agreement, family_hidden=party == Party.HOST)), status
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
@@ -81,8 +81,8 @@ def request_code(token: str) -> Response | tuple[str, int]:
 @bp.route("/<token>/pdf")
 def pdf(token: str) -> Response | tuple[str, int]:
     try:
-        agreement, _party = agreements.read_token(token, _viewer())
+        agreement, party = agreements.read_token(token, _viewer())
     except agreements.AgreementLinkError as error:
         return _link_error(error)
-    return pdf_response(agreement)
+    return pdf_response(agreement, family_hidden=party == Party.HOST)
 

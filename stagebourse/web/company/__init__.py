@@ -15,4 +15,5 @@ from stagebourse.web.company import (  # noqa: E402, F401
     offers,
     routes,
     structure,
+    tutors,
 )

@@ -1,4 +1,8 @@
-"""The structure's agreements: its own list, review and correction of its part, PDF."""
+"""The structure's agreements: its own list, review and correction of its part, PDF, and the
+scan of a signature given on paper (checked by the steering group before it counts).
+
+The host never sees how to reach the pupil's family: every document shown here is rendered
+with ``family_hidden``."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from stagebourse.labels import label
 from stagebourse.models import PARTIES, Agreement, AgreementState, Party
 from stagebourse.services import ServiceError, agreements
 from stagebourse.web.company import bp
-from stagebourse.web.company.forms_agreements import CompanyPartForm
+from stagebourse.web.company.forms_agreements import CompanyPartForm, HostPaperForm
 from stagebourse.web.exports import csv_response, pdf_response
 from stagebourse.web.loaders import load_agreement
 
@@ -32,13 +36,17 @@ def agreement_board() -> str | Response:
 
 
 def _detail(agreement: Agreement, form: CompanyPartForm | None = None,
-            status: int = 200) -> tuple[str, int]:
+            status: int = 200, paper_form: HostPaperForm | None = None) -> tuple[str, int]:
+    signed = agreements.active_signatures(agreement)
     return render_template(
         "company/agreement.html", form=form or CompanyPartForm(data=agreement.content["host"]),
-        waiting=agreements.missing_parties(agreement),
-        signed=agreements.active_signatures(agreement),
+        waiting=agreements.missing_parties(agreement), signed=signed,
         editable=agreement.state in (AgreementState.DRAFT, AgreementState.TO_SIGN),
-        **agreements.document_context(agreement)), status
+        paper_form=paper_form or HostPaperForm(),
+        pending_scan=agreements.pending_host_scan(agreement),
+        refused_scan=agreements.refused_host_scan(agreement),
+        can_upload=agreement.state == AgreementState.TO_SIGN and Party.HOST not in signed,
+        **agreements.document_context(agreement, family_hidden=True)), status
 
 
 @bp.route("/conventions/<int:agreement_id>")
@@ -68,6 +76,24 @@ def agreement_correct(agreement_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("company.agreement_detail", agreement_id=agreement.id))
 
 
+@bp.route("/conventions/<int:agreement_id>/papier", methods=["POST"])
+def agreement_paper(agreement_id: int) -> Response | tuple[str, int]:
+    agreement = load_agreement(agreement_id)
+    form = HostPaperForm()
+    if not form.validate_on_submit():
+        return _detail(agreement, status=422, paper_form=form)
+    try:
+        agreements.upload_host_paper_signature(current_user, agreement,
+                                               form.signer_name.data or "",
+                                               form.scan.data.read())
+    except ServiceError as error:
+        flash(str(error), "error")
+        return _detail(agreement, status=422, paper_form=form)
+    flash(_("Scan envoyé. Le groupe de pilotage le vérifie : votre signature comptera dès sa "
+            "validation."), "success")
+    return redirect(url_for("company.agreement_detail", agreement_id=agreement.id))
+
+
 @bp.route("/conventions/<int:agreement_id>/pdf")
 def agreement_pdf(agreement_id: int) -> Response:
-    return pdf_response(load_agreement(agreement_id))
+    return pdf_response(load_agreement(agreement_id), family_hidden=True)

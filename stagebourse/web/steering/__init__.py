@@ -22,5 +22,6 @@ from stagebourse.web.steering import (  # noqa: E402, F401
     questionnaires,
     routes,
     teachers,
+    tutors,
     withdrawals,
 )

@@ -41,11 +41,11 @@ class SchoolPartForm(_SchoolFields):
                           validators=[Optional(), Length(max=300)])
 
 
+# Only the parties who sign at school, in front of the teacher: the school and the host sign by
+# their own link (a host's paper signature goes through the steering group).
 PAPER_PARTY_CHOICES = [
     SelectChoice(Party.GUARDIAN.value, _l("Le ou la représentant(e) légal(e)")),
     SelectChoice(Party.PUPIL.value, _l("L'élève")),
-    SelectChoice(Party.HOST.value, _l("La structure d'accueil")),
-    SelectChoice(Party.SCHOOL.value, _l("L'établissement")),
 ]
 
 
@@ -53,5 +53,5 @@ class PaperSignatureForm(FlaskForm):
     party = SelectField(_l("Partie qui a signé sur papier"), choices=PAPER_PARTY_CHOICES)
     signer_name = StringField(_l("Nom de la personne qui a signé"),
                               validators=[Optional(), Length(max=200)])
-    scan = FileField(_l("Scan ou photo de la convention signée (PDF, JPEG ou PNG, 8 Mo au plus)"),
+    scan = FileField(_l("Scan de la convention signée (un fichier PDF)"),
                      validators=[FileRequired(_l("Joignez le scan de la convention signée."))])

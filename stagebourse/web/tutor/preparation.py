@@ -12,7 +12,8 @@ from stagebourse.web.tutor import preparation_bp
 
 
 def _link_error(error: preparation.PreparationLinkError) -> tuple[str, int]:
-    title = _("Lien expiré") if error.status == 410 else _("Lien non valide")
+    titles = {410: _("Lien expiré"), 403: _("Lien désactivé")}
+    title = titles.get(error.status, _("Lien non valide"))
     return render_template("errors/error.html", status=error.status, title=title,
                            message=str(error)), error.status
 
