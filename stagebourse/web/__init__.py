@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from stagebourse.config import from_environment
 from stagebourse.extensions import babel, csrf, db, login_manager, mail, migrate
-from stagebourse.web import assets
+from stagebourse.web import assets, sessions
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = Path(__file__).resolve().parent
@@ -69,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_error_handlers(app)
     _register_template_helpers(app)
     app.before_request(_refuse_impossible_input)
+    sessions.install(app)
     app.after_request(_security_headers)
     assets.install(app)
     # Registered last, so it runs first among the after_request functions (Flask runs them
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.api import bp as api_bp
     from stagebourse.web.auth.routes import bp as auth_bp
     from stagebourse.web.company import bp as company_bp
+    from stagebourse.web.observer import bp as observer_bp
     from stagebourse.web.offers import bp as offers_bp
     from stagebourse.web.public.routes import bp as public_bp
     from stagebourse.web.pupil import bp as pupil_bp
@@ -121,7 +123,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
                       steering_bp, offers_bp, tutor_preparation_bp, questionnaire_bp,
-                      agreement_sign_bp, api_bp):
+                      agreement_sign_bp, api_bp, observer_bp):
         app.register_blueprint(blueprint)
     # The token API authenticates each request with a bearer token, not a cookie: CSRF
     # cannot apply there. Every HTML form keeps it.
