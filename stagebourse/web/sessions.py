@@ -49,8 +49,14 @@ def session_expired(signed_in_at: float | None, seen_at: float | None, now: floa
             or now - signed_in_at > lifetime_hours * 3600)
 
 
+# Pages that never read the session: the anonymous answer pages must not even refresh the
+# cookie (a fresh instant in it would date an answer), and static files need no account.
+UNTOUCHED_BLUEPRINTS = frozenset({"questionnaire"})
+
+
 def _expire_session() -> None:
-    if "_user_id" not in session or request.endpoint == "static":
+    if ("_user_id" not in session or request.endpoint == "static"
+            or request.blueprint in UNTOUCHED_BLUEPRINTS):
         return
     now = clock.now().timestamp()
     if session_expired(session.get(SIGNED_IN_AT), session.get(SEEN_AT), now,
