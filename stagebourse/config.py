@@ -153,6 +153,10 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "PROTECTION_WIDTH": int(os.environ.get("PROTECTION_WIDTH", "11")),
         # Observatory: no release of a campaign with fewer answers than this (docs/privacy.md).
         "RELEASE_MIN_RESPONDENTS": int(os.environ.get("RELEASE_MIN_RESPONDENTS", "30")),
+        # Signed-in sessions end after this long without a request, and this long after
+        # sign-in whatever happens (shared school computers; docs/privacy.md).
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "120")),
+        "SESSION_LIFETIME_HOURS": int(os.environ.get("SESSION_LIFETIME_HOURS", "12")),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900")),
         # Partner API: requests allowed per token in each fixed window (kept in the database).

@@ -79,6 +79,13 @@ LABELS: dict[str, object] = {
     "Party.guardian": _l("le ou la représentant(e) légal(e)"),
     "SignatureMethod.link_code": _l("lien et code par e-mail"),
     "SignatureMethod.paper": _l("sur papier"),
+    # Accounts
+    "Role.pupil": _l("élève"),
+    "Role.teacher": _l("professeur"),
+    "Role.company": _l("membre d'une structure d'accueil"),
+    "Role.tutor": _l("tuteur ou tutrice"),
+    "Role.steering": _l("groupe de pilotage"),
+    "Role.observer": _l("observateur du comité de pilotage"),
     # Levels
     "Level.3e": _l("3e"),
     "Level.2de": _l("seconde"),

@@ -25,3 +25,19 @@ def login_as(client: FlaskClient, user: User) -> None:
 def page_text(response: TestResponse) -> str:
     """The response body with HTML entities decoded, for assertions on French text."""
     return html.unescape(response.get_data(as_text=True))
+
+
+# People whose account the steering group closed while they were signed in, and a member of a
+# structure refused after it signed up: each reaches nothing but the public pages.
+CLOSED_PERSONAS = ("deactivated_teacher", "deactivated_company", "deactivated_tutor",
+                   "deactivated_steering", "deactivated_observer", "rejected_company")
+
+
+def close_account(client: FlaskClient, steering: User, user: User) -> None:
+    """Close ``user``'s account the way the steering group does, through its pages (the
+    confirmation step, then the confirmed form with its reason)."""
+    form = client.get(f"/pilotage/comptes/{user.id}/desactiver")
+    assert form.status_code == 200, form.status_code
+    done = client.post(f"/pilotage/comptes/{user.id}/desactiver",
+                       data={"reason": "A quitté son poste en juin"})
+    assert done.status_code == 302, page_text(done)

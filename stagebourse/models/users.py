@@ -23,6 +23,9 @@ class Role(enum.StrEnum):
     COMPANY = "company"
     TUTOR = "tutor"
     STEERING = "steering"
+    # The wider steering group (parents' representatives, CCI, companies, the Éducation
+    # nationale): reads aggregate figures, never a person's data, changes nothing.
+    OBSERVER = "observer"
 
 
 class User(Base):
@@ -45,6 +48,10 @@ class User(Base):
     )
     tutor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tutors.id"), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Set when the steering group (or the idle purge) closes the account; cleared when it is
+    # reopened. The reason is kept for the person who asks why, and for the journal.
+    deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    deactivated_reason: Mapped[str | None] = mapped_column(sa.Text)
     # Teachers act for a school only once validated (steering group or a colleague).
     validated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Bumped on sign-out and password change: every cookie carrying the old value is void.

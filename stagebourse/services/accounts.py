@@ -16,10 +16,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
 from stagebourse.extensions import db
-from stagebourse.models import LoginFailure, Pupil, Role, User, utcnow
+from stagebourse.models import LoginFailure, Pupil, Role, Tutor, User, utcnow
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
+from stagebourse.services.policy import account_open, structure_closed
 from stagebourse.transactions import side_write
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -33,6 +34,11 @@ MIN_PASSWORD_LENGTH = 10
 
 class SignInRefused(ServiceError):
     pass
+
+
+CLOSED_STRUCTURE = _l(
+    "Votre structure n'est pas (ou plus) admise sur la bourse de stages : ce compte ne donne "
+    "plus accès au service. Contactez le groupe de pilotage pour en savoir plus.")
 
 
 class Throttled(ServiceError):
@@ -159,6 +165,8 @@ def sign_in_with_password(email: str, password: str, client_ip: str) -> User:
         raise SignInRefused(
             _l("Ce compte est désactivé. Contactez le groupe de pilotage pour le réactiver.")
         )
+    if structure_closed(user):
+        raise SignInRefused(CLOSED_STRUCTURE)
     return _succeed(user, keys)
 
 
@@ -191,10 +199,14 @@ def load_user(session_id: str) -> User | None:
         user_id, version = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    # Every page reads who is signed in: the user, their pupil and school in one query.
+    # Every page reads who is signed in: the user, their pupil and school (and the structure
+    # whose state decides whether the account still opens) in one query.
     user = db.session.scalar(select(User).where(User.id == user_id).options(
-        joinedload(User.pupil).joinedload(Pupil.school), joinedload(User.school)))
-    if user is None or not user.is_active or user.session_version != version:
+        joinedload(User.pupil).joinedload(Pupil.school), joinedload(User.school),
+        joinedload(User.company), joinedload(User.tutor).joinedload(Tutor.company)))
+    # A closed account, or one of a refused or suspended structure, is signed out on its
+    # very next request, whatever cookie it still holds.
+    if user is None or not account_open(user) or user.session_version != version:
         return None
     return user
 

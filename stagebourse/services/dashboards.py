@@ -26,7 +26,7 @@ from stagebourse.models import (
     User,
 )
 from stagebourse.services.campaigns import list_campaigns
-from stagebourse.services.policy import Action, require
+from stagebourse.services.policy import Action, can, require
 from stagebourse.services.requests import campaign_for, request_of
 
 
@@ -78,6 +78,10 @@ class TeacherHome:
 
 def teacher_home(user: User) -> TeacherHome:
     assert user.school is not None
+    if not can(user, Action.SCHOOL_PUPILS):
+        # A teacher not yet validated is only someone who said they teach here: the school's
+        # classes, even their names and sizes, wait for the validation.
+        return TeacherHome(user.school, False, [])
     confirmed = func.sum(case((Request.state == RequestState.CONFIRMED, 1), else_=0))
     rows = db.session.execute(
         select(Pupil.class_name, func.count(func.distinct(Pupil.id)), confirmed)

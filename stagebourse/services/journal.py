@@ -16,6 +16,10 @@ class Event(StrEnum):
     added here, never written as a string at the call site.
     """
 
+    ACCOUNT_DEACTIVATED = "account.deactivated"
+    ACCOUNT_OBSERVER_INVITED = "account.observer_invited"
+    ACCOUNT_REACTIVATED = "account.reactivated"
+
     AGREEMENT_CODE = "agreement.code"
     AGREEMENT_CORRECT = "agreement.correct"
     AGREEMENT_PAPER_REFUSED = "agreement.paper_refused"

@@ -199,6 +199,13 @@ def _sector_count(row: dict[str, Any], gender: str, what: str, share: str) -> in
 
 def audit_tables(actor: User, run: MatchingRun) -> list[Table]:
     require(actor, Action.STEER_MATCHING, run)
+    return published_tables(run)
+
+
+def published_tables(run: MatchingRun) -> list[Table]:
+    """The audit's tables, small groups already shown as secret: counts and shares only,
+    never a pupil. The caller checks who asks (the steering group, or an observer for a
+    published round)."""
     audit = run_audit(run)
     if not audit:
         return []

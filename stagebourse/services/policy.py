@@ -28,6 +28,7 @@ from stagebourse.models import (
     ApiToken,
     Assignment,
     Company,
+    CompanyState,
     Pupil,
     Role,
     School,
@@ -54,6 +55,9 @@ class Action(enum.StrEnum):
     STEER_AGREEMENTS = "steer.agreements"          # every school's agreements at once
     STEER_DASHBOARD = "steer.dashboard"            # the steering home figures
     STEER_OBSERVATORY = "steer.observatory"        # closing for release, computing releases
+    STEER_ACCOUNTS = "steer.accounts"              # closing, reopening, inviting observers
+    # The wider steering group's reading: aggregate figures only (releases, published audits).
+    OBSERVE = "observe.aggregates"
     # A school's work: a validated teacher of the object's school (object None: their own).
     SCHOOL_PUPILS = "school.pupils"                # pupils, codes, consent, classes, rosters
     SCHOOL_ASSIGNMENTS = "school.assignments"      # the school's assignments
@@ -107,6 +111,27 @@ def _company_id(obj: Any) -> int | None:
 
 def _steering(actor: User, obj: Any) -> bool:
     return actor.role == Role.STEERING
+
+
+def _observer(actor: User, obj: Any) -> bool:
+    return actor.role == Role.OBSERVER
+
+
+# A refused or suspended structure's people keep no access at all: its agreements carry
+# pupils' names, birth dates and guardians' addresses.
+CLOSED_STRUCTURES = frozenset({CompanyState.REJECTED, CompanyState.SUSPENDED})
+
+
+def structure_closed(user: User) -> bool:
+    """The user belongs to a host structure that was refused or suspended."""
+    company = (user.company if user.role == Role.COMPANY
+               else user.tutor.company if user.role == Role.TUTOR and user.tutor else None)
+    return company is not None and company.state in CLOSED_STRUCTURES
+
+
+def account_open(user: User) -> bool:
+    """May this account be used at all: not closed, and its structure (if any) not closed."""
+    return bool(user.is_active) and not structure_closed(user)
 
 
 def _validated_teacher(actor: User) -> bool:
@@ -164,6 +189,8 @@ RULES: dict[Action, tuple[Callable[[User, Any], bool], LazyString]] = {
     Action.STEER_AGREEMENTS: (_steering, STEERING_ONLY),
     Action.STEER_DASHBOARD: (_steering, STEERING_ONLY),
     Action.STEER_OBSERVATORY: (_steering, STEERING_ONLY),
+    Action.STEER_ACCOUNTS: (_steering, STEERING_ONLY),
+    Action.OBSERVE: (_observer, _l("Réservé aux observateurs du comité de pilotage.")),
     Action.SCHOOL_PUPILS: (_teacher_of, SCHOOL_ONLY),
     Action.SCHOOL_ASSIGNMENTS: (_teacher_of, SCHOOL_ONLY),
     Action.SCHOOL_AGREEMENTS: (_teacher_of, SCHOOL_ONLY),
@@ -199,7 +226,7 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
         # A partner's token manages its structure's offers, nothing else.
         return (action == Action.COMPANY_OFFERS and actor.revoked_at is None
                 and (obj is None or _company_id(obj) == actor.company_id))
-    if not actor.is_active:
+    if not account_open(actor):
         return False
     rule, _message = RULES[action]
     return rule(actor, obj)

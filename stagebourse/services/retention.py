@@ -191,6 +191,8 @@ def _anonymise_account(user: User) -> None:
     user.display_name = "Compte supprimé"
     user.password_hash = None
     user.is_active = False
+    user.deactivated_at = clock.now()
+    user.deactivated_reason = "Anonymisé après 24 mois sans connexion"
     user.session_version += 1
 
 

@@ -24,7 +24,7 @@ from stagebourse.config import from_environment
 from stagebourse.extensions import babel, csrf, db, login_manager, mail, migrate
 from stagebourse.filemodes import create_private_file, make_private_dir, sqlite_file
 from stagebourse.services.csv_input import format_size, max_bytes
-from stagebourse.web import assets
+from stagebourse.web import assets, sessions
 from stagebourse.web.uploads import IMPORT_ENDPOINTS, bound_import_body
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None,
     _register_error_handlers(app)
     _register_template_helpers(app)
     app.before_request(_refuse_impossible_input)
+    sessions.install(app)
     app.after_request(_security_headers)
     assets.install(app)
     # Registered last, so it runs first among the after_request functions (Flask runs them
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     from stagebourse.web.api import bp as api_bp
     from stagebourse.web.auth.routes import bp as auth_bp
     from stagebourse.web.company import bp as company_bp
+    from stagebourse.web.observer import bp as observer_bp
     from stagebourse.web.offers import bp as offers_bp
     from stagebourse.web.public.routes import bp as public_bp
     from stagebourse.web.pupil import bp as pupil_bp
@@ -145,8 +147,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (public_bp, auth_bp, pupil_bp, teacher_bp, company_bp, tutor_bp,
                       steering_bp, offers_bp, tutor_preparation_bp, tutor_link_bp,
-                      questionnaire_bp,
-                      agreement_sign_bp, api_bp):
+                      questionnaire_bp, agreement_sign_bp, api_bp, observer_bp):
         app.register_blueprint(blueprint)
     # The token API authenticates each request with a bearer token, not a cookie: CSRF
     # cannot apply there. Every HTML form keeps it.

@@ -14,6 +14,7 @@ HOME_ENDPOINTS = {
     Role.COMPANY: "company.home",
     Role.TUTOR: "tutor.home",
     Role.STEERING: "steering.home",
+    Role.OBSERVER: "observer.home",
 }
 
 

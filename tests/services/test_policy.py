@@ -36,6 +36,7 @@ from stagebourse.models import (
     WithdrawalRequest,
 )
 from stagebourse.services import (
+    account_lifecycle,
     agreements,
     campaigns,
     companies,
@@ -45,6 +46,7 @@ from stagebourse.services import (
     matching_jobs,
     matching_report,
     materials,
+    observation,
     observatory,
     offer_import,
     offers,
@@ -71,7 +73,10 @@ Call = Callable[[World, Any], object]
 
 # Who must be refused, by kind of service. "here" is the school and the structure of the
 # agreement the world is built around; "elsewhere" is another school or structure.
-NOT_STEERING = ("teacher_here", "pupil_here", "member_here", "tutor")
+NOT_STEERING = ("teacher_here", "pupil_here", "member_here", "tutor", "observer")
+# The wider steering group's aggregate pages: observers only (the steering group has its own).
+NOT_OBSERVER = ("steering", "teacher_here", "teacher_waiting", "pupil_here", "member_here",
+                "tutor")
 # A service on one of this school's objects (a pupil, an assignment, an agreement).
 SCHOOL_OBJECT = ("teacher_elsewhere", "teacher_waiting", "pupil_here", "member_here", "steering")
 # A service on the teacher's own school (their classes, their settings): another school's
@@ -353,6 +358,27 @@ TABLE: list[Row] = [
     Row("requests.remove_wish", lambda w, a: requests.remove_wish(a, w.pupil, 1), PUPIL_OWN),
     Row("requests.set_preferences", lambda w, a: requests.set_preferences(
         a, w.pupil, max_travel_km=10, needs_accessible=False, has_network=None), PUPIL_OWN),
+    # Accounts (steering) ------------------------------------------------------------------
+    Row("account_lifecycle.list_accounts", lambda w, a: account_lifecycle.list_accounts(
+        a, account_lifecycle.AccountFilter()), NOT_STEERING),
+    Row("account_lifecycle.get_account",
+        lambda w, a: account_lifecycle.get_account(a, w.users["tutor"].id), NOT_STEERING),
+    Row("account_lifecycle.deactivate_account", lambda w, a: account_lifecycle
+        .deactivate_account(a, w.users["tutor"], "A quitté la structure"), NOT_STEERING),
+    Row("account_lifecycle.reactivate_account", lambda w, a: account_lifecycle
+        .reactivate_account(a, w.users["tutor"], "Revenu dans la structure"), NOT_STEERING),
+    Row("account_lifecycle.invite_observer", lambda w, a: account_lifecycle.invite_observer(
+        a, "parent@fcpe-test.fr", "Mme Parent"), NOT_STEERING),
+    # Aggregate figures (observers) -------------------------------------------------------
+    Row("observation.observer_home", lambda w, a: observation.observer_home(a), NOT_OBSERVER),
+    Row("observation.published_runs", lambda w, a: observation.published_runs(a),
+        NOT_OBSERVER),
+    Row("observation.published_run", lambda w, a: observation.published_run(a, w.run.id),
+        NOT_OBSERVER),
+    Row("observation.run_tables", lambda w, a: observation.run_tables(a, w.run), NOT_OBSERVER),
+    Row("observation.release", lambda w, a: observation.release(a, 1), NOT_OBSERVER),
+    Row("observation.year_releases", lambda w, a: observation.year_releases(a, 2027),
+        NOT_OBSERVER),
     # Personal data (steering) -----------------------------------------------------------------
     Row("retention.erase_pupil",
         lambda w, a: retention.erase_pupil(a, w.pupil, "Demande du responsable"), NOT_STEERING),
@@ -430,6 +456,7 @@ def world(app: Flask, tmp_path: Path) -> World:
         "member_elsewhere": make_user(Role.COMPANY, "membre@autre-test.fr", company=elsewhere),
         "tutor": make_user(Role.TUTOR, "tuteur.compte@atelier-test.fr",
                            tutor=company.tutors[0]),
+        "observer": make_user(Role.OBSERVER, "observateur@cci-test.fr"),
     }
     token = ApiToken(company=company, label="RH", token_hash=hash_token("sb_essai"))
     db.session.add(token)
@@ -510,6 +537,25 @@ def test_an_inactive_account_is_refused_everything(world: World) -> None:
     steering.is_active = False
     with pytest.raises(PermissionDenied):
         outbox.list_messages(steering)
+
+
+def test_a_refused_structures_people_are_refused_their_own_structure(world: World) -> None:
+    member = world.users["member_here"]
+    tutor = world.users["tutor"]
+    assert can(member, Action.COMPANY_AGREEMENTS, world.agreement)
+    companies.reject_company(world.users["steering"], world.company, "Ne respecte pas la Charte")
+    assert not can(member, Action.COMPANY_AGREEMENTS, world.agreement)
+    assert not can(member, Action.COMPANY_OFFERS, world.offer)
+    with pytest.raises(PermissionDenied):
+        agreements.company_board(member, world.company)
+    assert not can(tutor, Action.ASSIGNMENT_PARTY, world.assignment)
+
+
+def test_an_observer_is_served_aggregates_only(world: World) -> None:
+    observer = world.users["observer"]
+    assert can(observer, Action.OBSERVE)
+    assert [action for action in Action if action != Action.OBSERVE
+            and can(observer, action, world.assignment)] == []
 
 
 def _actor_services() -> set[str]:

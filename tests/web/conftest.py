@@ -22,7 +22,16 @@ from stagebourse.services import agreements
 from stagebourse.services.companies import create_api_token
 from stagebourse.services.materials import load_materials
 from stagebourse.services.questionnaires import ensure_questionnaires
-from tests.factories import assign, first_school, make_campaign, make_company, make_offer, make_user
+from tests.factories import (
+    assign,
+    first_school,
+    make_campaign,
+    make_company,
+    make_offer,
+    make_teacher,
+    make_tutor,
+    make_user,
+)
 
 
 @pytest.fixture
@@ -37,6 +46,22 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
                                    company=other_company),
     }
     pending = make_user(Role.TEACHER, "nouveau@college-test.fr", school=first_school())
+    company = personas["company"].company
+    refused = make_company(siret="41234500000001", name="Structure Refusée",
+                           contact_email="contact@refusee-test.fr")
+    closing = {
+        # Signed in while open; the matrix closes them before walking (tests/personas.py).
+        "observer": make_user(Role.OBSERVER, "observatrice@parents-test.fr"),
+        "deactivated_teacher": make_teacher("ancienne@test.fr", first_school()),
+        "deactivated_company": make_user(Role.COMPANY, "ancien@atelier-test.fr",
+                                         company=company),
+        "deactivated_tutor": make_user(
+            Role.TUTOR, "ancienne-tutrice@atelier-test.fr",
+            tutor=make_tutor(company, email="ancienne-tutrice@atelier-test.fr")),
+        "deactivated_steering": make_user(Role.STEERING, "ancien-pilotage@test.fr"),
+        "deactivated_observer": make_user(Role.OBSERVER, "ancien-observateur@cci-test.fr"),
+        "rejected_company": make_user(Role.COMPANY, "membre@refusee-test.fr", company=refused),
+    }
     campaign = make_campaign([first_school()])
     offer = make_offer(personas["company"].company)
     assignment = assign(personas["pupil"].pupil, offer, "2027-W05", campaign)
@@ -75,7 +100,9 @@ def world(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         "answer": "accept", "questionnaire_id": questionnaire.id, "year": campaign.year,
         "agreement_id": agreement.id, "party": "school", "signature_id": 1,
         "release_id": release.id, "tutor_id": offer.tutor_id, "scan_id": scan.id,
+        "user_id": pending.id,
     }
-    return {"users": {**personas, **extra}, "values": values, "api_token": token}
+    return {"users": {**personas, **extra, **closing}, "values": values, "api_token": token,
+            "refused_company": refused}
 
 

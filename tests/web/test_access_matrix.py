@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from stagebourse.services.companies import reject_company
+from tests.personas import CLOSED_PERSONAS, close_account
 from tests.web.route_map import build_url, rules, sign_in
 
 # Which personas a blueprint serves. Blueprints not listed are public (or token-authenticated).
@@ -24,6 +26,8 @@ SERVED_BY = {
     "tutor": {"tutor"},
     "steering": {"steering"},
     "offers": {"pupil", "teacher", "other_teacher", "steering"},
+    # The wider steering group: aggregate figures only; every other room answers 403.
+    "observer": {"observer"},
 }
 PUBLIC = {"public", "auth", "tutor_preparation", "tutor_link", "static", "questionnaire",
           "agreement_sign"}
@@ -32,7 +36,7 @@ TOKEN_API = {"api"}
 # typed into the form is its only credential. docs/privacy.md explains the choice.
 CSRF_EXEMPT = {"questionnaire"}
 PERSONAS = ["anonymous", "pupil", "tutor", "company", "other_company", "other_teacher",
-            "steering", "teacher"]
+            "steering", "teacher", "observer", *CLOSED_PERSONAS]
 # URL arguments naming an object that belongs to the first school / first company: the other
 # school's teacher and the other company must get 404 (not 403: nothing may confirm it exists).
 OWNED_BY_SCHOOL = {"pupil_id", "class_name", "assignment_id", "agreement_id"}
@@ -50,7 +54,8 @@ def expectation(blueprint: str, persona: str, arguments: set[str]) -> str:
         return "public"
     if blueprint in TOKEN_API:
         return "token"
-    if persona == "anonymous":
+    if persona == "anonymous" or persona in CLOSED_PERSONAS:
+        # A closed account's session, or one of a refused structure, is no session at all.
         return "sign-in"
     if persona not in SERVED_BY[blueprint]:
         return "forbidden"
@@ -67,6 +72,8 @@ def test_every_route_answers_every_persona_as_expected(app: Flask, world, person
     user = world["users"].get(persona)
     if user is not None:
         sign_in(client, user)
+    if persona in CLOSED_PERSONAS:
+        _close_while_signed_in(app, world, persona)
     problems = []
     for rule, method in rules(app):
         blueprint = rule.endpoint.split(".")[0]
@@ -97,6 +104,16 @@ def test_every_route_answers_every_persona_as_expected(app: Flask, world, person
             problems.append(f"{where}: missing {missing}")
         response.close()
     assert problems == []
+
+
+def _close_while_signed_in(app: Flask, world, persona: str) -> None:
+    steering = world["users"]["steering"]
+    if persona == "rejected_company":
+        reject_company(steering, world["refused_company"], "SIRET radié du répertoire")
+        return
+    pilot = app.test_client()
+    sign_in(pilot, steering)
+    close_account(pilot, steering, world["users"][persona])
 
 
 def test_another_school_never_sees_a_pupil_of_this_school(app: Flask, world):

@@ -10,6 +10,7 @@ guard_blueprint(bp, Role.STEERING)
 
 # Route modules register themselves on bp: one name per module, in alphabetical order.
 from stagebourse.web.steering import (  # noqa: E402, F401
+    accounts,
     agreements,
     campaigns,
     companies,
