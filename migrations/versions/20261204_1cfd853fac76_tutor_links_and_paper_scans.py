@@ -1,7 +1,7 @@
 """tutor links (hashed, expiring, revocable) and host paper scans awaiting the steering group
 
 Revision ID: 1cfd853fac76
-Revises: 5e1f0a9c3b27
+Revises: 7c2d4e9a1b05
 Create Date: 2026-12-04 15:09:25
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1cfd853fac76'
-down_revision = '5e1f0a9c3b27'
+down_revision = '7c2d4e9a1b05'
 branch_labels = None
 depends_on = None
 

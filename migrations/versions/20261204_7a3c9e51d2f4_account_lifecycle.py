@@ -1,7 +1,7 @@
 """account lifecycle: when and why an account was closed; the observer role
 
 Revision ID: 7a3c9e51d2f4
-Revises: 5e1f0a9c3b27
+Revises: 1cfd853fac76
 Create Date: 2026-12-04 15:40:00
 
 ``users.session_version`` already exists (bumped on sign-out): closing an account bumps it
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7a3c9e51d2f4'
-down_revision = '5e1f0a9c3b27'
+down_revision = '1cfd853fac76'
 branch_labels = None
 depends_on = None
 

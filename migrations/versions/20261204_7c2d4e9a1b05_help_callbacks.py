@@ -1,7 +1,7 @@
 """help for victims: call-back requests (kept a few days) and their monthly counts
 
 Revision ID: 7c2d4e9a1b05
-Revises: 5e1f0a9c3b27
+Revises: 7b3d2e91c0a4
 Create Date: 2026-12-04 15:30:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c2d4e9a1b05'
-down_revision = '5e1f0a9c3b27'
+down_revision = '7b3d2e91c0a4'
 branch_labels = None
 depends_on = None
 
