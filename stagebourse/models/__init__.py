@@ -19,6 +19,7 @@ from stagebourse.models.companies import (
     Company,
     CompanyKind,
     CompanyState,
+    JoinRequest,
     Tutor,
 )
 from stagebourse.models.jobs import Job, JobState
@@ -67,6 +68,7 @@ __all__ = [
     "ObservatoryRelease", "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireSheet",
     "QuestionnaireState", "ReleaseKind", "Request", "RequestState", "Respondent", "Role",
     "RunState", "School", "SchoolKind", "Sector",
-    "SignatureMethod", "Tutor", "User", "Wish", "WithdrawalRequest", "WithdrawalState",
+    "SignatureMethod", "JoinRequest", "Tutor", "User", "Wish", "WithdrawalRequest",
+    "WithdrawalState",
     "utcnow",
 ]
