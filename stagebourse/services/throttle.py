@@ -79,12 +79,12 @@ def wait_seconds(key: str) -> int:
 
 
 def check(keys: list[str]) -> None:
-    """Raise :class:`Throttled` if any key must still wait; a refused try counts too, so
-    hammering a locked key only makes it wait longer."""
-    wait = max((wait_seconds(key) for key in keys), default=0)
-    if wait > 0:
+    """Raise :class:`Throttled` if any key must still wait. A try made too early counts as a
+    failure too, so that hammering a slowed key only makes it wait longer; the wait announced
+    is the one this try leaves, so whoever waits that long is let through."""
+    if max((wait_seconds(key) for key in keys), default=0) > 0:
         fail(keys)
-        raise Throttled(wait)
+        raise Throttled(max(wait_seconds(key) for key in keys))
 
 
 def fail(keys: list[str]) -> None:
