@@ -490,14 +490,14 @@ class ApiAuthError(Exception):
         self.retry_after = retry_after
 
 
-def authenticate_api_token(header: str | None, client_ip: str = "unknown") -> ApiToken:
+def authenticate_api_token(header: str | None, client_ip: str | None = None) -> ApiToken:
     """``Authorization: Bearer <token>`` → the live token, rate limit consumed.
 
-    Unknown tokens slow down the client's address (services/throttle.py), never the tokens
-    of others."""
+    Through the web (``client_ip`` given), unknown tokens slow down the client's address
+    (services/throttle.py), never the tokens of others."""
     if not header or not header.startswith("Bearer "):
         raise ApiAuthError("Jeton manquant : envoyez l'en-tête « Authorization: Bearer <jeton> ».")
-    keys = [throttle.address_key("api-token", client_ip)]
+    keys = [throttle.address_key("api-token", client_ip)] if client_ip is not None else []
     try:
         throttle.check(keys)
     except throttle.Throttled as refusal:
@@ -508,7 +508,8 @@ def authenticate_api_token(header: str | None, client_ip: str = "unknown") -> Ap
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(clear)))
     now = utcnow()
     if token is None:
-        throttle.fail(keys)
+        if keys:
+            throttle.fail(keys)
         raise ApiAuthError("Jeton inconnu : vérifiez-le, ou demandez-en un au groupe de pilotage.")
     if token.revoked_at is not None:
         raise ApiAuthError("Ce jeton a été révoqué : demandez-en un nouveau au groupe de pilotage.")

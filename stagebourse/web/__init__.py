@@ -106,6 +106,8 @@ def _refuse_demo_credentials(app: Flask) -> None:
             present = False
         finally:
             db.session.remove()
+            # The connection of this check is not kept: the server forks its workers after.
+            db.engine.dispose()
     if present:
         raise ConfigError(
             "Cette base contient les données de démonstration (comptes @" + DEMO_DOMAIN

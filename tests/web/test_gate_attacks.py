@@ -96,6 +96,8 @@ def test_production_starts_on_a_database_without_demo_data(app, tmp_path, produc
     db.session.commit()
     production = _production_app(app, tmp_path)
     assert production.config["STAGEBOURSE_ENV"] == "production"
+    with production.app_context():
+        db.engine.dispose()
 
 
 def test_demo_credentials_are_refused_at_sign_in_in_production(
