@@ -175,7 +175,7 @@ def sign_in_with_code(code: str, client_ip: str) -> User:
     forgives its address: a class signing in behind one school address is not slowed by the
     typos of the pupils before, and a valid code helps no guessing of others (59 bits)."""
     keys = [throttle.address_key("pupil-code", client_ip)]
-    throttle.check(keys)
+    throttle.check(keys, count_early_tries=False)
     digest = hash_code(code)
     user = db.session.scalar(
         select(User).where(User.access_code_hash == digest, User.role == Role.PUPIL)

@@ -78,12 +78,15 @@ def wait_seconds(key: str) -> int:
     return max(0, math.ceil(remaining))
 
 
-def check(keys: list[str]) -> None:
-    """Raise :class:`Throttled` if any key must still wait. A try made too early counts as a
-    failure too, so that hammering a slowed key only makes it wait longer; the wait announced
-    is the one this try leaves, so whoever waits that long is let through."""
+def check(keys: list[str], count_early_tries: bool = True) -> None:
+    """Raise :class:`Throttled` if any key must still wait. By default a try made too early
+    counts as a failure too, so that hammering a slowed key only makes it wait longer; the
+    wait announced is the one this try leaves, so whoever waits that long is let through.
+    Pupil codes do not count early tries: a class shares its school's address, and pupils
+    trying while a classmate's typo is paid for must not make everyone wait longer."""
     if max((wait_seconds(key) for key in keys), default=0) > 0:
-        fail(keys)
+        if count_early_tries:
+            fail(keys)
         raise Throttled(max(wait_seconds(key) for key in keys))
 
 
