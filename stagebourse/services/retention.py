@@ -31,6 +31,7 @@ from stagebourse.models import (
     Assignment,
     Campaign,
     CampaignSchoolWeek,
+    JoinRequest,
     JournalEntry,
     LoginFailure,
     OutboxMessage,
@@ -43,6 +44,7 @@ from stagebourse.models import (
     utcnow,
 )
 from stagebourse.services import ServiceError, journal
+from stagebourse.services.companies import JOIN_REQUESTS_SHOWN_DAYS
 from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 
@@ -151,6 +153,9 @@ def purge(plan: PurgePlan, *, apply: bool) -> PurgePlan:
     db.session.execute(delete(OutboxMessage).where(_old_mail_filter(plan.today)))
     window = utcnow() - dt.timedelta(days=1)
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < window))
+    # Requests to join a structure: strangers' names and words, shown to members for a month.
+    db.session.execute(delete(JoinRequest).where(
+        JoinRequest.created_at < utcnow() - dt.timedelta(days=JOIN_REQUESTS_SHOWN_DAYS)))
     journal.record(None, Event.RETENTION_PURGED, None, day=plan.today.isoformat(),
                    pupils=len(plan.pupil_ids), accounts=len(plan.account_ids),
                    mail=plan.old_mail)
