@@ -157,8 +157,26 @@ def from_environment(instance_path: str) -> dict[str, object]:
         # sign-in whatever happens (shared school computers; docs/privacy.md).
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "120")),
         "SESSION_LIFETIME_HOURS": int(os.environ.get("SESSION_LIFETIME_HOURS", "12")),
-        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
-        "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900")),
+        # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, the
+        # client talks to the app directly). Throttling keys on the address they report.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # Guessing (passwords, pupil codes, signing codes, API tokens): the first `free`
+        # failures from one address (or one address on one account) cost nothing, then after
+        # n failures it waits base * 2**(n-free-1) seconds, at most the cap; failures older
+        # than the memory are forgotten (services/throttle.py).
+        "THROTTLE_FREE_FAILURES": int(os.environ.get("THROTTLE_FREE_FAILURES", "2")),
+        "THROTTLE_BASE_SECONDS": int(os.environ.get("THROTTLE_BASE_SECONDS", "8")),
+        "THROTTLE_MAX_SECONDS": int(os.environ.get("THROTTLE_MAX_SECONDS", "900")),
+        "THROTTLE_MEMORY_SECONDS": int(os.environ.get("THROTTLE_MEMORY_SECONDS", "3600")),
+        # Mail an anonymous visitor can trigger, per day.
+        "RESET_MAILS_PER_ACCOUNT_PER_DAY": int(
+            os.environ.get("RESET_MAILS_PER_ACCOUNT_PER_DAY", "3")),
+        "RESET_REQUESTS_PER_ADDRESS_PER_DAY": int(
+            os.environ.get("RESET_REQUESTS_PER_ADDRESS_PER_DAY", "20")),
+        "JOIN_REQUESTS_PER_ADDRESS_PER_DAY": int(
+            os.environ.get("JOIN_REQUESTS_PER_ADDRESS_PER_DAY", "3")),
+        "JOIN_REQUESTS_PER_COMPANY_PER_DAY": int(
+            os.environ.get("JOIN_REQUESTS_PER_COMPANY_PER_DAY", "5")),
         # Partner API: requests allowed per token in each fixed window (kept in the database).
         "API_RATE_LIMIT": int(os.environ.get("API_RATE_LIMIT", "120")),
         "API_RATE_WINDOW_SECONDS": int(os.environ.get("API_RATE_WINDOW_SECONDS", "60")),

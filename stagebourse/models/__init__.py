@@ -21,6 +21,7 @@ from stagebourse.models.companies import (
     Company,
     CompanyKind,
     CompanyState,
+    JoinRequest,
     Tutor,
     TutorLink,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "ObservatoryRelease", "QuestionnaireInvitee", "QuestionnaireResponse", "QuestionnaireSheet",
     "QuestionnaireState", "ReleaseKind", "Request", "RequestState", "Respondent", "Role",
     "RunState", "School", "SchoolKind", "Sector",
-    "SignatureMethod", "Tutor", "TutorLink", "User", "Wish", "WithdrawalRequest", "WithdrawalState",
+    "SignatureMethod", "JoinRequest", "Tutor", "TutorLink", "User", "Wish", "WithdrawalRequest",
+    "WithdrawalState",
     "utcnow",
 ]

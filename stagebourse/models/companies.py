@@ -143,3 +143,24 @@ class ApiToken(Base):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} {self.label}>"
+
+
+class JoinRequest(Base):
+    """Someone asks to join a structure. Kept here and shown on the members' page: the mail
+    to the members only says that a request waits, so nobody can make the service mail
+    their own words to a structure's people."""
+
+    __tablename__ = "company_join_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    company: Mapped[Company] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<JoinRequest {self.id}>"

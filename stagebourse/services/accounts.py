@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import math
 import secrets
 
 from argon2 import PasswordHasher
@@ -12,16 +10,18 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from stagebourse import clock
+from stagebourse.config import demo_data_allowed
 from stagebourse.extensions import db
-from stagebourse.models import LoginFailure, Pupil, Role, Tutor, User, utcnow
-from stagebourse.services import ServiceError, journal
+from stagebourse.models import Pupil, Role, Tutor, User, utcnow
+from stagebourse.services import ServiceError, journal, throttle
+from stagebourse.services.demo_marks import is_demo_code, is_demo_email
 from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.policy import account_open, structure_closed
-from stagebourse.transactions import side_write
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Access codes avoid letters children confuse (0/O, 1/I/L) and are grouped for dictation.
@@ -41,16 +41,7 @@ CLOSED_STRUCTURE = _l(
     "plus accès au service. Contactez le groupe de pilotage pour en savoir plus.")
 
 
-class Throttled(ServiceError):
-    def __init__(self, wait_seconds: int) -> None:
-        self.wait_seconds = wait_seconds
-        minutes = max(1, math.ceil(wait_seconds / 60))
-        super().__init__(
-            _l(
-                "Trop de tentatives échouées. Par sécurité, réessayez dans %(minutes)s minute(s).",
-                minutes=minutes,
-            )
-        )
+Throttled = throttle.Throttled  # where callers of sign-in have always found it
 
 
 # Passwords --------------------------------------------------------------------------------
@@ -70,6 +61,23 @@ def check_password_length(password: str | None) -> None:
 def email_taken(email: str) -> bool:
     """An account (of any role) already uses this address; ``email`` already lower-cased."""
     return db.session.scalar(select(User.id).where(User.email == email)) is not None
+
+
+def tell_owner_of_sign_up_attempt(email: str) -> None:
+    """A sign-up gave an address that already has an account: its owner hears of it (at most
+    once a day), and the sign-up page answers exactly as for a new address, so that nobody
+    learns from it which addresses have accounts."""
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.email:
+        return
+    queue_email(
+        user.email, "account_exists",
+        key=f"account-exists:{user.id}:{clock.today().isoformat()}",
+        reason=_l("quelqu'un a demandé une inscription avec cette adresse."),
+        sign_in_url=public_url("auth.sign_in"),
+        reset_url=public_url("auth.forgot_password"),
+    )
+    db.session.flush()
 
 
 def password_matches(user: User, password: str) -> bool:
@@ -112,38 +120,29 @@ def set_access_code(user: User, code: str | None = None) -> str:
     return code
 
 
-# Throttling -------------------------------------------------------------------------------
+# Sign-in ----------------------------------------------------------------------------------
 
-def _window_start() -> dt.datetime:
-    return utcnow() - dt.timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
-
-
-def _check_throttle(keys: list[str]) -> None:
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
-    window = current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"]
-    for key in keys:
-        rows = db.session.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(
-                LoginFailure.key == key, LoginFailure.at >= _window_start()
-            )
-        ).one()
-        count, oldest = rows
-        if count >= limit:
-            wait = (oldest + dt.timedelta(seconds=window) - utcnow()).total_seconds()
-            raise Throttled(max(1, int(wait)))
+_dummy_hash: str | None = None
 
 
-def _record_failure(keys: list[str]) -> None:
-    # Apart from the request's transaction: the request ends refused (rolled back), and the
-    # attempt must still count for the throttle.
-    with side_write() as session:
-        for key in keys:
-            session.add(LoginFailure(key=key))
-        session.execute(delete(LoginFailure).where(LoginFailure.at < _window_start()))
+def _spend_a_verification(password: str) -> None:
+    """Verify against a hash of no account, so that an unknown address costs the same argon2
+    work as a known one: the answer's timing tells nobody which addresses have accounts."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(24))
+    try:
+        _hasher.verify(_dummy_hash, password)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
+def _production() -> bool:
+    return not demo_data_allowed(current_app.config)
 
 
 def _succeed(user: User, keys: list[str]) -> User:
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))
+    throttle.forgive(keys)
     user.last_login_at = utcnow()
     journal.record(user, Event.AUTH_SIGN_IN)
     db.session.flush()
@@ -151,12 +150,21 @@ def _succeed(user: User, keys: list[str]) -> User:
 
 
 def sign_in_with_password(email: str, password: str, client_ip: str) -> User:
+    """Slowed per client address and per account-and-address, never per account alone: a
+    stranger guessing from elsewhere does not lock the owner out."""
     email = email.strip().lower()
-    keys = [f"account:{email}", f"ip:{client_ip}"]
-    _check_throttle(keys)
+    keys = [throttle.address_key("password", client_ip),
+            throttle.target_key("password", email, client_ip)]
+    throttle.check(keys)
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or not password_matches(user, password):
-        _record_failure(keys)
+    if user is None or not user.password_hash:
+        _spend_a_verification(password)
+        matches = False
+    else:
+        matches = password_matches(user, password)
+    # Demo accounts have a published password: refused in production even if one was left.
+    if not matches or user is None or (_production() and is_demo_email(email)):
+        throttle.fail(keys)
         raise SignInRefused(
             _l("Adresse e-mail ou mot de passe incorrect. Vérifiez-les, ou réinitialisez "
                "votre mot de passe.")
@@ -167,18 +175,22 @@ def sign_in_with_password(email: str, password: str, client_ip: str) -> User:
         )
     if structure_closed(user):
         raise SignInRefused(CLOSED_STRUCTURE)
-    return _succeed(user, keys)
+    return _succeed(user, keys[1:])
 
 
 def sign_in_with_code(code: str, client_ip: str) -> User:
+    """Slowed per client address (a code names no account before it is found). A right code
+    forgives its address: a class signing in behind one school address is not slowed by the
+    typos of the pupils before, and a valid code helps no guessing of others (59 bits)."""
+    keys = [throttle.address_key("pupil-code", client_ip)]
+    throttle.check(keys, count_early_tries=False)
     digest = hash_code(code)
-    keys = [f"code:{digest[:16]}", f"ip:{client_ip}"]
-    _check_throttle(keys)
     user = db.session.scalar(
         select(User).where(User.access_code_hash == digest, User.role == Role.PUPIL)
     )
-    if user is None or not user.is_active:
-        _record_failure(keys)
+    if (user is None or not user.is_active
+            or (_production() and is_demo_code(normalise_code(code)))):
+        throttle.fail(keys)
         raise SignInRefused(
             _l("Ce code ne fonctionne pas. Vérifie-le sur ton papier (les tirets sont "
                "facultatifs) ou demande un nouveau code à ton professeur.")
@@ -222,14 +234,33 @@ def _password_fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
-def request_password_reset(email: str) -> None:
-    """Queue a reset link if the account exists; say nothing either way (no account probing)."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+class TooManyResetRequests(ServiceError):
+    pass
+
+
+def request_password_reset(email: str, client_ip: str = "unknown") -> None:
+    """Queue a reset link if the account exists; say nothing either way (no account probing).
+
+    Capped per client address and day (said, as it depends on the asker alone) and per account
+    and day (silent: saying it would tell that the account exists), so that nobody can fill
+    someone's mailbox with reset mail.
+    """
+    config = current_app.config
+    if not throttle.take(throttle.address_key("reset", client_ip),
+                         int(config["RESET_REQUESTS_PER_ADDRESS_PER_DAY"])):
+        raise TooManyResetRequests(_l("Trop de demandes de réinitialisation depuis votre "
+                                      "connexion aujourd'hui. Réessayez demain, ou écrivez au "
+                                      "groupe de pilotage."))
+    email = email.strip().lower()
+    user = db.session.scalar(select(User).where(User.email == email))
     if user is None or user.role == Role.PUPIL or not user.is_active:
         return
     if user.role == Role.TUTOR and user.password_hash is None:
         # A tutor made by a sign-in link has no password and must never get one: revoking
         # the link would not cut a password (services/tutors.py).
+        return
+    if not throttle.take(f"reset:account:{user.id}",
+                         int(config["RESET_MAILS_PER_ACCOUNT_PER_DAY"])):
         return
     token = _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
     queue_email(

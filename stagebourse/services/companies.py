@@ -26,12 +26,18 @@ from stagebourse.models import (
     Company,
     CompanyKind,
     CompanyState,
+    JoinRequest,
     Role,
     User,
     utcnow,
 )
-from stagebourse.services import ServiceError, journal
-from stagebourse.services.accounts import check_password_length, email_taken, hash_password
+from stagebourse.services import ServiceError, journal, throttle
+from stagebourse.services.accounts import (
+    check_password_length,
+    email_taken,
+    hash_password,
+    tell_owner_of_sign_up_attempt,
+)
 from stagebourse.services.csv_input import normalise_name, read_csv
 from stagebourse.services.files import private_files_dir, write_private
 from stagebourse.services.journal import Event
@@ -83,8 +89,14 @@ def _commune(code: str | None) -> Commune:
     return commune
 
 
-def sign_up_company(data: dict[str, Any]) -> User:
-    """Create the structure (pending validation) and its first member; returns the member."""
+def sign_up_company(data: dict[str, Any]) -> User | None:
+    """Create the structure (pending validation) and its first member, who is mailed a link
+    to sign in; returns the member.
+
+    An address that already has an account creates nothing and mails its owner instead
+    (None): the caller answers as for a new structure, so sign-up reveals no account. (A
+    registered SIRET is said: the register of structures is public anyway.)
+    """
     error = siret_error(data["siret"])
     if error:
         raise ServiceError(error)
@@ -93,10 +105,12 @@ def sign_up_company(data: dict[str, Any]) -> User:
     if existing is not None:
         raise DuplicateSiret(existing)
     email = data["email"].strip().lower()
-    if email_taken(email):
-        raise ServiceError(_l("Un compte existe déjà avec cette adresse e-mail. Connectez-vous, "
-                              "ou utilisez « Mot de passe oublié »."))
     check_password_length(data["password"])
+    _commune(data.get("commune_code"))
+    if email_taken(email):
+        hash_password(data["password"])  # the same argon2 work as a new account
+        tell_owner_of_sign_up_attempt(email)
+        return None
     commune = _commune(data.get("commune_code"))
     company = Company(
         siret=siret, name=data["name"].strip(), kind=CompanyKind(data["kind"]),
@@ -111,6 +125,9 @@ def sign_up_company(data: dict[str, Any]) -> User:
     db.session.add_all([company, user])
     db.session.flush()
     journal.record(user, Event.COMPANY_SIGN_UP, company, siret=siret, name=company.name)
+    queue_email(email, "company_signed_up", key=f"company-signed-up:{user.id}",
+                reason=_l("vous avez inscrit votre structure sur la bourse de stages."),
+                user=user, company=company, sign_in_url=public_url("auth.sign_in"))
     _tell_steering(company)
     db.session.flush()
     return user
@@ -129,22 +146,58 @@ def _tell_steering(company: Company) -> None:
         )
 
 
-def request_to_join(company: Company, name: str, email: str, message: str | None) -> None:
-    """E-mail every member of the structure: a person asks to be invited."""
+class JoinRequestsCapped(ServiceError):
+    pass
+
+
+def request_to_join(company: Company, name: str, email: str, message: str | None,
+                    client_ip: str = "unknown") -> JoinRequest:
+    """Keep a request to join the structure, for its members to read on their members' page.
+
+    Anyone may ask, without an account: so the members' mail carries none of the requester's
+    words (no name, no message: the service must not relay a stranger's text), only that a
+    request waits, at most once a day per member. Requests are capped per client address and
+    per structure each day.
+    """
+    config = current_app.config
+    if not throttle.take(throttle.address_key("join", client_ip),
+                         int(config["JOIN_REQUESTS_PER_ADDRESS_PER_DAY"])):
+        raise JoinRequestsCapped(_l("Vous avez déjà envoyé plusieurs demandes aujourd'hui. "
+                                    "Réessayez demain, ou contactez directement la structure."))
+    if not throttle.take(f"join:company:{company.id}",
+                         int(config["JOIN_REQUESTS_PER_COMPANY_PER_DAY"])):
+        raise JoinRequestsCapped(_l("Cette structure a reçu beaucoup de demandes aujourd'hui. "
+                                    "Réessayez demain, ou contactez-la directement."))
     email = email.strip().lower()
+    request = JoinRequest(company=company, name=name.strip()[:200], email=email[:254],
+                          message=(message or "").strip() or None)
+    db.session.add(request)
     members = [m for m in company.members if m.is_active and m.email]
     for member in members:
         queue_email(
             member.email or "", "company_join_request",
-            key=f"company-join:{company.id}:{member.id}:{email}:{clock.today().isoformat()}",
+            # One mail a day per member, however many requests arrive.
+            key=f"company-join:{company.id}:{member.id}:{clock.today().isoformat()}",
             reason=_l("vous êtes membre de la structure %(name)s sur la bourse de stages.",
                       name=company.name),
-            company=company, member=member, requester_name=name.strip(),
-            requester_email=email, message=(message or "").strip(),
-            members_url=public_url("company.members"),
+            company=company, member=member, members_url=public_url("company.members"),
         )
     journal.record(None, Event.COMPANY_JOIN_REQUESTED, company, email=email, notified=len(members))
     db.session.flush()
+    return request
+
+
+JOIN_REQUESTS_SHOWN_DAYS = 30
+
+
+def join_requests(actor: User) -> list[JoinRequest]:
+    """The recent requests to join the actor's structure from people without an account."""
+    require(actor, Action.COMPANY_MEMBERS)
+    since = utcnow() - dt.timedelta(days=JOIN_REQUESTS_SHOWN_DAYS)
+    rows = db.session.scalars(select(JoinRequest).where(
+        JoinRequest.company_id == actor.company_id, JoinRequest.created_at >= since,
+    ).order_by(JoinRequest.created_at.desc(), JoinRequest.id.desc()))
+    return [row for row in rows if not email_taken(row.email)]
 
 
 # Members and invitations ------------------------------------------------------------------
@@ -454,14 +507,26 @@ class ApiAuthError(Exception):
         self.retry_after = retry_after
 
 
-def authenticate_api_token(header: str | None) -> ApiToken:
-    """``Authorization: Bearer <token>`` → the live token, rate limit consumed."""
+def authenticate_api_token(header: str | None, client_ip: str | None = None) -> ApiToken:
+    """``Authorization: Bearer <token>`` → the live token, rate limit consumed.
+
+    Through the web (``client_ip`` given), unknown tokens slow down the client's address
+    (services/throttle.py), never the tokens of others."""
     if not header or not header.startswith("Bearer "):
         raise ApiAuthError("Jeton manquant : envoyez l'en-tête « Authorization: Bearer <jeton> ».")
+    keys = [throttle.address_key("api-token", client_ip)] if client_ip is not None else []
+    try:
+        throttle.check(keys)
+    except throttle.Throttled as refusal:
+        raise ApiAuthError(f"Trop de jetons inconnus depuis cette adresse. Réessayez dans "
+                           f"{refusal.wait_seconds} s.", status=429,
+                           retry_after=refusal.wait_seconds) from None
     clear = header[len("Bearer "):].strip()
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(clear)))
     now = utcnow()
     if token is None:
+        if keys:
+            throttle.fail(keys)
         raise ApiAuthError("Jeton inconnu : vérifiez-le, ou demandez-en un au groupe de pilotage.")
     if token.revoked_at is not None:
         raise ApiAuthError("Ce jeton a été révoqué : demandez-en un nouveau au groupe de pilotage.")

@@ -49,14 +49,16 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import hash_password, set_access_code
+
+# Re-exported: the demo's published credentials are named from here too.
+from stagebourse.services.demo_marks import DEMO_DOMAIN as DEMO_DOMAIN
+from stagebourse.services.demo_marks import DEMO_PASSWORD as DEMO_PASSWORD
+from stagebourse.services.demo_marks import DEMO_PUPIL_CODE as DEMO_PUPIL_CODE
 from stagebourse.services.journal import Event
 
 if TYPE_CHECKING:
     from stagebourse.services.demo_history import HistorySummary
 
-DEMO_DOMAIN = "demo.stagebourse.fr"
-DEMO_PASSWORD = "demo"
-DEMO_PUPIL_CODE = "DEMO-ELEVE"
 DEMO_ACCOUNTS = {
     Role.STEERING: f"pilotage@{DEMO_DOMAIN}",
     Role.TEACHER: f"prof@{DEMO_DOMAIN}",

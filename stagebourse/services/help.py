@@ -30,8 +30,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from stagebourse import clock
 from stagebourse.extensions import db
-from stagebourse.models import CallbackCount, CallbackRequest, LoginFailure, OutboxMessage, utcnow
-from stagebourse.services import ServiceError
+from stagebourse.models import CallbackCount, CallbackRequest, OutboxMessage
+from stagebourse.services import ServiceError, throttle
 from stagebourse.services.notifications import queue_email
 from stagebourse.services.reference import SEED_DIR
 
@@ -191,13 +191,11 @@ def _throttle_key(client_ip: str) -> str:
     return THROTTLE_PREFIX + hashlib.sha256(client_ip.encode()).hexdigest()[:24]
 
 
-def _check_rate(key: str) -> None:
+def _take_rate(key: str) -> None:
+    """One more request from this connection, within the quota of the shared throttle."""
     limit = int(current_app.config.get("CALLBACK_RATE_LIMIT", 3))
     window = int(current_app.config.get("CALLBACK_RATE_WINDOW_SECONDS", 3600))
-    since = utcnow() - dt.timedelta(seconds=window)
-    sent = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.key == key, LoginFailure.at >= since)) or 0
-    if sent >= limit:
+    if not throttle.take(key, limit, window):
         raise ServiceError(_l("Plusieurs demandes de rappel viennent déjà de cette connexion. "
                               "Réessaie plus tard, ou appelle directement le 3928 (ou le 119 "
                               "si tu es en danger)."))
@@ -227,9 +225,7 @@ def request_callback(data: CallbackInput, client_ip: str) -> None:
                               "exemple prenom@exemple.fr."))
     if topic and topic not in TOPICS:
         topic = ""
-    key = _throttle_key(client_ip)
-    _check_rate(key)
-    db.session.add(LoginFailure(key=key))  # counted by the same table as sign-in attempts
+    _take_rate(_throttle_key(client_ip))
     request = CallbackRequest(name=name or None, phone=phone or None, email=email or None,
                               topic=topic or None)
     db.session.add(request)

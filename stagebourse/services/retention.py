@@ -40,6 +40,7 @@ from stagebourse.models import (
     Assignment,
     Campaign,
     CampaignSchoolWeek,
+    JoinRequest,
     JournalEntry,
     LoginFailure,
     Offer,
@@ -56,6 +57,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, erasure, journal
 from stagebourse.services import help as help_service
+from stagebourse.services.companies import JOIN_REQUESTS_SHOWN_DAYS
 from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, require
 
@@ -217,6 +219,9 @@ def purge(plan: PurgePlan, *, apply: bool) -> PurgePlan:
     help_service.purge_callbacks(plan.today)
     window = utcnow() - dt.timedelta(days=1)
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < window))
+    # Requests to join a structure: strangers' names and words, shown to members for a month.
+    db.session.execute(delete(JoinRequest).where(
+        JoinRequest.created_at < utcnow() - dt.timedelta(days=JOIN_REQUESTS_SHOWN_DAYS)))
     journal.record(None, Event.RETENTION_PURGED, None, day=plan.today.isoformat(),
                    pupils=len(plan.pupil_ids), accounts=len(plan.account_ids),
                    tutors=len(plan.tutor_ids),

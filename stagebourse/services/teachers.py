@@ -8,7 +8,12 @@ from sqlalchemy import select
 from stagebourse.extensions import db
 from stagebourse.models import Role, School, User, utcnow
 from stagebourse.services import ServiceError, journal
-from stagebourse.services.accounts import check_password_length, email_taken, hash_password
+from stagebourse.services.accounts import (
+    check_password_length,
+    email_taken,
+    hash_password,
+    tell_owner_of_sign_up_attempt,
+)
 from stagebourse.services.journal import Event
 from stagebourse.services.notifications import public_url, queue_email
 from stagebourse.services.policy import Action, can, require
@@ -18,17 +23,22 @@ def schools_for_sign_up() -> list[School]:
     return list(db.session.scalars(select(School).order_by(School.town, School.name)))
 
 
-def sign_up_teacher(email: str, display_name: str, password: str, school_id: int) -> User:
-    """A new teacher account, waiting for validation; the teacher is told so by e-mail."""
+def sign_up_teacher(email: str, display_name: str, password: str, school_id: int
+                    ) -> User | None:
+    """A new teacher account, waiting for validation; the teacher is told so by e-mail.
+
+    An address that already has an account creates nothing and mails its owner instead
+    (None): the caller answers as for a new account, so sign-up reveals no account.
+    """
     email = email.strip().lower()
     school = db.session.get(School, school_id)
     if school is None:
         raise ServiceError(_l("Choisissez votre établissement dans la liste."))
     check_password_length(password)
     if email_taken(email):
-        raise ServiceError(_l(
-            "Un compte existe déjà avec cette adresse. Connectez-vous, ou utilisez « mot de "
-            "passe oublié »."))
+        hash_password(password)  # the same argon2 work as a new account: timing tells nothing
+        tell_owner_of_sign_up_attempt(email)
+        return None
     user = User(role=Role.TEACHER, email=email, display_name=display_name.strip(),
                 password_hash=hash_password(password), school_id=school.id)
     db.session.add(user)

@@ -19,8 +19,9 @@ from flask.signals import message_flashed
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from stagebourse.config import from_environment
+from stagebourse.config import ConfigError, from_environment
 from stagebourse.extensions import babel, csrf, db, login_manager, mail, migrate
 from stagebourse.filemodes import create_private_file, make_private_dir, sqlite_file
 from stagebourse.services.csv_input import format_size, max_bytes
@@ -61,6 +62,13 @@ def create_app(config: dict[str, Any] | None = None,
     _protect_sqlite_file(app)
 
     db.init_app(app)
+    if app.config.get("STAGEBOURSE_ENV") == "production":
+        _refuse_demo_credentials(app)
+    # The client's address as the trusted reverse proxies saw it (throttling keys on it).
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)
     # Registers the session hook that keeps the offer pages' read models current.
     import stagebourse.services.offer_index  # noqa: F401
     # Registered after db.init_app, so it runs before Flask-SQLAlchemy's own teardown (which
@@ -106,6 +114,32 @@ def _protect_sqlite_file(app: Flask) -> None:
         create_private_file(path)
     except OSError as error:  # a read-only or foreign file: SQLite will say what it can do
         logging.getLogger(__name__).warning("cannot make %s private: %s", path, error)
+
+
+def _refuse_demo_credentials(app: Flask) -> None:
+    """A production app never starts on a database holding demo accounts or the demo pupil
+    code: their passwords and codes are published in the README."""
+    from stagebourse.services.demo_marks import DEMO_DOMAIN, demo_credentials_present
+
+    with app.app_context():
+        try:
+            present = demo_credentials_present()
+        except SQLAlchemyError:
+            # No schema yet (the first `stagebourse db upgrade`) or the database is down: the
+            # sign-in refuses demo credentials anyway.
+            present = False
+        finally:
+            db.session.remove()
+            # The connection of this check is not kept: the server forks its workers after.
+            db.engine.dispose()
+    if present:
+        raise ConfigError(
+            "Cette base contient les données de démonstration (comptes @" + DEMO_DOMAIN
+            + ", code élève DEMO-ELEVE), dont les mots de passe sont publics : la production "
+            "refuse de démarrer. Donnez à DATABASE_URL une base de production vide, puis "
+            "lancez `stagebourse db upgrade` et `stagebourse seed reference` ; gardez la "
+            "démonstration sur une base à part, sans STAGEBOURSE_ENV=production."
+        )
 
 
 def select_locale() -> str:

@@ -20,6 +20,10 @@ def safe_next(target: str | None) -> str | None:
     """Only follow ``next`` to a path of this site (no open redirect)."""
     if not target:
         return None
+    # Control characters (CR/LF would split the Location header) and backslashes (which
+    # browsers read as "/") never belong to a path of ours.
+    if any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None

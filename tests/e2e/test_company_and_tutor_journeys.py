@@ -55,6 +55,12 @@ def test_structure_signs_up_gets_validated_and_posts_an_offer(page, live_server,
     page.get_by_label("Mot de passe", exact=True).fill("une phrase assez longue")
     page.get_by_label("Confirmez le mot de passe").fill("une phrase assez longue")
     page.get_by_role("button", name=re.compile("Inscrire|Créer", re.I)).click()
+    # The answer is the same whether the address already had an account: check your mailbox,
+    # then sign in.
+    assert "Un e-mail vient d'être envoyé" in page.locator("body").inner_text()
+    page.get_by_label("Adresse e-mail", exact=True).fill("camille@boulangerie-essai.fr")
+    page.get_by_label("Mot de passe", exact=True).fill("une phrase assez longue")
+    page.get_by_role("button", name="Se connecter", exact=True).click()
     assert "Boulangerie de l'Essai" in page.get_by_role("heading", level=1).inner_text()
     assert "validé" in page.locator("main").inner_text()
 

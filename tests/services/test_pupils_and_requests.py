@@ -222,9 +222,12 @@ def test_teacher_signs_up_and_a_colleague_validates(teacher: User):
     newcomer = teachers.sign_up_teacher("Nouvelle@College-Test.fr", "Nora Nouvelle",
                                         "un mot de passe long", teacher.school_id)
     assert newcomer.validated_at is None and newcomer.email == "nouvelle@college-test.fr"
-    with pytest.raises(ServiceError, match="existe déjà"):
-        teachers.sign_up_teacher("nouvelle@college-test.fr", "X", "un mot de passe long",
-                                 teacher.school_id)
+    # A second sign-up with the address creates nothing and tells its owner by mail.
+    assert teachers.sign_up_teacher("nouvelle@college-test.fr", "X", "un mot de passe long",
+                                    teacher.school_id) is None
+    assert db.session.scalar(select(OutboxMessage.template).where(
+        OutboxMessage.recipient == "nouvelle@college-test.fr",
+        OutboxMessage.template == "account_exists")) == "account_exists"
     elsewhere = make_user(Role.TEACHER, "loin@college-test.fr", school=first_school(index=1),
                           validated_at=NOW)
     assert teachers.pending_teachers(elsewhere) == []

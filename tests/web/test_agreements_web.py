@@ -73,6 +73,7 @@ def test_four_parties_sign_through_their_links_and_the_pdf_shows_them(app, clien
         assert text.count(name) >= 2, name  # in the parties and on the signature page
 
 
+@pytest.mark.committing  # a wrong code is counted by side writes (throttle, attempts)
 def test_wrong_code_is_refused_with_a_clear_message(app, client):
     agreement, _ = sent()
     url = link(agreement, Party.HOST)

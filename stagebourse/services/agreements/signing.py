@@ -10,7 +10,7 @@ import secrets
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from stagebourse.extensions import db
 from stagebourse.models import (
@@ -24,7 +24,7 @@ from stagebourse.models import (
     User,
     utcnow,
 )
-from stagebourse.services import ServiceError, journal
+from stagebourse.services import ServiceError, journal, throttle
 from stagebourse.services.agreements.content import PARTY_LABELS, PARTY_NAMES, content_hash
 from stagebourse.services.agreements.links import check_viewer, signature_link
 from stagebourse.services.agreements.parties import (
@@ -36,6 +36,7 @@ from stagebourse.services.agreements.parties import (
 )
 from stagebourse.services.journal import Event
 from stagebourse.services.notifications import queue_email
+from stagebourse.transactions import side_write
 
 CODE_MINUTES = 15
 
@@ -90,14 +91,24 @@ def request_code(agreement: Agreement, party: Party) -> str:
 
 def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: str | None = None,
                    viewer: User | None = None,
-                   read_version: int | None = None) -> AgreementSignature:
+                   read_version: int | None = None,
+                   client_ip: str | None = None) -> AgreementSignature:
     """Sign with the one-time code received by mail. Every refusal says why.
 
     ``read_version`` is the version shown on the page the party signed from: if the document
-    changed meanwhile, the party signs nothing it has not read.
+    changed meanwhile, the party signs nothing it has not read. A code dies after
+    ``CODE_MAX_ATTEMPTS`` wrong tries from anywhere. Through the web (``client_ip`` given),
+    wrong codes also slow down the client's address (and that address on this signature),
+    and both counts survive the refused request, which is rolled back.
     """
     check_viewer(agreement, party, viewer)
     _check_signable(agreement, party)
+    keys: list[str] = []
+    if client_ip is not None:
+        keys = [throttle.address_key("agreement-code", client_ip),
+                throttle.target_key("agreement-code", f"{agreement.id}:{party.value}",
+                                    client_ip)]
+        throttle.check(keys)
     if read_version is not None and read_version != agreement.version:
         raise ServiceError(_l("La convention a été modifiée pendant votre lecture : relisez la "
                               "nouvelle version ci-dessus, puis signez-la."))
@@ -138,6 +149,14 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
                               "la nouvelle version, puis demandez un nouveau code."))
     if not hmac.compare_digest(current.code_hash, hashed):
         current.attempts += 1
+        if keys:
+            throttle.fail(keys)
+            # Counted apart from the request's transaction, which the refusal rolls back.
+            with side_write() as session:
+                session.execute(update(AgreementCode).where(
+                    AgreementCode.id == current.id).values(
+                    attempts=AgreementCode.attempts + 1,
+                    revoked_at=now if current.attempts >= CODE_MAX_ATTEMPTS else None))
         message = _l("Ce code n'est pas le bon.")
         if owner is not None:
             message = _wrong_party_message(owner, party)
@@ -157,6 +176,8 @@ def sign_with_code(agreement: Agreement, party: Party, code: str, signer_name: s
         raise ServiceError(_l("Écrivez votre nom et votre prénom : ils figurent sur la convention "
                               "comme signature."))
     current.used_at = now
+    if keys:
+        throttle.forgive(keys[1:])
     signature = _add_signature(agreement, party, name, current.sent_to, SignatureMethod.LINK_CODE,
                                None, now)
     journal.record(None, Event.AGREEMENT_SIGN, agreement, party=party.value, method="link_code",

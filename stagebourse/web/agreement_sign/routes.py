@@ -9,6 +9,7 @@ from stagebourse.models import Agreement, Party, User
 from stagebourse.services import ServiceError, agreements
 from stagebourse.web.agreement_sign import bp
 from stagebourse.web.agreement_sign.forms import SignForm
+from stagebourse.web.client import client_address
 from stagebourse.web.exports import pdf_response
 from stagebourse.web.forms import ActionForm
 
@@ -49,7 +50,8 @@ def sign(token: str) -> Response | tuple[str, int]:
             read = form.version.data
             agreements.sign_with_code(agreement, party, form.code.data, form.signer_name.data,
                                       viewer=_viewer(),
-                                      read_version=int(read) if read.isdigit() else None)
+                                      read_version=int(read) if read.isdigit() else None,
+                                      client_ip=client_address())
         except agreements.WrongPerson as error:
             return _link_error(error)
         except ServiceError as error:

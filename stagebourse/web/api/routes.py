@@ -15,6 +15,7 @@ from stagebourse.services.offers import OfferRefused
 from stagebourse.web.api import bp
 from stagebourse.web.api.openapi import openapi_document
 from stagebourse.web.api.payload import offer_json, parse_offer
+from stagebourse.web.client import client_address
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
 
@@ -36,7 +37,8 @@ def authenticate() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     try:
-        g.api_token = authenticate_api_token(request.headers.get("Authorization"))
+        g.api_token = authenticate_api_token(request.headers.get("Authorization"),
+                                             client_address())
     except ApiAuthError as refusal:
         headers = {}
         if refusal.status == 401:

@@ -15,6 +15,7 @@ from stagebourse.web.auth.forms_company import (
     JoinRequestForm,
 )
 from stagebourse.web.auth.routes import bp
+from stagebourse.web.client import client_address
 from stagebourse.web.forms import select_choices
 
 
@@ -30,18 +31,19 @@ def company_sign_up() -> str | Response:
             form.siret.errors = [error]
         else:
             try:
-                user = companies.sign_up_company(form.data)
+                companies.sign_up_company(form.data)
             except companies.DuplicateSiret as refusal:
                 duplicate = refusal.company
                 flash(str(refusal), "error")
             except ServiceError as refusal:
                 flash(str(refusal), "error")
             else:
-                session.clear()
-                login_user(user)
-                flash(_("Votre structure est inscrite. Le groupe de pilotage va la vérifier ; "
-                        "vous pouvez déjà préparer vos offres et déclarer la Charte."), "success")
-                return redirect(url_for("company.home"))
+                # The same answer whether the address was new or had an account (no
+                # probing): the newcomer signs in from the link the mail gives.
+                flash(_("Merci. Un e-mail vient d'être envoyé à l'adresse indiquée : il "
+                        "explique la suite. Pensez à regarder dans les indésirables."),
+                      "success")
+                return redirect(url_for("auth.sign_in"))
     return render_template("auth/company_sign_up.html", form=form, duplicate=duplicate,
                            join_form=JoinRequestForm(siret=duplicate.siret) if duplicate else None)
 
@@ -54,10 +56,15 @@ def company_join_request() -> str | Response:
         flash(_("Structure introuvable : vérifiez le SIRET."), "error")
         return redirect(url_for("auth.company_sign_up"))
     if form.validate_on_submit():
-        companies.request_to_join(company, form.name.data, form.email.data, form.message.data)
-        flash(_("Votre demande est envoyée aux membres de la structure : ils pourront vous "
-                "inviter par e-mail."), "success")
-        return redirect(url_for("public.index"))
+        try:
+            companies.request_to_join(company, form.name.data, form.email.data,
+                                      form.message.data, client_address())
+        except ServiceError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(_("Votre demande est transmise aux membres de la structure : ils pourront "
+                    "vous inviter par e-mail."), "success")
+            return redirect(url_for("public.index"))
     return render_template("auth/company_sign_up.html", form=None, duplicate=company,
                            join_form=form)
 

@@ -15,14 +15,11 @@ from stagebourse.web.auth.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
+from stagebourse.web.client import client_address
 from stagebourse.web.forms import safe_next
 from stagebourse.web.guards import home_url_for
 
 bp = Blueprint("auth", __name__)
-
-
-def _client_ip() -> str:
-    return request.remote_addr or "inconnue"
 
 
 def _start_session(user: User) -> None:
@@ -38,7 +35,7 @@ def sign_in() -> str | Response:
     if form.validate_on_submit():
         try:
             user = accounts.sign_in_with_password(form.email.data, form.password.data,
-                                                  _client_ip())
+                                                  client_address())
         except ServiceError as error:
             flash(str(error), "error")
         else:
@@ -54,7 +51,7 @@ def sign_in_with_code() -> str | Response:
     form = CodeSignInForm()
     if form.validate_on_submit():
         try:
-            user = accounts.sign_in_with_code(form.code.data, _client_ip())
+            user = accounts.sign_in_with_code(form.code.data, client_address())
         except ServiceError as error:
             flash(str(error), "error")
         else:
@@ -77,7 +74,11 @@ def sign_out() -> Response:
 def forgot_password() -> str | Response:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
+        try:
+            accounts.request_password_reset(form.email.data, client_address())
+        except ServiceError as error:
+            flash(str(error), "error")
+            return render_template("auth/forgot_password.html", form=form)
         flash(_("Si un compte existe pour cette adresse, un e-mail vient de lui être envoyé "
                 "avec un lien valable une heure. Pensez à regarder dans les indésirables."),
               "success")

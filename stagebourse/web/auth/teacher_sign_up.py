@@ -29,8 +29,8 @@ def teacher_sign_up() -> str | Response:
         except ServiceError as error:
             flash(str(error), "error")
         else:
-            flash(_("Votre compte est créé. Il doit maintenant être validé par un collègue de "
-                    "votre établissement ou par le groupe de pilotage ; vous recevrez un "
-                    "e-mail. Vous pouvez déjà vous connecter."), "success")
+            # The same answer whether the address was new or had an account (no probing).
+            flash(_("Merci. Un e-mail vient d'être envoyé à l'adresse indiquée : il explique "
+                    "la suite. Pensez à regarder dans les indésirables."), "success")
             return redirect(url_for("auth.sign_in"))
     return render_template("auth/teacher_sign_up.html", form=form)

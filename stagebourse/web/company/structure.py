@@ -57,7 +57,8 @@ def members() -> str | Response:
             flash(_("Invitation envoyée à %(email)s (lien valable 7 jours).",
                     email=form.email.data), "success")
             return redirect(url_for("company.members"))
-    return render_template("company/members.html", form=form, company=current_user.company)
+    return render_template("company/members.html", form=form, company=current_user.company,
+                           join_requests=companies.join_requests(current_user))
 
 
 @bp.route("/eleves")
