@@ -159,7 +159,7 @@ def test_a_refused_structures_people_lose_pages_agreement_pdfs_and_api(app: Flas
 
     steering = signed_in(app, personas["steering"])
     response = steering.post(f"/pilotage/structures/{company.id}/refuser",
-                             data={"reason": "Ne respecte pas la Charte"})
+                             data={"reason": "Ne respecte pas la Charte", "confirm": "1"})
     assert response.status_code == 302
     assert db.session.get(type(company), company.id).state == CompanyState.REJECTED
 
