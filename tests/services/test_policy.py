@@ -170,6 +170,9 @@ TABLE: list[Row] = [
         lambda w, a: companies.approve_company(a, w.company_elsewhere), NOT_STEERING),
     Row("companies.reject_company",
         lambda w, a: companies.reject_company(a, w.company, "Raison du refus"), NOT_STEERING),
+    Row("companies.verify_charter",
+        lambda w, a: companies.verify_charter(a, w.company_elsewhere), NOT_STEERING),
+    Row("companies.join_requests", lambda w, a: companies.join_requests(a), COMPANY_OWN),
     Row("companies.import_charter_signatories",
         lambda w, a: companies.import_charter_signatories(a, b"siret\n"), NOT_STEERING),
     Row("companies.create_api_token",
@@ -304,6 +307,8 @@ TABLE: list[Row] = [
     Row("pupils.current_class_board", lambda w, a: pupils.current_class_board(a, "3B"),
         SCHOOL_OWN),
     Row("pupils.class_pupils", lambda w, a: pupils.class_pupils(a, "3B"), SCHOOL_OWN),
+    Row("pupils.current_class_board_with_consent",
+        lambda w, a: pupils.current_class_board_with_consent(a, "3B"), SCHOOL_OWN),
     Row("pupils.default_level", lambda w, a: pupils.default_level(a), SCHOOL_OWN),
     Row("pupils.school_classes", lambda w, a: pupils.school_classes(a), SCHOOL_OWN),
     Row("pupils.issue_codes",
@@ -405,6 +410,9 @@ NOT_USE_CASES = {
     "teachers.can_validate",
     # The teachers this actor may validate: an empty list for anyone else, nothing revealed.
     "teachers.pending_teachers",
+    # The published preparation materials of an audience: nothing personal; other roles get a
+    # message saying these documents are not for their space.
+    "preparation.materials_for",
 }
 
 

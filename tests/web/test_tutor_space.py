@@ -138,11 +138,15 @@ def test_named_tutor_signs_in_by_mail_reads_acknowledges_and_sees_interns_once_c
 
 
 def test_expired_link_is_refused_and_ends_its_session(app: Flask, host):
+    days = app.config["TUTOR_LINK_DAYS"]
+    # Only the link's expiry may end this session here, not the session limits.
+    app.config["SESSION_IDLE_MINUTES"] = 60 * 24 * 365
+    app.config["SESSION_LIFETIME_HOURS"] = 24 * 365
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(days=365)
     path = issued_link(app.test_client(), host)
     client = app.test_client()
     assert client.get(path).status_code == 302
     assert client.get("/tuteur/").status_code == 200
-    days = app.config["TUTOR_LINK_DAYS"]
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=days, hours=1)):
         response = client.get("/tuteur/")
         assert response.status_code == 403
