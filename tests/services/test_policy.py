@@ -51,6 +51,7 @@ from stagebourse.services import (
     offer_import,
     offers,
     outbox,
+    outreach,
     preparation,
     pupils,
     questionnaires,
@@ -178,6 +179,14 @@ TABLE: list[Row] = [
         lambda w, a: companies.revoke_api_token(a, w.token), NOT_STEERING),
     Row("companies.list_companies", lambda w, a: companies.list_companies(a), NOT_STEERING),
     Row("companies.list_api_tokens", lambda w, a: companies.list_api_tokens(a), NOT_STEERING),
+    # Reaching the Charter signatories not registered yet (steering) ---------------------------
+    Row("outreach.record_prospects",
+        lambda w, a: outreach.record_prospects(
+            a, [outreach.SignatoryRow(2, "Boulangerie Signataire", "", "pain@example.fr")]),
+        NOT_STEERING),
+    Row("outreach.invitable", lambda w, a: outreach.invitable(a), NOT_STEERING),
+    Row("outreach.invite_prospects", lambda w, a: outreach.invite_prospects(a), NOT_STEERING),
+    Row("outreach.outreach_status", lambda w, a: outreach.outreach_status(a), NOT_STEERING),
     # A structure's own team (company member) -------------------------------------------------
     Row("companies.invite_member",
         lambda w, a: companies.invite_member(a, "nouveau@atelier-test.fr"), COMPANY_OWN),
