@@ -179,6 +179,8 @@ TABLE: list[Row] = [
         lambda w, a: companies.revoke_api_token(a, w.token), NOT_STEERING),
     Row("companies.list_companies", lambda w, a: companies.list_companies(a), NOT_STEERING),
     Row("companies.list_api_tokens", lambda w, a: companies.list_api_tokens(a), NOT_STEERING),
+    Row("companies.verify_charter",
+        lambda w, a: companies.verify_charter(a, w.company_elsewhere), NOT_STEERING),
     # Reaching the Charter signatories not registered yet (steering) ---------------------------
     Row("outreach.record_prospects",
         lambda w, a: outreach.record_prospects(
@@ -312,6 +314,8 @@ TABLE: list[Row] = [
     Row("pupils.class_board", lambda w, a: pupils.class_board(a, "3B", None), SCHOOL_OWN),
     Row("pupils.current_class_board", lambda w, a: pupils.current_class_board(a, "3B"),
         SCHOOL_OWN),
+    Row("pupils.current_class_board_with_consent",
+        lambda w, a: pupils.current_class_board_with_consent(a, "3B"), SCHOOL_OWN),
     Row("pupils.class_pupils", lambda w, a: pupils.class_pupils(a, "3B"), SCHOOL_OWN),
     Row("pupils.default_level", lambda w, a: pupils.default_level(a), SCHOOL_OWN),
     Row("pupils.school_classes", lambda w, a: pupils.school_classes(a), SCHOOL_OWN),
@@ -400,6 +404,9 @@ TABLE: list[Row] = [
 # Functions that take the actor but are not use cases to refuse. Each answers for the actor it
 # is given and either goes through the policy itself or refuses nothing:
 NOT_USE_CASES = {
+    # Shared reading material, nothing personal: the audience is checked against the role
+    # (a wrong audience is a ServiceError telling where the documents are meant for).
+    "preparation.materials_for",
     # The journal records whoever acted; the caller has already been allowed.
     "journal.record",
     "journal.actor_label",

@@ -25,7 +25,8 @@ from tests.factories import TEST_PASSWORD, VALENCIENNES, make_company
 from tests.personas import login_as, page_text
 from tests.smtp_server import LoopbackSmtp
 
-pytestmark = pytest.mark.database
+# Outbox delivery and sign-in limits write on their own connection: these tests commit.
+pytestmark = [pytest.mark.database, pytest.mark.committing]
 
 BAKERY = "contact@boulangerie-nord.fr"
 GARAGE = "garage@garage-central.fr"
