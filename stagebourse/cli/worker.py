@@ -1,6 +1,6 @@
 """``stagebourse worker``: do the queued jobs (matching runs...) and deliver the outbox, in one
 loop, or ``--once`` from cron. Periodic jobs of the loop: tutors' reminders, mixing of the
-questionnaire responses.
+questionnaire responses, the one reminder to the Charter signatories invited to register.
 
 Each job is one unit of work, committed here once with its outcome (or rolled back whole):
 the worker is its own commit point. Claims and progress are committed apart by the job queue
