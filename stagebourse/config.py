@@ -144,6 +144,7 @@ def from_environment(instance_path: str) -> dict[str, object]:
         # Teachers are reminded of their pupils lacking guardian consent this many days
         # before the wishes deadline (once per campaign).
         "CONSENT_REMINDER_DAYS": int(os.environ.get("CONSENT_REMINDER_DAYS", "10")),
+        "SIGNATORY_REMINDER_DAYS": int(os.environ.get("SIGNATORY_REMINDER_DAYS", "14")),
         # Matching audit: groups smaller than this are shown "secret", with no figure.
         "AUDIT_MIN_CELL": int(os.environ.get("AUDIT_MIN_CELL", "11")),
         # A host whose declines before the reveal plus withdrawal requests after it reach this

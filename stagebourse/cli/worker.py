@@ -1,6 +1,6 @@
 """``stagebourse worker``: do the queued jobs (matching runs...) and deliver the outbox, in one
 loop, or ``--once`` from cron. Periodic jobs of the loop: tutors' reminders, mixing of the
-questionnaire responses.
+questionnaire responses, the one reminder to the Charter signatories invited to register.
 
 Each job is one unit of work, committed here once with its outcome (or rolled back whole):
 the worker is its own commit point. Claims and progress are committed apart by the job queue
@@ -38,6 +38,7 @@ PeriodicJob = tuple[str, float, Callable[[], object]]
 def _periodic_jobs() -> list[PeriodicJob]:
     from stagebourse.services.consent import send_consent_reminders
     from stagebourse.services.offer_import import purge_staged_uploads
+    from stagebourse.services.outreach import send_signatory_reminders
     from stagebourse.services.preparation import send_due_reminders
     from stagebourse.services.questionnaires import mix_unmixed_responses
 
@@ -45,6 +46,7 @@ def _periodic_jobs() -> list[PeriodicJob]:
             # Import files whose preview was never confirmed: gone within the hour's margin.
             ("fichiers d'import en attente", 600.0, purge_staged_uploads),
             ("rappels consentements", 3600.0, send_consent_reminders),
+            ("relances signataires de la Charte", 3600.0, send_signatory_reminders),
             # Answers since the last mixing are in the order they came: mix them hourly, so
             # that a release (which requires mixed rows) rarely has to wait for it.
             ("mélange des réponses", 3600.0, mix_unmixed_responses)]

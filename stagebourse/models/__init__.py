@@ -48,6 +48,7 @@ from stagebourse.models.offer_index import (
 )
 from stagebourse.models.offers import Offer, OfferState, OfferWeek
 from stagebourse.models.outbox import OutboxMessage, OutboxState
+from stagebourse.models.outreach import CharterProspect
 from stagebourse.models.pupils import ConsentMethod, Gender, Pupil
 from stagebourse.models.questionnaires import (
     InvitationChannel,
@@ -70,7 +71,8 @@ __all__ = [
     "AgreementSignature", "AgreementState", "AgreementVersion", "ApiToken", "Assignment",
     "AssignmentState", "Audience", "Base", "CallbackCount", "CallbackRequest", "Campaign",
     "CampaignSchoolWeek", "CampaignState",
-    "CharterStatus", "Commune", "Company", "CompanyKind", "CompanyState", "ConsentMethod",
+    "CharterProspect", "CharterStatus", "Commune", "Company", "CompanyKind", "CompanyState",
+    "ConsentMethod",
     "DeclinedBy", "Gender", "HostReason", "InvitationChannel", "Job", "JobState", "JournalEntry",
     "Level", "LoginFailure", "MatchingRun",
     "Material", "MaterialAcknowledgement", "Offer", "OfferDistance", "OfferIndexState",

@@ -31,7 +31,7 @@ from stagebourse.models import (
     User,
     utcnow,
 )
-from stagebourse.services import ServiceError, journal, throttle
+from stagebourse.services import ServiceError, journal, outreach, throttle
 from stagebourse.services.accounts import (
     check_password_length,
     email_taken,
@@ -128,6 +128,7 @@ def sign_up_company(data: dict[str, Any]) -> User | None:
     queue_email(email, "company_signed_up", key=f"company-signed-up:{user.id}",
                 reason=_l("vous avez inscrit votre structure sur la bourse de stages."),
                 user=user, company=company, sign_in_url=public_url("auth.sign_in"))
+    outreach.note_registered(company, data.get("invitation"))
     _tell_steering(company)
     db.session.flush()
     return user
@@ -413,6 +414,10 @@ class SignatoriesReport:
     rows: int = 0
     matches: list[SignatoryMatch] = field(default_factory=list)
     unmatched: int = 0
+    prospects: outreach.ProspectsReport | None = None
+
+
+EMAIL_COLUMNS = ("email", "courriel", "e_mail", "mail")
 
 
 def import_charter_signatories(actor: User, data: bytes) -> SignatoriesReport:
@@ -420,9 +425,12 @@ def import_charter_signatories(actor: User, data: bytes) -> SignatoriesReport:
 
     Columns: ``siret`` and/or ``nom`` (the list published by the Charte's office may carry
     only names). A SIRET match wins; otherwise the normalised name must match exactly.
+    The rows that match no registered structure become prospects (:mod:`outreach`), with
+    the contact address of an ``email`` (or ``courriel``) column when there is one.
     """
     require(actor, Action.STEER_COMPANIES)
-    table = read_csv(data, required=[], optional=["siret", "nom", "raison_sociale"],
+    table = read_csv(data, required=[],
+                     optional=["siret", "nom", "raison_sociale", *EMAIL_COLUMNS],
                      max_rows=SIGNATORIES_MAX_ROWS)
     if not ({"siret", "nom", "raison_sociale"} & set(table.header)):
         raise ServiceError(_l("Le fichier doit avoir une colonne « siret » ou « nom » (ou les "
@@ -434,6 +442,7 @@ def import_charter_signatories(actor: User, data: bytes) -> SignatoriesReport:
         by_name.setdefault(normalise_name(registered.name), registered)
     report = SignatoriesReport(rows=len(table.rows))
     seen: set[int] = set()
+    unmatched: list[outreach.SignatoryRow] = []
     for line, values in table.rows:
         siret = normalise_siret(values.get("siret", ""))
         name = normalise_name(values.get("nom") or values.get("raison_sociale") or "")
@@ -445,6 +454,12 @@ def import_charter_signatories(actor: User, data: bytes) -> SignatoriesReport:
             company, how = by_name[name], "nom"
         if company is None:
             report.unmatched += 1
+            email = next((values.get(c, "").strip().lower() for c in EMAIL_COLUMNS
+                          if values.get(c, "").strip()), "")
+            unmatched.append(outreach.SignatoryRow(
+                line, (values.get("nom") or values.get("raison_sociale") or "").strip(),
+                siret if is_valid_siret(siret) else "",
+                email if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email) else ""))
             continue
         if company.id in seen:
             continue
@@ -452,8 +467,10 @@ def import_charter_signatories(actor: User, data: bytes) -> SignatoriesReport:
         already = company.charter_status == CharterStatus.VERIFIED
         company.charter_status = CharterStatus.VERIFIED
         report.matches.append(SignatoryMatch(line, company, how, already))
+    report.prospects = outreach.record_prospects(actor, unmatched)
     journal.record(actor, Event.COMPANY_CHARTER_LIST_IMPORTED, None, rows=report.rows,
-                   matched=len(report.matches), unmatched=report.unmatched)
+                   matched=len(report.matches), unmatched=report.unmatched,
+                   new_prospects=report.prospects.new)
     db.session.flush()
     return report
 

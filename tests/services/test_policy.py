@@ -51,6 +51,7 @@ from stagebourse.services import (
     offer_import,
     offers,
     outbox,
+    outreach,
     preparation,
     pupils,
     questionnaires,
@@ -181,6 +182,14 @@ TABLE: list[Row] = [
         lambda w, a: companies.revoke_api_token(a, w.token), NOT_STEERING),
     Row("companies.list_companies", lambda w, a: companies.list_companies(a), NOT_STEERING),
     Row("companies.list_api_tokens", lambda w, a: companies.list_api_tokens(a), NOT_STEERING),
+    # Reaching the Charter signatories not registered yet (steering) ---------------------------
+    Row("outreach.record_prospects",
+        lambda w, a: outreach.record_prospects(
+            a, [outreach.SignatoryRow(2, "Boulangerie Signataire", "", "pain@example.fr")]),
+        NOT_STEERING),
+    Row("outreach.invitable", lambda w, a: outreach.invitable(a), NOT_STEERING),
+    Row("outreach.invite_prospects", lambda w, a: outreach.invite_prospects(a), NOT_STEERING),
+    Row("outreach.outreach_status", lambda w, a: outreach.outreach_status(a), NOT_STEERING),
     # A structure's own team (company member) -------------------------------------------------
     Row("companies.invite_member",
         lambda w, a: companies.invite_member(a, "nouveau@atelier-test.fr"), COMPANY_OWN),
@@ -306,9 +315,9 @@ TABLE: list[Row] = [
     Row("pupils.class_board", lambda w, a: pupils.class_board(a, "3B", None), SCHOOL_OWN),
     Row("pupils.current_class_board", lambda w, a: pupils.current_class_board(a, "3B"),
         SCHOOL_OWN),
-    Row("pupils.class_pupils", lambda w, a: pupils.class_pupils(a, "3B"), SCHOOL_OWN),
     Row("pupils.current_class_board_with_consent",
         lambda w, a: pupils.current_class_board_with_consent(a, "3B"), SCHOOL_OWN),
+    Row("pupils.class_pupils", lambda w, a: pupils.class_pupils(a, "3B"), SCHOOL_OWN),
     Row("pupils.default_level", lambda w, a: pupils.default_level(a), SCHOOL_OWN),
     Row("pupils.school_classes", lambda w, a: pupils.school_classes(a), SCHOOL_OWN),
     Row("pupils.issue_codes",
@@ -396,6 +405,9 @@ TABLE: list[Row] = [
 # Functions that take the actor but are not use cases to refuse. Each answers for the actor it
 # is given and either goes through the policy itself or refuses nothing:
 NOT_USE_CASES = {
+    # Shared reading material, nothing personal: the audience is checked against the role
+    # (a wrong audience is a ServiceError telling where the documents are meant for).
+    "preparation.materials_for",
     # The journal records whoever acted; the caller has already been allowed.
     "journal.record",
     "journal.actor_label",
@@ -410,9 +422,6 @@ NOT_USE_CASES = {
     "teachers.can_validate",
     # The teachers this actor may validate: an empty list for anyone else, nothing revealed.
     "teachers.pending_teachers",
-    # The published preparation materials of an audience: nothing personal; other roles get a
-    # message saying these documents are not for their space.
-    "preparation.materials_for",
 }
 
 

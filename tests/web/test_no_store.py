@@ -21,6 +21,7 @@ from tests.web.route_map import build_url, rules, sign_in
 # GET routes that serve a download when given one of these query strings.
 FORMATS = {
     "offers.browse": ["format=csv"],
+    "steering.signatories": ["format=csv"],
     "steering.personal_data_pupil": ["format=json", "format=csv"],
 }
 PERSONAS = ["steering", "teacher", "company", "pupil", "tutor"]

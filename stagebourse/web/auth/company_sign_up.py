@@ -3,12 +3,12 @@ it, an invited colleague accepts. Once signed in they use the company room (web/
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 from werkzeug.wrappers import Response
 
-from stagebourse.services import ServiceError, companies, offers
+from stagebourse.services import ServiceError, companies, offers, outreach
 from stagebourse.web.auth.forms_company import (
     AcceptInvitationForm,
     CompanySignUpForm,
@@ -16,7 +16,7 @@ from stagebourse.web.auth.forms_company import (
 )
 from stagebourse.web.auth.routes import bp
 from stagebourse.web.client import client_address
-from stagebourse.web.forms import select_choices
+from stagebourse.web.forms import ActionForm, select_choices
 
 
 @bp.route("/structures/inscription", methods=["GET", "POST"])
@@ -25,6 +25,8 @@ def company_sign_up() -> str | Response:
     form.commune_code.choices = select_choices([("", _("— choisir —"))] + [
         (c.code_insee, f"{c.name} ({c.postcodes})") for c in offers.communes()])
     duplicate = None
+    if request.method == "GET" and request.args.get("invitation"):
+        _prefill(form, request.args["invitation"])
     if form.validate_on_submit():
         error = companies.siret_error(form.siret.data)
         if error:
@@ -46,6 +48,38 @@ def company_sign_up() -> str | Response:
                 return redirect(url_for("auth.sign_in"))
     return render_template("auth/company_sign_up.html", form=form, duplicate=duplicate,
                            join_form=JoinRequestForm(siret=duplicate.siret) if duplicate else None)
+
+
+def _prefill(form: CompanySignUpForm, token: str) -> None:
+    """A Charter signatory's personal link fills in what the steering group's list knew."""
+    try:
+        prospect = outreach.prospect_by_token(token)
+    except ServiceError as error:
+        flash(str(error), "warning")
+        return
+    form.invitation.data = token
+    form.name.data = prospect.name
+    form.siret.data = prospect.siret or ""
+    form.email.data = prospect.email or ""
+
+
+@bp.route("/structures/signataire/<token>", methods=["GET", "POST"])
+def signatory_decline(token: str) -> str | tuple[str, int]:
+    """« Pas intéressé », from the invitation mail: no sign-in, the link is the credential."""
+    try:
+        prospect = outreach.prospect_by_token(token)
+    except ServiceError as error:
+        return render_template("auth/signatory_decline.html", error=str(error), prospect=None,
+                               form=None, done=False), 404
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        outreach.decline(token)
+        return render_template("auth/signatory_decline.html", error=None, prospect=prospect,
+                               form=None, done=True)
+    return render_template("auth/signatory_decline.html", error=None, prospect=prospect,
+                           form=form, done=False, token=token)
 
 
 @bp.route("/structures/rejoindre", methods=["POST"])

@@ -35,6 +35,8 @@ class CompanySignUpForm(FlaskForm):
     email = EmailField(_l("Votre adresse e-mail (identifiant)"), validators=[
         DataRequired(_l("Indiquez votre adresse e-mail.")), *_EMAIL])
     password, confirm = new_password_fields()
+    # The personal link of a Charter signatory's invitation, when the form came from one.
+    invitation = HiddenField()
 
 
 class JoinRequestForm(FlaskForm):

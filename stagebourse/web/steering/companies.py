@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -9,8 +10,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from stagebourse import clock
 from stagebourse.models import CompanyState
-from stagebourse.services import ServiceError, campaigns, companies, host_decision_figures, offers
+from stagebourse.services import (
+    ServiceError,
+    campaigns,
+    companies,
+    host_decision_figures,
+    offers,
+    outreach,
+)
 from stagebourse.web.confirm import confirmation_page, confirmed
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm, select_choices
@@ -179,3 +188,56 @@ def supply_demand() -> str | Response:
     weeks = offers.seats_by_week(campaign) if campaign is not None else {}
     return render_template("steering/supply_demand.html", rows=rows, campaigns=active,
                            campaign=campaign, weeks=weeks)
+
+
+# Reaching the Charter signatories not registered yet -----------------------------------------
+
+_STATUS_LABELS = {"joined": "inscrite", "declined": "pas intéressée", "reminded": "relancée",
+                  "invited": "invitée", "waiting": "à inviter", "no_email": "sans adresse"}
+
+
+def _day(instant: dt.datetime | None) -> str:
+    return clock.paris_date(instant).isoformat() if instant else ""
+
+
+@bp.route("/signataires")
+def signatories() -> str | Response:
+    outreach_state = outreach.outreach_status(current_user)
+    if request.args.get("format") == "csv":
+        return csv_response(
+            "signataires.csv",
+            ["nom", "siret", "email", "etat", "invitee_le", "relancee_le", "inscrite_le",
+             "pas_interessee_le"],
+            [[line.prospect.name, line.prospect.siret or "", line.prospect.email or "",
+              _STATUS_LABELS[line.status], _day(line.prospect.invited_at),
+              _day(line.prospect.reminded_at), _day(line.prospect.joined_at),
+              _day(line.prospect.declined_at)] for line in outreach_state.lines])
+    return render_template("steering/signatories.html", outreach=outreach_state,
+                           invitable=len(outreach.invitable(current_user)), form=ActionForm(),
+                           reminder_days=outreach.reminder_days())
+
+
+@bp.route("/signataires/inviter", methods=["POST"])
+def signatories_invite() -> str | Response | tuple[str, int]:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not confirmed():
+        waiting = outreach.invitable(current_user)
+        return confirmation_page(
+            title=_("Inviter %(n)s signataire(s) de la Charte ?", n=len(waiting)),
+            action=url_for("steering.signatories_invite"),
+            button=_("Oui, envoyer les invitations"),
+            back=url_for("steering.signatories"),
+            facts=[(_("Structures invitées"), ", ".join(p.name for p in waiting[:20])
+                    + (" …" if len(waiting) > 20 else ""))],
+            consequence=_("Chaque structure reçoit un seul e-mail d'invitation (et une seule "
+                          "relance %(days)s jours plus tard) ; un envoi ne se reprend pas.",
+                          days=outreach.reminder_days()),
+            danger=False)
+    try:
+        sent = outreach.invite_prospects(current_user)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("%(n)s invitation(s) mise(s) en file d'envoi.", n=sent), "success")
+    return redirect(url_for("steering.signatories"))
