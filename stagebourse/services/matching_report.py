@@ -277,7 +277,8 @@ def published_tables(run: MatchingRun) -> list[Table]:
         tables.append(table)
 
     # The engine knows sectors by their code (« batiment »); a reader wants the label.
-    sector_names = dict(db.session.execute(db.select(Sector.code, Sector.label)).tuples().all())
+    sector_names = {code: name for code, name in db.session.execute(
+        db.select(Sector.code, Sector.label))}
     for m, counts in _gender_sector_counts(audit, sizes).items():
         rows = audit["gender_sector"][m]
         genders = sorted({g for row in rows for g in row["by"]})

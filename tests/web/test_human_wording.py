@@ -183,3 +183,15 @@ def test_the_language_chosen_before_signing_in_stays_after(app: Flask,
     sign_in(client, world["users"]["teacher"])
     refresh()  # the page must find the choice again, not reuse the locale Babel kept
     assert '<html lang="en">' in client.get("/professeur/affectations").get_data(as_text=True)
+
+
+def test_week_spans_spell_the_month_in_english(app: Flask, world: dict[str, Any]) -> None:
+    # « 01/02 – 05/02/2027 » is read as January 2 by an English reader.
+    client = app.test_client()
+    client.get("/langue/en")
+    sign_in(client, world["users"]["teacher"])
+    refresh()
+    page = visible_text(client.get(f"/offres/{world['values']['offer_id']}").get_data(
+        as_text=True)).replace("\u2009", " ").replace("\u202f", " ")  # Babel's thin spaces
+    assert "Feb 1 – 5, 2027" in page
+    assert "01/02 – 05/02/2027" not in page
