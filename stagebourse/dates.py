@@ -40,3 +40,8 @@ def date_span(first: dt.date, last: dt.date) -> str:
 def week_span(monday: dt.date) -> str:
     """The working week (Monday to Friday) that starts on ``monday``, in words."""
     return date_span(monday, monday + dt.timedelta(days=4))
+
+
+def week_of(monday: dt.date) -> str:
+    """« semaine du lundi 1er février 2027 »: how a person names an internship week."""
+    return f"semaine du {long_date(monday)}"

@@ -109,6 +109,13 @@ def label(value: enum.Enum | None) -> str:
     return str(found) if found is not None else str(value.value)
 
 
+def label_of(kind: str, value: str) -> str:
+    """``{{ label_of("AssignmentState", "published") }}`` → « publiée, en attente de réponse »:
+    for templates that hold a state's value (a filter's options), not the enum member."""
+    found = LABELS.get(f"{kind}.{value}")
+    return str(found) if found is not None else value
+
+
 def assignment_status(assignment: Any) -> str:
     """``{{ assignment_status(a) }}`` → « refusée par la structure », « confirmée »…: the
     state, and who ended it when someone did."""

@@ -21,7 +21,8 @@ from flask import current_app
 from flask_babel import format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 
-from stagebourse.models import MatchingRun, User
+from stagebourse.extensions import db
+from stagebourse.models import MatchingRun, Sector, User
 from stagebourse.observatory.suppression import (
     PROTECTION_WIDTH,
     PublishedTable,
@@ -275,6 +276,9 @@ def published_tables(run: MatchingRun) -> list[Table]:
                                       _pct(e["placement_rate"])))
         tables.append(table)
 
+    # The engine knows sectors by their code (« batiment »); a reader wants the label.
+    sector_names = {code: name for code, name in db.session.execute(
+        db.select(Sector.code, Sector.label))}
     for m, counts in _gender_sector_counts(audit, sizes).items():
         rows = audit["gender_sector"][m]
         genders = sorted({g for row in rows for g in row["by"]})
@@ -290,11 +294,13 @@ def published_tables(run: MatchingRun) -> list[Table]:
                              "vœux", m=mechanism_label(m))), header)
         for i, row in enumerate(rows):
             if counts is None:
-                table.rows.append([row["sector"], secret(), secret()]
+                table.rows.append([sector_names.get(row["sector"], row["sector"]), secret(),
+                                   secret()]
                                   + ["—"] * (3 * len(genders)))
                 continue
             wished, placed = counts[0].cells[i], counts[1].cells[i]
-            cells = [row["sector"], _count(wished[-1]), _count(placed[-1])]
+            cells = [sector_names.get(row["sector"], row["sector"]), _count(wished[-1]),
+                     _count(placed[-1])]
             for j in range(len(genders)):
                 # Shares only from published counts, never from a secret one.
                 wish_share = _share(wished[j], wished[-1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any
@@ -142,12 +143,18 @@ def _refuse_demo_credentials(app: Flask) -> None:
         )
 
 
+# The language switch's cookie (public.set_language): kept apart from the session, which
+# signing in clears, so that an English reader stays in English once signed in.
+LANG_COOKIE = "lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
 def select_locale() -> str:
     """The visitor's choice, else the browser's preference; French outside a request
     (mail rendered by the worker or a command is in the service's language)."""
     if not has_request_context():
         return "fr"
-    chosen = session.get("lang")
+    chosen = request.cookies.get(LANG_COOKIE) or session.get("lang")
     if chosen in ("fr", "en"):
         return str(chosen)
     return request.accept_languages.best_match(["fr", "en"], default="fr") or "fr"
@@ -316,11 +323,13 @@ def _discard_session(error: BaseException | None = None) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from babel.dates import format_interval
     from flask_babel import format_date, get_locale
+    from flask_babel import gettext as _
 
     from stagebourse import dates
-    from stagebourse.identifiers import week_label
-    from stagebourse.labels import assignment_status, label
+    from stagebourse.identifiers import week_label, week_monday
+    from stagebourse.labels import assignment_status, label, label_of
 
     def long_date(day: Any) -> str:
         # French words (« lundi 1er février 2027 ») in French; Babel's full format otherwise.
@@ -328,8 +337,30 @@ def _register_template_helpers(app: Flask) -> None:
             return dates.long_date(day)
         return str(format_date(day, "full"))
 
-    app.jinja_env.globals.update(label=label, week_label=week_label,
+    def week_dates(week: str) -> str:
+        # « 01/02 – 05/02/2027 » reads as January in English: spell the month there.
+        if str(get_locale() or "fr").startswith("fr"):
+            return week_label(week)
+        monday = week_monday(week)
+        return str(format_interval(monday, monday + dt.timedelta(days=4), "yMMMd",
+                                   locale=str(get_locale())))
+
+    def week_words(week: Any) -> str:
+        # « semaine du lundi 1er février 2027 » rather than the ISO code « 2027-W05 ».
+        if not week:
+            return ""
+        try:
+            monday = week_monday(str(week))
+        except ValueError:
+            return str(week)
+        if str(get_locale() or "fr").startswith("fr"):
+            return dates.week_of(monday)
+        return str(_("semaine du %(day)s", day=format_date(monday, "full")))
+
+    app.jinja_env.globals.update(label=label, label_of=label_of, week_label=week_dates,
+                                 week_words=week_words,
                                  assignment_status=assignment_status, long_date=long_date)
+    app.jinja_env.filters.update(week_words=week_words)
 
     @app.context_processor
     def inject() -> dict[str, Any]:

@@ -24,7 +24,7 @@ def test_answering_sends_no_asset_request_and_no_referrer(page, live_server, app
     # the answer pages themselves, so anything left is another request.
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="werkzeug"):
-        page.get_by_label("Ton code de questionnaire").fill(code)
+        page.get_by_label("Code de questionnaire").fill(code)
         page.get_by_role("button", name="Commencer").click()
         page.get_by_role("button", name="Envoyer mes réponses").click()
         assert "Merci pour tes réponses" in page.get_by_role("heading", level=1).inner_text()

@@ -17,12 +17,12 @@ def test_pupil_answers_with_a_code_and_sees_the_help(page, live_server, app):
 
     page.goto(live_server + "/questionnaire")
     assert_accessible(page)
-    page.get_by_label("Ton code de questionnaire").fill("ZZZZ-ZZZZ-ZZZZ")
+    page.get_by_label("Code de questionnaire").fill("ZZZZ-ZZZZ-ZZZZ")
     page.get_by_role("button", name="Commencer").click()
     assert "Ce code ne fonctionne pas" in page.get_by_role("alert").inner_text()
     assert_accessible(page)
 
-    page.get_by_label("Ton code de questionnaire").fill(code)
+    page.get_by_label("Code de questionnaire").fill(code)
     page.get_by_role("button", name="Commencer").click()
     page.get_by_role("group", name="Ton stage correspondait-il").get_by_label(
         "Oui, c'était un de mes vœux").check()

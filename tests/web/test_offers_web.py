@@ -259,7 +259,7 @@ def test_steering_supply_demand_and_signatories_pages(client, personas, campaign
     make_offer(personas["company"].company)
     login_as(client, personas["steering"])
     text = page_text(client.get(f"/pilotage/offre-et-demande?campaign={campaign.id}"))
-    assert "Industrie" in text and WEEK_A in text
+    assert "Industrie" in text and "semaine du lundi 1er février 2027" in text  # WEEK_A
     export = client.get("/pilotage/offre-et-demande?format=csv")
     assert "places_manquantes" in page_text(export)
     response = client.post("/pilotage/charte/import", data={

@@ -134,7 +134,8 @@ def test_named_tutor_signs_in_by_mail_reads_acknowledges_and_sees_interns_once_c
     assignment.state = AssignmentState.CONFIRMED
     db.session.commit()
     home = page_text(client.get("/tuteur/"))
-    assert "Yasmine Belkacem" in home and WEEK_A in home
+    # The week in words (2027-W05 is the week of Monday 1 February 2027), not its ISO code.
+    assert "Yasmine Belkacem" in home and "semaine du lundi 1er février 2027" in home
 
 
 def test_expired_link_is_refused_and_ends_its_session(app: Flask, host):

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from werkzeug.wrappers import Response
+
+from stagebourse.dates import long_date
 
 bp = Blueprint("agreement_sign", __name__, url_prefix="/convention")
 
@@ -28,6 +30,9 @@ def isodate(value: str | dt.date | None, style: str = "long") -> str:
     if not value:
         return ""
     day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    if style == "long" and str(get_locale() or "fr").startswith("fr"):
+        # « 1er février 2027 »: Babel writes « 1 février », not the French ordinal.
+        return long_date(day, weekday=False)
     return str(format_date(day, style))
 
 

@@ -8,7 +8,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -18,6 +17,7 @@ from werkzeug.wrappers import Response
 from stagebourse.models import ReleaseKind
 from stagebourse.services import ServiceError, observatory
 from stagebourse.services import help as help_service
+from stagebourse.web import LANG_COOKIE, LANG_COOKIE_MAX_AGE
 from stagebourse.web.forms import safe_next
 from stagebourse.web.guards import home_url_for
 from stagebourse.web.public.forms import CallbackForm
@@ -34,9 +34,13 @@ def index() -> str | Response:
 
 @bp.route("/langue/<any(fr, en):lang>")
 def set_language(lang: str) -> Response:
-    # Only a display preference: safe as a plain link, no CSRF stake.
-    session["lang"] = lang
-    return redirect(safe_next(request.args.get("next")) or url_for("public.index"))
+    # Only a display preference: safe as a plain link, no CSRF stake. A cookie of its own,
+    # not a session key: signing in starts a fresh session (no fixation), and the choice
+    # must survive it (docs/privacy.md: strictly necessary, holds « fr » or « en » only).
+    response = redirect(safe_next(request.args.get("next")) or url_for("public.index"))
+    response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_MAX_AGE, httponly=True,
+                        samesite="Lax", secure=bool(current_app.config["SESSION_COOKIE_SECURE"]))
+    return response
 
 
 @bp.route("/observatoire")

@@ -117,7 +117,7 @@ def matching_audit(run_id: int) -> str | Response:
         changes=matching.manual_changes(current_user, run),
         chart_groups=matching_report.chart_groups,
         params_text=_params_text(run), action_form=ActionForm(),
-        can_publish=run.state == RunState.DONE, week_label=week_label)
+        can_publish=run.state == RunState.DONE)
 
 
 @bp.route("/tours/<int:run_id>/audit.xlsx")
@@ -234,5 +234,4 @@ def matching_assignments(run_id: int) -> str | Response | tuple[str, int]:
               a.offer.company.name, a.week, a.rank, a.distance_km, assignment_status(a),
               a.manual_reason] for a in rows))
     return render_template("steering/matching_assignments.html", run=run, rows=rows,
-                           move_form=move_form, cancel_form=cancel_form, state=state,
-                           week_label=week_label)
+                           move_form=move_form, cancel_form=cancel_form, state=state)
