@@ -98,3 +98,18 @@ def test_adults_are_told_vous(app: Any, pupil_client: Any) -> None:
     text = page_text(client.get("/offres/?q=trombone"))
     assert "Aucune offre ne correspond à « trombone »." in text
     assert "Vérifiez l'orthographe, essayez un autre mot" in text
+
+
+def test_a_searching_pupil_is_shown_the_next_step_and_makes_a_wish(pupil_client: Any) -> None:
+    """Found by a word, the offer's page tells the pupil what to do, and its button makes it a
+    wish without going back through the sector pages."""
+    html = pupil_client.get("/offres/?q=boulanger").get_data(as_text=True)
+    link = re.search(r'<a href="(/offres/\d+)">' + re.escape(BAKERY), html)
+    assert link, "no link to the offer"
+    page = pupil_client.get(link.group(1))
+    assert "Ajouter cette offre à mes vœux" in page_text(page)
+    offer_id = link.group(1).rsplit("/", 1)[1]
+    answer = pupil_client.post("/eleve/demande/add-offer",
+                               data={"offer_id": offer_id, "back": "detail"})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(link.group(1))
+    assert BAKERY in page_text(pupil_client.get("/eleve/demande"))

@@ -39,6 +39,8 @@ def request_action(action: str, rank: int | None = None) -> Response:
         abort(404)
     apply_action(current_user, _me(), action, rank)
     back = request.form.get("back")
+    if back == "detail" and request.form.get("offer_id", "").isdigit():
+        return redirect(url_for("offers.detail", offer_id=int(request.form["offer_id"])))
     if back == "offers":
         return redirect(url_for("pupil.offers", secteur=request.form.get("secteur") or None,
                                 page=request.form.get("page", type=int)))
