@@ -60,6 +60,7 @@ from tests.factories import (
     make_pupil_user,
     make_teacher,
     make_user,
+    scan_pdf,
 )
 from tests.scenarios import sign_by_code
 
@@ -156,8 +157,10 @@ def live_a_full_life() -> Life:
     agreements.send_for_signature(teacher, agreement)
     for party in (Party.SCHOOL, Party.HOST, Party.PUPIL):
         sign_by_code(agreement, party)
-    scan = (b"%PDF-1.4\n% Convention signee par " + GUARDIAN_NAME.encode()
-            + f" pour {FIRST} {LAST}, née le 3 février 2011".encode())
+    # A real PDF (the only kind a scan may be), whose bytes carry the names as a scanner's
+    # text layer would.
+    scan = scan_pdf() + (f"% Convention signée par {GUARDIAN_NAME} pour {FIRST} {LAST}, "
+                         "née le 3 février 2011\n").encode()
     agreements.record_paper_signature(teacher, agreement, Party.GUARDIAN, GUARDIAN_NAME, scan)
     assert agreement.state == AgreementState.SIGNED
     # A document kept beside the scans, named after the agreement like them.
