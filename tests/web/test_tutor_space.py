@@ -210,6 +210,7 @@ def test_another_structure_cannot_see_or_revoke_the_tutor(app: Flask, host):
     assert tutor_client.get("/tuteur/").status_code == 200
 
 
+@pytest.mark.committing  # the reset request is counted by the throttle on a connection of its own
 def test_a_link_made_tutor_cannot_get_a_password_around_revocation(app: Flask, host):
     from stagebourse.models import OutboxMessage
 
