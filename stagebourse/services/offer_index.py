@@ -50,6 +50,8 @@ from stagebourse.models import (
     Offer,
     OfferWeek,
     School,
+    Sector,
+    Tutor,
 )
 from stagebourse.models.offer_index import (
     SQLITE_FTS_TABLE,
@@ -237,7 +239,9 @@ def _moved(obj: Offer | Commune | School) -> bool:
 
 
 _TOUCHED = "offer_index_touched"
-CACHE_SOURCES = (Offer, OfferWeek, Company, Commune, School, Campaign, CampaignSchoolWeek)
+# What the cached page data are read from (offer cards name the sector and the tutor).
+CACHE_SOURCES = (Offer, OfferWeek, Company, Commune, School, Campaign, CampaignSchoolWeek,
+                 Sector, Tutor)
 
 
 @event.listens_for(Session, "before_flush")
@@ -288,10 +292,12 @@ def _refresh(session: Session, _context: Any) -> None:
 
 # What pages derive from the index, cached while it does not change --------------------------------
 
-CACHE_SIZE = 4096
+# Entries: the cards of a département's offers (5,000) and what many pupils ask alike.
+CACHE_SIZE = 16_384
 _cache: OrderedDict[Hashable, Any] = OrderedDict()
 _TOKEN = "offer_index_token"
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 def _new_token(session: AnySession) -> None:
@@ -326,7 +332,35 @@ def cached(key: Hashable, compute: Callable[[], T]) -> T:
         _cache.move_to_end(full_key)
         return cast(T, _cache[full_key])
     value = compute()
+    _remember(full_key, value)
+    return value
+
+
+def cached_each(kind: Hashable, keys: list[K], compute: Callable[[list[K]], dict[K, T]]
+                ) -> dict[K, T]:
+    """``cached`` for many keys at once: ``compute`` is called once, with the keys not known
+    yet, and returns the values it finds (a key may have none)."""
+    token = _token()
+    if token is None:
+        return compute(keys)
+    prefix = (str(db.engine.url), token, kind)
+    found: dict[K, T] = {}
+    missing = []
+    for key in keys:
+        full_key = (*prefix, key)
+        if full_key in _cache:
+            _cache.move_to_end(full_key)
+            found[key] = _cache[full_key]
+        else:
+            missing.append(key)
+    if missing:
+        for key, value in compute(missing).items():
+            _remember((*prefix, key), value)
+            found[key] = value
+    return found
+
+
+def _remember(full_key: Hashable, value: Any) -> None:
     _cache[full_key] = value
     if len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
-    return value

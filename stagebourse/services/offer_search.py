@@ -17,7 +17,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from stagebourse.extensions import db
 from stagebourse.identifiers import week_label
@@ -34,8 +33,9 @@ from stagebourse.models import (
     Role,
     User,
 )
-from stagebourse.services import offer_index, search_words
-from stagebourse.services.offers import company_offer, is_visible
+from stagebourse.services import offer_cards, offer_index, search_words
+from stagebourse.services.offer_cards import OfferCard
+from stagebourse.services.offers import company_offer
 
 PER_PAGE = 20
 MAX_RADIUS_KM = 100
@@ -63,7 +63,7 @@ class OfferFilters:
 
 @dataclass
 class Hit:
-    offer: Offer
+    offer: OfferCard
     distance_km: float | None
     seats: int
 
@@ -87,7 +87,7 @@ def pupil_origin(pupil: Pupil) -> Origin:
     return Origin(pupil.school.lat, pupil.school.lon, pupil.school.name)
 
 
-def distance_from(origin: Origin, offer: Offer) -> float:
+def distance_from(origin: Origin, offer: Offer | OfferCard) -> float:
     """Kilometres as the crow flies from ``origin`` to the offer's place: the engine's
     rounded metres, as in the offer index."""
     return int(distance_metres(origin.lat, origin.lon, offer.lat, offer.lon)) / 1000
@@ -192,10 +192,7 @@ def search_offers(user: User, filters: OfferFilters, per_page: int = PER_PAGE,
 
     total, page, pages, rows = offer_index.cached(
         ("search", key, astuple(filters), per_page, paginate), found)
-    offers = {offer.id: offer for offer in db.session.scalars(
-        select(Offer).where(Offer.id.in_([r[0] for r in rows]))
-        .options(selectinload(Offer.weeks), selectinload(Offer.sector),
-                 selectinload(Offer.commune), selectinload(Offer.company)))}
+    offers = offer_cards.cards(row[0] for row in rows)
     hits = [Hit(offers[row[0]], row[-1] / 1000 if key is not None else None, int(row[1]))
             for row in rows]
     return SearchResult(hits, total, page, pages, origin,
@@ -209,26 +206,22 @@ def pupil_origin_key(pupil: Pupil) -> str:
     return offer_index.school_origin(pupil.school_id)
 
 
-def visible_offer(user: User, offer_id: int) -> Offer | None:
+def visible_offer(user: User, offer_id: int) -> OfferCard | None:
     """The offer page: pupils and teachers see visible offers only; steering sees all."""
-    offer = db.session.get(Offer, offer_id)
-    if offer is None:
-        return None
-    if user.role == Role.STEERING:
-        return offer
-    if not is_visible(offer):
+    offer = offer_cards.card(offer_id)
+    if offer is None or (user.role != Role.STEERING and not offer.visible):
         return None
     return offer
 
 
-def distance_to(user: User, offer: Offer) -> float | None:
+def distance_to(user: User, offer: Offer | OfferCard) -> float | None:
     origin = default_origin(user)
     if origin is None:
         return None
     return distance_from(origin, offer)
 
 
-def offer_for(actor: User, offer_id: int) -> Offer | None:
+def offer_for(actor: User, offer_id: int) -> Offer | OfferCard | None:
     """The offer as this user may reach it: a structure its own offers (drafts included);
     pupils, teachers and the steering group what the offer search shows them; else None."""
     if actor.role == Role.COMPANY:

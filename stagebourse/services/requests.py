@@ -39,9 +39,10 @@ from stagebourse.models import (
     Wish,
     utcnow,
 )
-from stagebourse.services import ServiceError, journal, offer_index
+from stagebourse.services import ServiceError, journal, offer_cards, offer_index
 from stagebourse.services.campaigns import current_campaign, school_weeks
 from stagebourse.services.journal import Event
+from stagebourse.services.offer_cards import OfferCard, SectorLabel
 from stagebourse.services.offer_search import pupil_origin, pupil_origin_key
 from stagebourse.services.offers import is_visible, sectors
 from stagebourse.services.policy import Action, require
@@ -62,7 +63,7 @@ def travel_limit(pupil: Pupil) -> float:
     return float(pupil.max_travel_km or pupil.school.default_max_km)
 
 
-def distance_km(pupil: Pupil, offer: Offer) -> float:
+def distance_km(pupil: Pupil, offer: Offer | OfferCard) -> float:
     """From where the pupil travels (``offer_search.pupil_origin``), to 100 m: what the wish
     page shows and sorts by."""
     origin = pupil_origin(pupil)
@@ -260,7 +261,7 @@ def _offer_for_level(offer: Offer, level: Level) -> bool:
     return offer.for_3e if level == Level.TROISIEME else offer.for_2de
 
 
-def _seats_in(offer: Offer, campaign: Campaign, weeks: set[str]) -> int:
+def _seats_in(offer: OfferCard, campaign: Campaign, weeks: set[str]) -> int:
     return sum(w.seats for w in offer.weeks if w.campaign_id == campaign.id and w.week in weeks)
 
 
@@ -276,7 +277,7 @@ class OfferChoice:
     seats: int  # seats during the school's weeks
     within_reach: bool
     accessible_ok: bool
-    offer: Offer | None = None
+    offer: OfferCard | None = None
     title: str = ""
     place: str = ""
 
@@ -352,12 +353,8 @@ def picker_choices(pupil: Pupil, campaign: Campaign, size: int) -> list[OfferCho
 
 
 def with_offers(choices: list[OfferChoice]) -> list[OfferChoice]:
-    """Load the offers of ``choices`` (with what the pages show of them) in one query."""
-    if not choices:
-        return choices
-    offers = {offer.id: offer for offer in db.session.scalars(
-        select(Offer).where(Offer.id.in_([c.offer_id for c in choices]))
-        .options(selectinload(Offer.commune), selectinload(Offer.company)))}
+    """Give ``choices`` the cards of their offers (what the pages show of them)."""
+    offers = offer_cards.cards(c.offer_id for c in choices)
     for choice in choices:
         choice.offer = offers[choice.offer_id]
     return choices
@@ -422,8 +419,8 @@ def _sector_counts(pupil: Pupil, campaign: Campaign
 @dataclass
 class WishView:
     rank: int
-    sector: Sector | None
-    offer: Offer | None
+    sector: Sector | SectorLabel | None
+    offer: OfferCard | None
     distance_km: float | None = None
     problems: list[str] = field(default_factory=list)
     suggestion: str | None = None
@@ -442,10 +439,7 @@ def wish_views(pupil: Pupil, campaign: Campaign, request: Request | None,
         return []
     wishes = request.wishes
     offer_ids = [w.offer_id for w in wishes if w.offer_id is not None]
-    offers = {offer.id: offer for offer in db.session.scalars(
-        select(Offer).where(Offer.id.in_(offer_ids))
-        .options(selectinload(Offer.weeks), selectinload(Offer.company),
-                 selectinload(Offer.sector), selectinload(Offer.commune)))} if offer_ids else {}
+    offers = offer_cards.cards(offer_ids)
     by_sector: dict[str, SectorChoice] = {}
     if any(w.sector_code is not None for w in wishes):
         by_sector = {c.sector.code: c for c in (sector_list if sector_list is not None
@@ -468,9 +462,9 @@ def wish_views(pupil: Pupil, campaign: Campaign, request: Request | None,
     return views
 
 
-def _flag_offer(view: WishView, offer: Offer, pupil: Pupil, campaign: Campaign,
+def _flag_offer(view: WishView, offer: OfferCard, pupil: Pupil, campaign: Campaign,
                 weeks: set[str], first_day: dt.date | None, limit: float) -> None:
-    if not is_visible(offer):
+    if not offer.visible:
         view.problems.append(str(_l("Cette offre n'est plus proposée.")))
     if _seats_in(offer, campaign, weeks) <= 0:
         view.problems.append(str(_l("Cette offre n'a pas de place pendant les semaines de "

@@ -43,6 +43,7 @@ from stagebourse.services import (
     questionnaires,
     tutors,
 )
+from stagebourse.services.offer_cards import OfferCard
 
 Found = TypeVar("Found")
 
@@ -65,8 +66,17 @@ def load_tutor(tutor_id: int) -> Tutor:
     return found_or_404(tutors.tutor_for(current_user, tutor_id))
 
 
-def load_offer(offer_id: int) -> Offer:
-    return found_or_404(offer_search.offer_for(current_user, offer_id))
+def load_offer(offer_id: int) -> Offer | OfferCard:
+    """An offer's public page: a card for pupils, teachers and steering, a structure's own."""
+    offer: Offer | OfferCard | None = offer_search.offer_for(current_user, offer_id)
+    if offer is None:
+        abort(404)
+    return offer
+
+
+def load_own_offer(offer_id: int) -> Offer:
+    """One of the signed-in structure's offers, to edit (drafts included)."""
+    return found_or_404(offers.company_offer(current_user.company_id, offer_id))
 
 
 def load_pupil(pupil_id: int) -> Pupil:

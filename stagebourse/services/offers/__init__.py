@@ -27,6 +27,7 @@ from stagebourse.services.offers.supply import (
     seats_total,
     sectors,
     supply_and_demand,
+    visibility,
     visible_offer_conditions,
 )
 from stagebourse.services.offers.writing import (
@@ -50,6 +51,7 @@ __all__ = [
     "HOLDING_STATES",
     "visible_offer_conditions",
     "is_visible",
+    "visibility",
     "seats_by_week",
     "seats_total",
     "Capacity",

@@ -52,9 +52,14 @@ def visible_offer_conditions() -> list[Any]:
 
 def is_visible(offer: Offer) -> bool:
     """The same rule as ``visible_offer_conditions``, for an offer already loaded."""
-    return (offer.state == OfferState.PUBLISHED
-            and offer.company.state == CompanyState.VALIDATED
-            and (not _charter_gate() or offer.company.charter_status == CharterStatus.VERIFIED))
+    return visibility(offer.state, offer.company.state, offer.company.charter_status)
+
+
+def visibility(offer_state: OfferState, company_state: CompanyState,
+               charter_status: CharterStatus) -> bool:
+    """``is_visible`` from the three states it reads."""
+    return (offer_state == OfferState.PUBLISHED and company_state == CompanyState.VALIDATED
+            and (not _charter_gate() or charter_status == CharterStatus.VERIFIED))
 
 
 def seats_by_week(campaign: Campaign) -> dict[str, int]:

@@ -4,7 +4,7 @@ offer can serve."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -350,7 +350,15 @@ def withdraw_offer(actor: Actor, offer: Offer) -> None:
     db.session.flush()
 
 
-def offer_levels(offer: Offer) -> list[str]:
+class HasLevels(Protocol):
+    @property
+    def for_3e(self) -> bool: ...
+
+    @property
+    def for_2de(self) -> bool: ...
+
+
+def offer_levels(offer: HasLevels) -> list[str]:
     """``["3e", "2de"]``: the levels as written in the CSV files, exports and the API."""
     return [level for level, ok in (("3e", offer.for_3e), ("2de", offer.for_2de)) if ok]
 

@@ -24,7 +24,7 @@ from stagebourse.web.company.forms_offers import (
 )
 from stagebourse.web.exports import csv_response
 from stagebourse.web.forms import ActionForm, select_choices
-from stagebourse.web.loaders import load_offer
+from stagebourse.web.loaders import load_own_offer
 from stagebourse.web.uploads import read_file
 
 FIELD_TO_FORM = {"title": "title", "sector": "sector", "description": "description",
@@ -123,19 +123,19 @@ def offer_new() -> str | Response:
 
 @bp.route("/offres/<int:offer_id>")
 def offer_view(offer_id: int) -> str:
-    offer = load_offer(offer_id)
+    offer = load_own_offer(offer_id)
     return render_template("company/offer_view.html", offer=offer, form=ActionForm(),
                            days=DAYS, format_day_ranges=format_day_ranges)
 
 
 @bp.route("/offres/<int:offer_id>/modifier", methods=["GET", "POST"])
 def offer_edit(offer_id: int) -> str | Response:
-    return _save(load_offer(offer_id))
+    return _save(load_own_offer(offer_id))
 
 
 @bp.route("/offres/<int:offer_id>/dupliquer", methods=["POST"])
 def offer_duplicate(offer_id: int) -> Response:
-    offer = load_offer(offer_id)
+    offer = load_own_offer(offer_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     copy = offers.duplicate_offer(current_user, offer)
@@ -146,7 +146,7 @@ def offer_duplicate(offer_id: int) -> Response:
 
 @bp.route("/offres/<int:offer_id>/retirer", methods=["POST"])
 def offer_withdraw(offer_id: int) -> Response:
-    offer = load_offer(offer_id)
+    offer = load_own_offer(offer_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:

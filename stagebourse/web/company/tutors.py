@@ -12,7 +12,7 @@ from stagebourse.services import ServiceError, tutors
 from stagebourse.web.company import bp
 from stagebourse.web.company.forms_agreements import TutorForm
 from stagebourse.web.forms import ActionForm, select_choices
-from stagebourse.web.loaders import load_offer, load_tutor
+from stagebourse.web.loaders import load_own_offer, load_tutor
 
 
 def _page(form: TutorForm | None = None, status: int = 200) -> tuple[str, int]:
@@ -39,7 +39,7 @@ def tutor_name() -> Response | tuple[str, int]:
     if not (form.offer.data or "").isdigit():
         form.offer.errors = [_("Choisissez l'offre dont cette personne sera le tuteur.")]
         return _page(form, 422)
-    offer = load_offer(int(form.offer.data))
+    offer = load_own_offer(int(form.offer.data))
     try:
         tutor = tutors.name_tutor(current_user, offer, form.data)
     except ServiceError as error:
