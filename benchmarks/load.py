@@ -86,7 +86,7 @@ def prepare(url: str, pupils: int, offers: int, accounts_path: Path) -> dict[str
         upgrade()
         load_reference()
         size = DemoSize(pupils_3e=pupils * 7 // 10, pupils_2de=pupils - pupils * 7 // 10,
-                        companies=max(40, offers // 5), offers=offers)
+                        companies=max(40, offers // 5), offers=offers, class_size=28)
         # This year's campaigns only, as when the published figures were measured.
         seed_demo(today=dt.date.today(), size=size, history=False)
         timings["seed_seconds"] = time.perf_counter() - started

@@ -211,10 +211,12 @@ def load_user(session_id: str) -> User | None:
         user_id, version = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    # Every page reads who is signed in: the user, their pupil and school (and the structure
-    # whose state decides whether the account still opens) in one query.
+    # Every page reads who is signed in: the user, their pupil, school and home commune (where
+    # distances are measured from), and the structure whose state decides whether the account
+    # still opens, in one query.
     user = db.session.scalar(select(User).where(User.id == user_id).options(
-        joinedload(User.pupil).joinedload(Pupil.school), joinedload(User.school),
+        joinedload(User.pupil).joinedload(Pupil.school),
+        joinedload(User.pupil).joinedload(Pupil.home_commune), joinedload(User.school),
         joinedload(User.company), joinedload(User.tutor).joinedload(Tutor.company)))
     # A closed account, or one of a refused or suspended structure, is signed out on its
     # very next request, whatever cookie it still holds.

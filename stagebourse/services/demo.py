@@ -116,6 +116,10 @@ class DemoSize:
     offers: int = 120
     # Last school year's finished 3e campaign (services/demo_history.py); 0 for none.
     past_pupils_3e: int = 200
+    # Pupils per class. None: the demo's four 3e and five 2de classes per school, whatever
+    # the number of pupils; a département's scale needs classes of a real size (about 28),
+    # more of them per school, not classes of hundreds.
+    class_size: int | None = None
 
 
 DEMO_SIZE = DemoSize()
@@ -202,6 +206,22 @@ def add_wishes(rng: random.Random, request: Request, gender: Gender | None,
                 request.wishes.append(Wish(rank=rank, offer_id=rng.choice(candidates).id))
                 continue
         request.wishes.append(Wish(rank=rank, sector_code=code))
+
+
+def _class_name(level: Level, index: int, schools: int, class_size: int | None) -> str:
+    """The class of the ``index``-th pupil of a level, pupils dealt to ``schools`` in turn."""
+    if class_size is None:
+        number = index % 4 if level == Level.TROISIEME else index % 5
+    else:
+        number = index // schools // class_size  # the school's pupils fill classes in order
+    if level == Level.SECONDE:
+        return f"2de{number + 1}"
+    letters = ""  # 3A … 3Z, then 3AA, 3AB…
+    number += 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"3{letters}"
 
 
 def demo_exists() -> bool:
@@ -330,10 +350,9 @@ def seed_demo(today: dt.date | None = None, seed: int = 2027,
         born = year - (15 if level == Level.TROISIEME else 16)
         for index in range(count):
             school = level_schools[index % len(level_schools)]
-            pupil = new_pupil(
-                rng, school, level,
-                f"{level.value[0]}{'ABCD'[index % 4]}" if level == Level.TROISIEME
-                else f"2de{index % 5 + 1}", born, today)
+            pupil = new_pupil(rng, school, level,
+                              _class_name(level, index, len(level_schools), size.class_size),
+                              born, today)
             user = User(role=Role.PUPIL, display_name=pupil.first_name, pupil=pupil,
                         school=school)
             set_access_code(user, f"DEMO{rng.getrandbits(48):012X}")

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from stagebourse.extensions import db
 from stagebourse.models import Commune, Company, Offer, OfferWeek, Sector, Tutor
 from stagebourse.services import offer_index
-from stagebourse.services.offers import visibility
+from stagebourse.services.offers import communes, sectors, visibility
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,12 @@ class Named:
 class SectorLabel:
     code: str
     label: str
+
+
+@dataclass(frozen=True)
+class CommuneName:
+    code_insee: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,18 @@ def cards(offer_ids: Iterable[int]) -> dict[int, OfferCard]:
 
 def card(offer_id: int) -> OfferCard | None:
     return cards([offer_id]).get(offer_id)
+
+
+def sector_labels() -> list[SectorLabel]:
+    """The sectors in their order, for the offer pages' lists and filters."""
+    return offer_index.cached(("sector_labels",), lambda: [
+        SectorLabel(sector.code, sector.label) for sector in sectors()])
+
+
+def commune_names() -> list[CommuneName]:
+    """The communes by name, for the offer search's filters."""
+    return offer_index.cached(("commune_names",), lambda: [
+        CommuneName(commune.code_insee, commune.name) for commune in communes()])
 
 
 def _read_cards(offer_ids: list[int]) -> dict[int, OfferCard]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from stagebourse import clock
@@ -56,7 +56,7 @@ def class_pupils(actor: User, class_name: str) -> list[Pupil]:
     school = teacher_school(actor)
     return list(db.session.scalars(
         select(Pupil).where(Pupil.school_id == school.id, Pupil.class_name == class_name)
-        .options(selectinload(Pupil.user))
+        .options(joinedload(Pupil.user))  # the board shows whether each has signed in
         .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
     ))
 
@@ -332,7 +332,7 @@ def _board_rows(pupils: list[Pupil], campaign: Campaign | None,
         for found in db.session.scalars(
                 select(Request).where(Request.campaign_id == campaign.id,
                                       Request.pupil_id.in_(ids))
-                .options(selectinload(Request.wishes))):
+                .options(joinedload(Request.wishes))).unique():
             requests[found.pupil_id] = found
         from stagebourse.models import MatchingRun  # local: only the board needs runs
 

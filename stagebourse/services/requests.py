@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from stagebourse import clock
 from stagebourse.extensions import db
@@ -44,7 +44,7 @@ from stagebourse.services.campaigns import current_campaign, school_weeks
 from stagebourse.services.journal import Event
 from stagebourse.services.offer_cards import OfferCard, SectorLabel
 from stagebourse.services.offer_search import pupil_origin, pupil_origin_key
-from stagebourse.services.offers import is_visible, sectors
+from stagebourse.services.offers import is_visible
 from stagebourse.services.policy import Action, require
 from stagebourse.services.pupils import (
     CONSENT_AGE,
@@ -98,8 +98,10 @@ def _check_editable(campaign: Campaign | None) -> Campaign:
 def request_of(pupil: Pupil, campaign: Campaign | None) -> Request | None:
     if campaign is None:
         return None
-    return db.session.scalar(select(Request).where(
-        Request.campaign_id == campaign.id, Request.pupil_id == pupil.id))
+    # With its wishes, which every page of the request shows: one query, not two.
+    return db.session.scalars(select(Request).where(
+        Request.campaign_id == campaign.id, Request.pupil_id == pupil.id)
+        .options(joinedload(Request.wishes))).unique().first()
 
 
 def _editable_request(actor: User, pupil: Pupil) -> Request:
@@ -376,7 +378,7 @@ def with_names(choices: list[OfferChoice]) -> list[OfferChoice]:
 
 @dataclass
 class SectorChoice:
-    sector: Sector
+    sector: SectorLabel
     offers: int  # offers the pupil could get
     within_reach: int  # of which near enough, and accessible if the pupil needs it
     suitable: int = 0  # accessible if the pupil needs it, near or not
@@ -388,7 +390,7 @@ def sector_choices(pupil: Pupil, campaign: Campaign) -> list[SectorChoice]:
     counts = offer_index.cached(("sector_counts", *_alike(pupil, campaign)),
                                 lambda: _sector_counts(pupil, campaign))
     result = []
-    for sector in sectors():
+    for sector in offer_cards.sector_labels():
         total, within, fitting, nearest = counts.get(sector.code, (0, 0, 0, None))
         result.append(SectorChoice(sector, int(total), int(within or 0), int(fitting or 0),
                                    _km(nearest) if nearest is not None else None))

@@ -47,10 +47,25 @@ def _static_file(filename: str) -> Path | None:
     return path if path.is_relative_to(root) and path.is_file() else None
 
 
+_versions: dict[tuple[str | None, str], str | None] = {}
+
+
+def _version(filename: str) -> str | None:
+    """The file's fingerprint; outside debug mode, looked up once per file and process (every
+    page names two stylesheets, and deployed files do not change under a running server)."""
+    if current_app.debug:
+        path = _static_file(filename)
+        return fingerprint(path) if path else None
+    key = (current_app.static_folder, filename)
+    if key not in _versions:
+        path = _static_file(filename)
+        _versions[key] = fingerprint(path) if path else None
+    return _versions[key]
+
+
 def _add_version(endpoint: str, values: dict[str, Any]) -> None:
     if endpoint == "static" and "filename" in values and "v" not in values:
-        path = _static_file(values["filename"])
-        version = fingerprint(path) if path else None
+        version = _version(values["filename"])
         if version:
             values["v"] = version
 

@@ -6,7 +6,7 @@ from flask import render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from stagebourse.services import offers
+from stagebourse.services import offer_cards, offers
 from stagebourse.services.offer_rules import DAYS, format_day_ranges
 from stagebourse.services.offer_search import (
     MAX_RADIUS_KM,
@@ -68,7 +68,8 @@ def browse() -> str | Response:
     result = search_offers(current_user, filters)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("offers/browse.html", result=result, filters=filters,
-                           sectors=offers.sectors(), communes=offers.communes(), args=args)
+                           sectors=offer_cards.sector_labels(),
+                           communes=offer_cards.commune_names(), args=args)
 
 
 @bp.route("/<int:offer_id>")
