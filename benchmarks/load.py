@@ -4,7 +4,8 @@ A benchmark, not a test. It creates a scratch PostgreSQL database, migrates it, 
 reference data and a synthetic campaign scaled to a département (default 20,000 pupils and
 5,000 offers), starts gunicorn on loopback (the workers of gunicorn.conf.py, or each count
 of ``--workers`` in turn), then runs locust headless, bounded in time, against the same
-server:
+server, after an unmeasured warm-up of the mix (templates compiled, caches filled in every
+worker):
 
 1. the ceiling: only the trivial ``/sante`` endpoint (no database);
 2. the mix at people's pace: pupils signing in with their code, browsing and opening offers,
@@ -16,6 +17,7 @@ database. Loopback only; every request loop is bounded by locust's --run-time.
 
     python benchmarks/load.py                         # a département: about 6 min in all
     python benchmarks/load.py --workers 2,3,5         # compare worker counts
+    python benchmarks/load.py --workers 2x4           # two threaded workers of 4 threads
     python benchmarks/load.py --short                 # CI: small data, 10 s per phase
 """
 
@@ -121,14 +123,17 @@ def prepare(url: str, pupils: int, offers: int, accounts_path: Path) -> dict[str
 
 
 def start_gunicorn(url: str, port: int, workers: int = GUNICORN_WORKERS,
-                   log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
-    """gunicorn on loopback, once it answers ``/sante``; its output goes to ``log`` if given."""
+                   log: IO[bytes] | None = None, threads: int = 1) -> subprocess.Popen[bytes]:
+    """gunicorn on loopback, once it answers ``/sante``; its output goes to ``log`` if given.
+    With ``threads`` above 1, threaded workers (``gthread``) instead of the sync ones."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
            "STAGEBOURSE_ENV": "development", "SESSION_COOKIE_SECURE": "0",
            "PYTHONFAULTHANDLER": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-         f"127.0.0.1:{port}", "--log-level", "warning", "stagebourse:create_app()"],
+         f"127.0.0.1:{port}", "--log-level", "warning",
+         *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []),
+         "stagebourse:create_app()"],
         cwd=ROOT, env=env, stdout=log, stderr=log)
     for _ in range(100):
         try:
@@ -190,7 +195,8 @@ def main() -> None:
                         help="users of the saturated mix (no think time)")
     parser.add_argument("--seconds", type=int, default=60, help="duration of each mix")
     parser.add_argument("--workers", default=str(GUNICORN_WORKERS),
-                        help="gunicorn workers; several counts (2,3,5) are measured in turn")
+                        help="gunicorn workers; several counts (2,3,5) are measured in turn; "
+                             "2x4: two threaded workers of four threads each")
     parser.add_argument("--short", action="store_true", help="small and quick (CI)")
     parser.add_argument("--paced-only", action="store_true",
                         help="skip the saturated mix")
@@ -208,11 +214,18 @@ def main() -> None:
                               args.pupils, args.offers, accounts)
             print(f"data: {args.pupils:,} pupils, {args.offers:,} offers "
                   f"(seeded in {timings['seed_seconds']:.0f} s); loopback only")
-            for workers in (int(w) for w in args.workers.split(",")):
+            for choice in args.workers.split(","):
+                workers_text, _, threads_text = choice.partition("x")
+                workers, threads = int(workers_text), int(threads_text or 1)
                 port = free_port()
-                server = start_gunicorn(url, port, workers)
-                prefix = Path(work) / f"w{workers}"
+                server = start_gunicorn(url, port, workers, threads=threads)
+                prefix = Path(work) / f"w{choice}"
                 try:
+                    # Unmeasured: a server that has been up a while has compiled its
+                    # templates and filled its caches in every worker; the first requests
+                    # of a fresh one would otherwise weigh on the mix's slowest percentiles.
+                    run_locust(port, 10, 5 if args.short else 15, ["Pupil", "Teacher"],
+                               Path(f"{prefix}-warm-up"), accounts)
                     ceiling = run_locust(port, args.users, max(5, args.seconds // 3),
                                          ["Ceiling"], Path(f"{prefix}-ceiling"), accounts)
                     paced = run_locust(port, args.users, args.seconds, ["Pupil", "Teacher"],
@@ -223,7 +236,8 @@ def main() -> None:
                 finally:
                     server.terminate()
                     server.wait(timeout=30)
-                print(f"\n=== gunicorn {workers} sync workers")
+                print(f"\n=== gunicorn {workers} " + (
+                    f"threaded workers of {threads} threads" if threads > 1 else "sync workers"))
                 report("Ceiling: trivial endpoint alone", ceiling)
                 report(f"Request campaign peak, {args.users} users at people's pace", paced)
                 best = float(aggregated(ceiling)["Requests/s"])
