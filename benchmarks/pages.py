@@ -3,11 +3,14 @@
 A benchmark, not a test. Where ``load.py`` measures the whole server under many users, this
 says what one request of each page costs, without queueing: it loads a scratch PostgreSQL
 database as ``load.py`` does (a département by default: 20,000 pupils, 5,000 offers), signs
-in a pupil and a teacher with Flask's test client, and times each page ``--repeat`` times
-after a warm-up, with the trivial ``/sante`` endpoint in the same process as the baseline.
+in a pupil, a teacher and the steering group with Flask's test client, and times each page
+``--repeat`` times after a warm-up, with the trivial ``/sante`` endpoint in the same process
+as the baseline.
 It does so at the size asked and at 4 × the data (``--scales``), each on a fresh database
 dropped afterwards, and prints the median of each page and its ratio to the baseline, side
-by side: a page whose cost grows with the number of offers or pupils shows at once.
+by side: a page whose cost grows with the number of offers or pupils shows at once. Last, it
+closes the first campaign's wishes, computes its first round as the worker does, and times
+the round's audit page.
 
     python benchmarks/pages.py                    # a département, then 4 × (80,000 pupils)
     python benchmarks/pages.py --pupils 1000 --offers 250 --scales 1
@@ -45,6 +48,31 @@ def timed(client, url: str, repeat: int) -> list[float]:  # noqa: ANN001 - Flask
         if response.status_code != 200:
             raise SystemExit(f"{url}: HTTP {response.status_code}")
     return times
+
+
+def solve_round(campaign_id: int) -> tuple[int, int]:
+    """Close the campaign's wishes and compute its first round as the steering page and the
+    worker do; the round's id and its number of pupils. Done after the wish pages are timed,
+    since a closed campaign no longer shows them."""
+    from stagebourse.cli.worker import run_next_job
+    from stagebourse.extensions import db
+    from stagebourse.models import MatchingRun, User
+    from stagebourse.services import campaigns, matching, matching_jobs
+    from stagebourse.services.demo import DEMO_ACCOUNTS
+    from stagebourse.transactions import unit_of_work
+
+    with unit_of_work():
+        actor = db.session.scalars(
+            select(User).where(User.email == DEMO_ACCOUNTS[Role.STEERING])).one()
+        campaign = db.session.get(Campaign, campaign_id)
+        campaigns.transition(actor, campaign, "close")
+        run = matching_jobs.start_run(actor, campaign, matching.RunOptions(round_number=1))
+        run_id = run.id
+    report = run_next_job("pages-benchmark")
+    if report is None or report.outcome != "done":
+        raise SystemExit(f"the round was not computed: {report}")
+    run = db.session.get(MatchingRun, run_id)
+    return run_id, run.pupil_count or 0
 
 
 def measure(args: argparse.Namespace, pupils: int, offers: int) -> dict[str, float]:
@@ -94,6 +122,11 @@ def measure(args: argparse.Namespace, pupils: int, offers: int) -> dict[str, flo
         medians = {}
         for name, client, path in pages:
             medians[name] = statistics.median(timed(client, path, args.repeat))
+        with app.app_context():
+            run_id, round_pupils = solve_round(campaign_id)
+        name = f"/pilotage/tours/<id> (audit, {round_pupils:,} pupils)"
+        medians[name] = statistics.median(timed(steering, f"/pilotage/tours/{run_id}",
+                                                args.repeat))
         return medians
     finally:
         drop_database(args.server, args.database)
@@ -116,14 +149,14 @@ def main() -> None:
     print(f"{args.repeat} requests per page, in process (Flask test client); median ms and "
           f"× /sante in the same process")
     header = "".join(f" {f'{args.pupils * s:,} pupils':>16} {'× /sante':>9}" for s in scales)
-    print(f"  {'page':34}{header}")
+    print(f"  {'page':44}{header}")
     for name in results[scales[0]]:
         cells = ""
         for scale in scales:
             median = results[scale][name]
             baseline = results[scale]["/sante (baseline)"]
             cells += f" {median * 1000:16.1f} {median / baseline:9.1f}"
-        print(f"  {name:34}{cells}")
+        print(f"  {name:44}{cells}")
 
 
 if __name__ == "__main__":
