@@ -39,8 +39,10 @@ class MatchingRun(Base):
     params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     seed: Mapped[int] = mapped_column(sa.BigInteger)
     instance_sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    instance_json: Mapped[str | None] = mapped_column(sa.Text)
-    result_json: Mapped[str | None] = mapped_column(sa.Text)
+    # The instance and result files (megabytes at a département's scale) and the pseudonym map
+    # are read only by the pages that use them, not with every run.
+    instance_json: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
+    result_json: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
     solver: Mapped[str | None] = mapped_column(sa.String(100))
     objective: Mapped[float | None]
     build_seconds: Mapped[float | None]
@@ -51,7 +53,7 @@ class MatchingRun(Base):
     message: Mapped[str | None] = mapped_column(sa.Text)
     # Pseudonym (the id in the instance) -> pupil id. Server-side only: never exported, so the
     # instance and result files identify nobody.
-    pseudonyms: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
+    pseudonyms: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict, deferred=True)
     # The engine's audit (all mechanisms, all labels), computed when the run was made: it
     # survives the purge of pupils' personal data.
     audit_json: Mapped[str | None] = mapped_column(sa.Text)

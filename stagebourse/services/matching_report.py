@@ -13,16 +13,17 @@ shown only when both of its counts are.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 
-from stagebourse.extensions import db
-from stagebourse.models import MatchingRun, Sector, User
+from stagebourse.models import MatchingRun, User
 from stagebourse.observatory.suppression import (
     PROTECTION_WIDTH,
     PublishedTable,
@@ -30,8 +31,9 @@ from stagebourse.observatory.suppression import (
     suppress,
 )
 from stagebourse.observatory.suppression import Table as CountTable
+from stagebourse.services import offer_cards
 from stagebourse.services.cells import neutralise
-from stagebourse.services.matching import min_cell, run_audit
+from stagebourse.services.matching import min_cell
 from stagebourse.services.policy import Action, require
 
 MECHANISM_LABELS = {"optimal": _l("Bourse (optimal)"), "fcfs": _l("Premier arrivé"),
@@ -117,7 +119,8 @@ def _published(table: CountTable) -> PublishedTable:
     return PublishedTable(table, [list(row) for row in table.grid])
 
 
-def _group_sizes(audit: dict[str, Any]) -> dict[tuple[str, str], int | None]:
+def _group_sizes(audit: dict[str, Any], threshold: int, width: int
+                 ) -> dict[tuple[str, str], int | None]:
     """Each group's size, or None where the interval audit hides it. The sizes of a label's
     groups add up to the number of pupils, which the overall table shows: a group under the
     threshold hides with it enough others that no subtraction, bound or complement narrows it
@@ -136,7 +139,7 @@ def _group_sizes(audit: dict[str, Any]) -> dict[tuple[str, str], int | None]:
     for table in tables:
         label_name = table.name.removeprefix("label-")
         try:
-            (published,) = suppress([table], min_cell(), earlier=[overall], width=_width())
+            (published,) = suppress([table], threshold, earlier=[overall], width=width)
         except Unprotectable:
             # Fewer pupils than the protection width: the total alone bounds every group, so
             # no size of this label is shown.
@@ -147,7 +150,8 @@ def _group_sizes(audit: dict[str, Any]) -> dict[tuple[str, str], int | None]:
     return shown
 
 
-def _gender_sector_counts(audit: dict[str, Any], sizes: dict[tuple[str, str], int | None]
+def _gender_sector_counts(audit: dict[str, Any], sizes: dict[tuple[str, str], int | None],
+                          threshold: int, width: int
                           ) -> dict[str, tuple[PublishedTable, PublishedTable] | None]:
     """Per mechanism, the sector × gender counts of pupils who wished a sector and of pupils
     placed in it, through the interval audit together with what the other tables show (the
@@ -182,12 +186,26 @@ def _gender_sector_counts(audit: dict[str, Any], sizes: dict[tuple[str, str], in
             [None if sizes.get(("gender", g)) is None else value for value in row]
             for g, row in zip(genders, grid, strict=False)] + [list(grid[-1])])
         try:
-            published = suppress([wished, placed], min_cell(), earlier=[shown], width=_width())
+            published = suppress([wished, placed], threshold, earlier=[shown], width=width)
         except Unprotectable:
             result[m] = None  # the other tables already bound a count: show none of it
         else:
             result[m] = (published[0], published[1])
     return result
+
+
+# The interval audit's outcome, apart from the formatting: the same in every language.
+@lru_cache(maxsize=16)
+def _hidden_groups(audit_json: str, threshold: int, width: int
+                   ) -> dict[tuple[str, str], int | None]:
+    return _group_sizes(json.loads(audit_json), threshold, width)
+
+
+@lru_cache(maxsize=16)
+def _gender_sector_pairs(audit_json: str, threshold: int, width: int
+                         ) -> dict[str, tuple[PublishedTable, PublishedTable] | None]:
+    return _gender_sector_counts(json.loads(audit_json),
+                                 _hidden_groups(audit_json, threshold, width), threshold, width)
 
 
 def _sector_count(row: dict[str, Any], gender: str, what: str, share: str) -> int:
@@ -206,8 +224,24 @@ def audit_tables(actor: User, run: MatchingRun) -> list[Table]:
 def published_tables(run: MatchingRun) -> list[Table]:
     """The audit's tables, small groups already shown as secret: counts and shares only,
     never a pupil. The caller checks who asks (the steering group, or an observer for a
-    published round)."""
-    audit = run_audit(run)
+    published round). The tables are shared between requests: read them, don't change them."""
+    if not run.audit_json:
+        return []
+    left_out = run.stats.get("left_out") if run.stats else None
+    sector_names = tuple((s.code, s.label) for s in offer_cards.sector_labels())
+    return _tables(run.audit_json, json.dumps(left_out, sort_keys=True), str(get_locale()),
+                   min_cell(), _width(), sector_names)
+
+
+# A run's audit never changes once computed, and the tables are a function of its text, of
+# what the round left out, of the reader's language, of the two settings of the interval audit
+# and of the sectors' names: each process keeps the last few, since the interval audit solves
+# linear programs (over a second for a round of 10,000 pupils) and the formatting takes tens
+# of milliseconds.
+@lru_cache(maxsize=16)
+def _tables(audit_json: str, left_out_json: str, locale: str, threshold: int, width: int,
+            sector_names: tuple[tuple[str, str], ...]) -> list[Table]:
+    audit = json.loads(audit_json)
     if not audit:
         return []
     mechanisms: list[str] = audit["mechanisms"]
@@ -230,7 +264,7 @@ def published_tables(run: MatchingRun) -> list[Table]:
         overall.bars.append(Bar(mechanism_label(m), str(_l("vœu 1")),
                                 o["wish1_share"] or 0.0, _pct(o["wish1_share"])))
     tables.append(overall)
-    left = run.stats.get("left_out") if run.stats else None
+    left = json.loads(left_out_json)
     if left:
         # Pupils whose confirmed request the round could not consider: the audit says how
         # many and why, so that a missing consent is fixed before the next round.
@@ -240,7 +274,7 @@ def published_tables(run: MatchingRun) -> list[Table]:
             left_out.rows.append([str(text), str(left.get(key, 0))])
         tables.append(left_out)
 
-    sizes = _group_sizes(audit)
+    sizes = _hidden_groups(audit_json, threshold, width)
     first = mechanisms[0]
     for label_name, by_value in audit.get("labels", {}).items():
         title = str(LABEL_TITLES.get(label_name, label_name))
@@ -265,7 +299,7 @@ def published_tables(run: MatchingRun) -> list[Table]:
                     continue
                 # The rest's size is the number of pupils minus this group's: the audit keeps
                 # it at least the threshold; checked here all the same.
-                rest_shown = everyone - size >= min_cell()
+                rest_shown = everyone - size >= threshold
                 table.rows.append([
                     shown, mechanism_label(m), str(e["size"]), str(e["placed"]),
                     _pct(e["placement_rate"]), _pct(e["wish1_share"]), _num(e["mean_rank"]),
@@ -277,9 +311,8 @@ def published_tables(run: MatchingRun) -> list[Table]:
         tables.append(table)
 
     # The engine knows sectors by their code (« batiment »); a reader wants the label.
-    sector_names = {code: name for code, name in db.session.execute(
-        db.select(Sector.code, Sector.label))}
-    for m, counts in _gender_sector_counts(audit, sizes).items():
+    names = dict(sector_names)
+    for m, counts in _gender_sector_pairs(audit_json, threshold, width).items():
         rows = audit["gender_sector"][m]
         genders = sorted({g for row in rows for g in row["by"]})
         header = [str(_l("Secteur")), str(_l("Élèves l'ayant demandé")),
@@ -294,12 +327,12 @@ def published_tables(run: MatchingRun) -> list[Table]:
                              "vœux", m=mechanism_label(m))), header)
         for i, row in enumerate(rows):
             if counts is None:
-                table.rows.append([sector_names.get(row["sector"], row["sector"]), secret(),
+                table.rows.append([names.get(row["sector"], row["sector"]), secret(),
                                    secret()]
                                   + ["—"] * (3 * len(genders)))
                 continue
             wished, placed = counts[0].cells[i], counts[1].cells[i]
-            cells = [sector_names.get(row["sector"], row["sector"]), _count(wished[-1]),
+            cells = [names.get(row["sector"], row["sector"]), _count(wished[-1]),
                      _count(placed[-1])]
             for j in range(len(genders)):
                 # Shares only from published counts, never from a secret one.

@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from stagebourse import matching as engine
 from stagebourse.extensions import db
@@ -283,7 +284,8 @@ def run_round(actor: User | None, campaign: Campaign, options: RunOptions,
 
 
 def get_run(run_id: int) -> MatchingRun | None:
-    return db.session.get(MatchingRun, run_id)
+    # Every page of a run names its campaign.
+    return db.session.get(MatchingRun, run_id, options=[joinedload(MatchingRun.campaign)])
 
 
 def campaign_runs(campaign: Campaign) -> list[MatchingRun]:
@@ -309,10 +311,27 @@ def run_instance(run: MatchingRun) -> dict[str, Any]:
     return _loads(run.instance_json)
 
 
+# The field names of each stored instance, by its digest: an instance never changes once
+# stored, and parsing megabytes of it for a few names cost 100 ms on each view of a
+# département's audit page.
+_FIELDS_BY_INSTANCE: dict[str, dict[str, Any]] = {}
+
+
 def blindness(actor: User, run: MatchingRun) -> dict[str, Any]:
     """The field names of the stored instance and whether any of them is protected."""
     require(actor, Action.STEER_MATCHING, run)
-    doc = run_instance(run)
+    digest = run.instance_sha256
+    fields = _FIELDS_BY_INSTANCE.get(digest) if digest else None
+    if fields is None:
+        fields = _field_names(run_instance(run))
+        if digest:
+            if len(_FIELDS_BY_INSTANCE) >= 64:
+                _FIELDS_BY_INSTANCE.clear()
+            _FIELDS_BY_INSTANCE[digest] = fields
+    return fields
+
+
+def _field_names(doc: dict[str, Any]) -> dict[str, Any]:
     pupil_fields = sorted({k for p in doc.get("pupils", []) for k in p})
     offer_fields = sorted({k for o in doc.get("offers", []) for k in o})
     found = sorted((set(pupil_fields) | set(offer_fields) | set(doc)) & PROTECTED_FIELDS)

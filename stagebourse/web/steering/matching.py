@@ -6,6 +6,7 @@ from flask import Response as FlaskResponse
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from stagebourse.identifiers import week_label
@@ -108,16 +109,37 @@ def matching_audit(run_id: int) -> str | Response:
         if table is None:
             abort(404)
         return csv_response(f"tour-{run.id}-{table.id}.csv", table.header, table.rows)
-    template = ("steering/matching_report.html" if request.args.get("print")
-                else "steering/matching_audit.html")
+    printed = bool(request.args.get("print"))
+    template = "steering/matching_report.html" if printed else "steering/matching_audit.html"
     return render_template(
-        template, run=run, tables=tables, blind=matching.blindness(current_user, run),
+        template, run=run, tables_html=_tables_html(tables, run, exports=not printed),
+        blind=matching.blindness(current_user, run),
         host_tables=host_decision_figures.run_tables(current_user, run),
         no_seat_reason=matching.reason_text,
         changes=matching.manual_changes(current_user, run),
-        chart_groups=matching_report.chart_groups,
         params_text=_params_text(run), action_form=ActionForm(),
         can_publish=run.state == RunState.DONE)
+
+
+# The audit's charts and tables, rendered: escaping their hundreds of cells took about 20 ms
+# a view at a département's scale. matching_report keeps one tables object for as long as
+# the audit, the language and the settings are the same, so that object is the key; it is
+# held here too, so that a reused id is never mistaken for it.
+_RENDERED_TABLES: dict[tuple[int, int, bool], tuple[list[matching_report.Table], Markup]] = {}
+
+
+def _tables_html(tables: list[matching_report.Table], run: MatchingRun, exports: bool
+                 ) -> Markup:
+    key = (id(tables), run.id, exports)
+    kept = _RENDERED_TABLES.get(key)
+    if kept is not None and kept[0] is tables:
+        return kept[1]
+    html = Markup(render_template("steering/_audit_tables.html", tables=tables, run=run,
+                                  exports=exports, chart_groups=matching_report.chart_groups))
+    if len(_RENDERED_TABLES) >= 32:
+        _RENDERED_TABLES.clear()
+    _RENDERED_TABLES[key] = (tables, html)
+    return html
 
 
 @bp.route("/tours/<int:run_id>/audit.xlsx")
