@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,6 +27,7 @@ from stagebourse.models import (
     RequestState,
     Role,
     User,
+    Wish,
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import set_access_code
@@ -299,7 +300,6 @@ class BoardRow:
     has_code: bool
     signed_in: bool
     wishes: int
-    request: Request | None
 
     @property
     def label(self) -> str:
@@ -326,39 +326,43 @@ def _board_rows(pupils: list[Pupil], campaign: Campaign | None,
     if not pupils:
         return []
     ids = [p.id for p in pupils]
-    requests: dict[int, Request] = {}
-    assignments: dict[int, Assignment] = {}
+    # Columns, not objects: the board needs each request's state and number of wishes, and
+    # each placement's state (a class of 28 read as objects with their wishes cost more than
+    # the rest of the page).
+    requests: dict[int, tuple[RequestState | None, int]] = {}
+    assignments: dict[int, AssignmentState] = {}
     if campaign is not None:
-        for found in db.session.scalars(
-                select(Request).where(Request.campaign_id == campaign.id,
-                                      Request.pupil_id.in_(ids))
-                .options(joinedload(Request.wishes))).unique():
-            requests[found.pupil_id] = found
+        for pupil_id, state_found, wish_count in db.session.execute(
+                select(Request.pupil_id, Request.state, func.count(Wish.id))
+                .outerjoin(Wish, Wish.request_id == Request.id)
+                .where(Request.campaign_id == campaign.id, Request.pupil_id.in_(ids))
+                .group_by(Request.id, Request.pupil_id, Request.state)):
+            requests[pupil_id] = (state_found, wish_count)
         from stagebourse.models import MatchingRun  # local: only the board needs runs
 
         visible = [AssignmentState.PUBLISHED, AssignmentState.CONFIRMED,
                    AssignmentState.COMPLETED]
-        for placed in db.session.scalars(
-                select(Assignment).join(MatchingRun, MatchingRun.id == Assignment.run_id)
+        for pupil_id, assignment_state in db.session.execute(
+                select(Assignment.pupil_id, Assignment.state)
+                .join(MatchingRun, MatchingRun.id == Assignment.run_id)
                 .where(MatchingRun.campaign_id == campaign.id, Assignment.pupil_id.in_(ids),
                        Assignment.state.in_(visible))
                 .order_by(Assignment.id)):
-            assignments[placed.pupil_id] = placed
+            assignments[pupil_id] = assignment_state
     # A class is one school: one first internship day for all (not one query per pupil).
     first_day = first_internship_day(pupils[0], campaign) if campaign is not None else None
     rows = []
     for pupil in pupils:
-        request = requests.get(pupil.id)
-        assignment = assignments.get(pupil.id)
+        request_state, wishes = requests.get(pupil.id, (None, 0))
         user = pupil.user
         signed_in = user is not None and user.last_login_at is not None
-        state = _board_state(request, assignment, signed_in)
+        state = _board_state(request_state, wishes, assignments.get(pupil.id), signed_in)
         consent_missing = (campaign is not None and pupil.level == campaign.level
                            and pupil.consent_on is None
                            and _needs_consent_from(pupil, first_day))
         rows.append(BoardRow(pupil, state, consent_missing,
                              user is not None and user.access_code_hash is not None,
-                             signed_in, len(request.wishes) if request else 0, request))
+                             signed_in, wishes))
     return _filtered(rows, state_filter)
 
 
@@ -380,18 +384,18 @@ def current_class_board_with_consent(actor: User, class_name: str,
     return _filtered(rows, state_filter), campaign, missing
 
 
-def _board_state(request: Request | None, assignment: Assignment | None,
-                 signed_in: bool) -> BoardState:
-    if assignment is not None:
+def _board_state(request_state: RequestState | None, wishes: int,
+                 assignment_state: AssignmentState | None, signed_in: bool) -> BoardState:
+    if assignment_state is not None:
         return {AssignmentState.COMPLETED: BoardState.DONE,
                 AssignmentState.CONFIRMED: BoardState.CONFIRMED}.get(
-            assignment.state, BoardState.ASSIGNED)
-    if request is not None:
-        if request.state == RequestState.FOUND_OWN:
+            assignment_state, BoardState.ASSIGNED)
+    if request_state is not None:
+        if request_state == RequestState.FOUND_OWN:
             return BoardState.FOUND_OWN
-        if request.state == RequestState.WITHDRAWN:
+        if request_state == RequestState.WITHDRAWN:
             return BoardState.WITHDRAWN
-        if request.state == RequestState.CONFIRMED and request.wishes:
+        if request_state == RequestState.CONFIRMED and wishes:
             return BoardState.REQUEST_COMPLETE
         return BoardState.WISHES_INCOMPLETE
     return BoardState.WISHES_INCOMPLETE if signed_in else BoardState.NO_CODE_USED
