@@ -4,13 +4,13 @@ A benchmark, not a test. Where ``load.py`` measures the whole server under many 
 says what one request of each page costs, without queueing: it loads a scratch PostgreSQL
 database as ``load.py`` does (a département by default: 20,000 pupils, 5,000 offers), signs
 in a pupil, a teacher and the steering group with Flask's test client, and times each page
-``--repeat`` times after a warm-up, with the trivial ``/sante`` endpoint in the same process
-as the baseline.
-It does so at the size asked and at 4 × the data (``--scales``), each on a fresh database
-dropped afterwards, and prints the median of each page and its ratio to the baseline, side
-by side: a page whose cost grows with the number of offers or pupils shows at once. Last, it
-closes the first campaign's wishes, computes its first round as the worker does, and times
-the round's audit page.
+``--repeat`` times after a warm-up, then the trivial ``/sante`` endpoint as many times: the
+baseline, measured beside each page in the same process, so that the machine speeding up or
+slowing down during the run moves both. It does so at the size asked and at 4 × the data
+(``--scales``), each on a fresh database dropped afterwards, and prints the median of each
+page and its ratio to the baseline beside it, the sizes side by side: a page whose cost
+grows with the number of offers or pupils shows at once. Last, it closes the first
+campaign's wishes, computes its first round as the worker does, and times the round's audit page.
 
     python benchmarks/pages.py                    # a département, then 4 × (80,000 pupils)
     python benchmarks/pages.py --pupils 1000 --offers 250 --scales 1
@@ -35,19 +35,28 @@ from sqlalchemy import select  # noqa: E402
 from benchmarks.load import SECRET, drop_database, prepare, recreate_database  # noqa: E402
 from stagebourse.models import Campaign, Role  # noqa: E402
 
+BASELINE = "/sante"
+AUDIT_PAGE = "/pilotage/tours/<id> (a round's audit)"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def timed(client, url: str, repeat: int) -> list[float]:  # noqa: ANN001 - Flask test client
+def timed(client, url: str, repeat: int) -> tuple[float, float]:  # noqa: ANN001 - test client
+    """Median seconds of ``url`` over ``repeat`` requests, then of ``/sante`` over as many
+    right after: the baseline is measured beside each page, so that the machine speeding up or
+    slowing down during the run moves both (in a block, so that the page's after-effects,
+    such as garbage collection, fall on one baseline request at most)."""
     client.get(url)  # warm-up: template compilation, first queries
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append(time.perf_counter() - started)
-        if response.status_code != 200:
-            raise SystemExit(f"{url}: HTTP {response.status_code}")
-    return times
+    medians = []
+    for path in (url, BASELINE):
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            response = client.get(path)
+            times.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise SystemExit(f"{path}: HTTP {response.status_code}")
+        medians.append(statistics.median(times))
+    return medians[0], medians[1]
 
 
 def solve_round(campaign_id: int) -> tuple[int, int]:
@@ -75,8 +84,10 @@ def solve_round(campaign_id: int) -> tuple[int, int]:
     return run_id, run.pupil_count or 0
 
 
-def measure(args: argparse.Namespace, pupils: int, offers: int) -> dict[str, float]:
-    """Median milliseconds per page on a fresh database of ``pupils`` and ``offers``."""
+def measure(args: argparse.Namespace, pupils: int, offers: int
+            ) -> tuple[dict[str, tuple[float, float]], int]:
+    """On a fresh database of ``pupils`` and ``offers``: each page's median seconds and the
+    baseline's beside it; and the number of pupils in the audited round."""
     url = recreate_database(args.server, args.database)
     try:
         with tempfile.TemporaryDirectory() as work:
@@ -106,7 +117,6 @@ def measure(args: argparse.Namespace, pupils: int, offers: int) -> dict[str, flo
             campaign_id = db.session.scalar(select(Campaign.id).order_by(Campaign.id))
         sector = accounts["sectors"][0]
         pages = [
-            ("/sante (baseline)", pupil, "/sante"),
             ("/eleve/demande (wishes)", pupil, "/eleve/demande"),
             ("/eleve/offres (sectors)", pupil, "/eleve/offres"),
             ("/eleve/offres?secteur=…", pupil, f"/eleve/offres?secteur={sector}"),
@@ -119,15 +129,11 @@ def measure(args: argparse.Namespace, pupils: int, offers: int) -> dict[str, flo
              f"/professeur/classes/{account['classes'][0]}"),
             ("/pilotage/campagnes/<id>", steering, f"/pilotage/campagnes/{campaign_id}"),
         ]
-        medians = {}
-        for name, client, path in pages:
-            medians[name] = statistics.median(timed(client, path, args.repeat))
+        medians = {name: timed(client, path, args.repeat) for name, client, path in pages}
         with app.app_context():
             run_id, round_pupils = solve_round(campaign_id)
-        name = f"/pilotage/tours/<id> (audit, {round_pupils:,} pupils)"
-        medians[name] = statistics.median(timed(steering, f"/pilotage/tours/{run_id}",
-                                                args.repeat))
-        return medians
+        medians[AUDIT_PAGE] = timed(steering, f"/pilotage/tours/{run_id}", args.repeat)
+        return medians, round_pupils
     finally:
         drop_database(args.server, args.database)
 
@@ -146,18 +152,22 @@ def main() -> None:
     scales = [int(s) for s in args.scales.split(",")]
     results = {scale: measure(args, args.pupils * scale, args.offers * scale)
                for scale in scales}
-    print(f"{args.repeat} requests per page, in process (Flask test client); median ms and "
-          f"× /sante in the same process")
+    print(f"{args.repeat} requests per page, then as many of /sante, in process (Flask test "
+          f"client); median ms of the page and × the median /sante beside it")
     header = "".join(f" {f'{args.pupils * s:,} pupils':>16} {'× /sante':>9}" for s in scales)
     print(f"  {'page':44}{header}")
-    for name in results[scales[0]]:
+    baselines = "".join(
+        f" {statistics.median(b for _, b in results[s][0].values()) * 1000:16.1f} {1:9.1f}"
+        for s in scales)
+    print(f"  {'/sante (median of all its requests)':44}{baselines}")
+    for name in results[scales[0]][0]:
         cells = ""
         for scale in scales:
-            median = results[scale][name]
-            baseline = results[scale]["/sante (baseline)"]
+            median, baseline = results[scale][0][name]
             cells += f" {median * 1000:16.1f} {median / baseline:9.1f}"
         print(f"  {name:44}{cells}")
-
+    print("  pupils in the audited round: "
+          + ", ".join(f"{results[scale][1]:,}" for scale in scales))
 
 if __name__ == "__main__":
     main()
