@@ -28,6 +28,7 @@ same transaction. A service cannot forget it, and a rollback undoes both.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -295,6 +296,10 @@ def _refresh(session: Session, _context: Any) -> None:
 # Entries: the cards of a département's offers (5,000) and what many pupils ask alike.
 CACHE_SIZE = 16_384
 _cache: OrderedDict[Hashable, Any] = OrderedDict()
+# Threads of a worker share the cache: an entry found may be evicted by another thread
+# before it is read, unless finding and reading are one step.
+_cache_lock = threading.Lock()
+_MISSING = object()
 _TOKEN = "offer_index_token"
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -328,9 +333,9 @@ def cached(key: Hashable, compute: Callable[[], T]) -> T:
     if token is None:
         return compute()
     full_key = (str(db.engine.url), token, key)
-    if full_key in _cache:
-        _cache.move_to_end(full_key)
-        return cast(T, _cache[full_key])
+    value = _recall(full_key)
+    if value is not _MISSING:
+        return cast(T, value)
     value = compute()
     _remember(full_key, value)
     return value
@@ -347,12 +352,11 @@ def cached_each(kind: Hashable, keys: list[K], compute: Callable[[list[K]], dict
     found: dict[K, T] = {}
     missing = []
     for key in keys:
-        full_key = (*prefix, key)
-        if full_key in _cache:
-            _cache.move_to_end(full_key)
-            found[key] = _cache[full_key]
-        else:
+        value = _recall((*prefix, key))
+        if value is _MISSING:
             missing.append(key)
+        else:
+            found[key] = value
     if missing:
         for key, value in compute(missing).items():
             _remember((*prefix, key), value)
@@ -360,7 +364,17 @@ def cached_each(kind: Hashable, keys: list[K], compute: Callable[[list[K]], dict
     return found
 
 
+def _recall(full_key: Hashable) -> Any:
+    """The value kept for ``full_key`` (now the most recently used), else ``_MISSING``."""
+    with _cache_lock:
+        value = _cache.get(full_key, _MISSING)
+        if value is not _MISSING:
+            _cache.move_to_end(full_key)
+        return value
+
+
 def _remember(full_key: Hashable, value: Any) -> None:
-    _cache[full_key] = value
-    if len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
+    with _cache_lock:
+        _cache[full_key] = value
+        if len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
