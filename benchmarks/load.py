@@ -2,7 +2,7 @@
 
 A benchmark, not a test. It creates a scratch PostgreSQL database, migrates it, loads the
 reference data and a synthetic campaign scaled to a département (default 20,000 pupils and
-5,000 offers), starts gunicorn on loopback (the workers of gunicorn.conf.py, or each count
+5,000 offers), starts gunicorn on loopback (the workers of gunicorn.conf.py, or each choice
 of ``--workers`` in turn), then runs locust headless, bounded in time, against the same
 server, after an unmeasured warm-up of the mix (templates compiled, caches filled in every
 worker):
@@ -46,8 +46,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SECRET = "load-benchmark-secret-key-not-for-production-0123456789"
 PASSWORD = "mot de passe du test de charge"
-# The production setting, measured against other counts in benchmarks/README.md.
-GUNICORN_WORKERS = int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"])
+# The production setting, measured against others in benchmarks/README.md: "3" for three
+# sync workers, "2x4" for two threaded workers of four threads each.
+_CONF = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+PRODUCTION_WORKERS = (f"{_CONF['workers']}x{_CONF['threads']}"
+                      if _CONF.get("worker_class") == "gthread" else str(_CONF["workers"]))
 
 
 def free_port() -> int:
@@ -122,7 +125,7 @@ def prepare(url: str, pupils: int, offers: int, accounts_path: Path) -> dict[str
     return timings
 
 
-def start_gunicorn(url: str, port: int, workers: int = GUNICORN_WORKERS,
+def start_gunicorn(url: str, port: int, workers: int,
                    log: IO[bytes] | None = None, threads: int = 1) -> subprocess.Popen[bytes]:
     """gunicorn on loopback, once it answers ``/sante``; its output goes to ``log`` if given.
     With ``threads`` above 1, threaded workers (``gthread``) instead of the sync ones."""
@@ -132,7 +135,8 @@ def start_gunicorn(url: str, port: int, workers: int = GUNICORN_WORKERS,
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
          f"127.0.0.1:{port}", "--log-level", "warning",
-         *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []),
+         *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1
+           else ["--worker-class", "sync"]),
          "stagebourse:create_app()"],
         cwd=ROOT, env=env, stdout=log, stderr=log)
     for _ in range(100):
@@ -194,7 +198,7 @@ def main() -> None:
     parser.add_argument("--saturate-users", type=int, default=40,
                         help="users of the saturated mix (no think time)")
     parser.add_argument("--seconds", type=int, default=60, help="duration of each mix")
-    parser.add_argument("--workers", default=str(GUNICORN_WORKERS),
+    parser.add_argument("--workers", default=PRODUCTION_WORKERS,
                         help="gunicorn workers; several counts (2,3,5) are measured in turn; "
                              "2x4: two threaded workers of four threads each")
     parser.add_argument("--short", action="store_true", help="small and quick (CI)")
