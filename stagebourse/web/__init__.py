@@ -19,7 +19,9 @@ from flask import (
 )
 from flask.signals import message_flashed
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -372,6 +374,18 @@ def _register_template_helpers(app: Flask) -> None:
         return decimal_in(number, format, str(get_locale() or "fr"))
 
     app.jinja_env.filters.update(week_words=week_words, decimalformat=decimal_text)
+
+    @lru_cache(maxsize=512)
+    def nav_for(_role: str, _locale: str, _endpoint: str | None, _root: str) -> Markup:
+        return Markup(render_template("_nav.html"))
+
+    def main_nav() -> Markup:
+        # The menu of every signed-in page depends on these alone (the links of a role, in a
+        # language, the current one marked); rendered once for each, not on every page.
+        return nav_for(current_user.role.value, str(get_locale() or "fr"), request.endpoint,
+                       request.script_root)
+
+    app.jinja_env.globals.update(main_nav=main_nav)
 
     @app.context_processor
     def inject() -> dict[str, Any]:
