@@ -11,6 +11,8 @@ slowing down during the run moves both. It does so at the size asked and at 4 ×
 page and its ratio to the baseline beside it, the sizes side by side: a page whose cost
 grows with the number of offers or pupils shows at once. Last, it closes the first
 campaign's wishes, computes its first round as the worker does, and times the round's audit page.
+Seeding, computing the round and measuring each size run in processes of their own: the
+measuring process holds what a server process would, not the leftovers of a seeding.
 
     python benchmarks/pages.py                    # a département, then 4 × (80,000 pupils)
     python benchmarks/pages.py --pupils 1000 --offers 250 --scales 1
@@ -20,13 +22,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import re
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,6 +41,7 @@ from sqlalchemy import select  # noqa: E402
 from benchmarks.load import SECRET, drop_database, prepare, recreate_database  # noqa: E402
 from stagebourse.models import Campaign, Role  # noqa: E402
 
+T = TypeVar("T")
 BASELINE = "/sante"
 AUDIT_PAGE = "/pilotage/tours/<id> (a round's audit)"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -57,6 +64,23 @@ def timed(client, url: str, repeat: int) -> tuple[float, float]:  # noqa: ANN001
                 raise SystemExit(f"{path}: HTTP {response.status_code}")
         medians.append(statistics.median(times))
     return medians[0], medians[1]
+
+
+def in_fresh_process(function: Callable[..., T], *args: object) -> T:
+    """``function(*args)`` in a new interpreter. Seeding a département and computing its round
+    leave hundreds of megabytes of objects behind, which every later garbage collection of
+    the measuring process would walk: a server process holds none of them."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as executor:
+        return executor.submit(function, *args).result()
+
+
+def solve_round_apart(campaign_id: int) -> tuple[int, int]:
+    """:func:`solve_round` with an application of its own (for :func:`in_fresh_process`)."""
+    from stagebourse.web import create_app
+
+    with create_app().app_context():
+        return solve_round(campaign_id)
 
 
 def solve_round(campaign_id: int) -> tuple[int, int]:
@@ -90,13 +114,13 @@ def measure(args: argparse.Namespace, pupils: int, offers: int
     baseline's beside it; and the number of pupils in the audited round."""
     url = recreate_database(args.server, args.database)
     try:
+        database_url = url.replace("postgresql://", "postgresql+psycopg://")
+        os.environ.update(DATABASE_URL=database_url, SECRET_KEY=SECRET,
+                          STAGEBOURSE_ENV="development", SESSION_COOKIE_SECURE="0")
         with tempfile.TemporaryDirectory() as work:
             accounts_path = Path(work) / "accounts.json"
-            prepare(url.replace("postgresql://", "postgresql+psycopg://"), pupils, offers,
-                    accounts_path)
+            in_fresh_process(prepare, database_url, pupils, offers, accounts_path)
             accounts = json.loads(accounts_path.read_text(encoding="utf-8"))
-        os.environ.update(SECRET_KEY=SECRET, STAGEBOURSE_ENV="development",
-                          SESSION_COOKIE_SECURE="0")
         from stagebourse.extensions import db
         from stagebourse.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
         from stagebourse.web import create_app
@@ -130,8 +154,7 @@ def measure(args: argparse.Namespace, pupils: int, offers: int
             ("/pilotage/campagnes/<id>", steering, f"/pilotage/campagnes/{campaign_id}"),
         ]
         medians = {name: timed(client, path, args.repeat) for name, client, path in pages}
-        with app.app_context():
-            run_id, round_pupils = solve_round(campaign_id)
+        run_id, round_pupils = in_fresh_process(solve_round_apart, campaign_id)
         medians[AUDIT_PAGE] = timed(steering, f"/pilotage/tours/{run_id}", args.repeat)
         return medians, round_pupils
     finally:
@@ -150,7 +173,9 @@ def main() -> None:
     args = parser.parse_args()
 
     scales = [int(s) for s in args.scales.split(",")]
-    results = {scale: measure(args, args.pupils * scale, args.offers * scale)
+    # Each size measured in a process of its own: nothing of the other size in its heap.
+    results = {scale: in_fresh_process(measure, args, args.pupils * scale,
+                                       args.offers * scale)
                for scale in scales}
     print(f"{args.repeat} requests per page, then as many of /sante, in process (Flask test "
           f"client); median ms of the page and × the median /sante beside it")
