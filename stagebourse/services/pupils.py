@@ -230,7 +230,7 @@ def consent_missing(pupil: Pupil, campaign: Campaign | None = None) -> bool:
             and pupil.consent_on is None and needs_consent(pupil, campaign))
 
 
-def _needs_consent_from(pupil: Pupil, first_day: dt.date | None) -> bool:
+def _needs_consent_from(pupil: Pupil | BoardPupil, first_day: dt.date | None) -> bool:
     if first_day is None:
         return True  # unknown weeks: be safe
     return age_on(pupil.birth_date, first_day) < CONSENT_AGE
@@ -292,50 +292,90 @@ BOARD_LABELS = {
 NO_CONSENT_FILTER = "no_consent"
 
 
+@dataclass(frozen=True)
+class BoardPupil:
+    """What the board shows of a pupil, read as columns: a class of 28 loaded as objects with
+    their accounts cost more than the rest of the page."""
+    id: int
+    last_name: str
+    first_name: str
+    class_name: str
+    level: Level
+    birth_date: dt.date
+    consent_on: dt.date | None
+    has_code: bool  # an access code was handed out (the account holds its hash)
+    signed_in: bool  # the pupil has signed in at least once
+
+
 @dataclass
 class BoardRow:
-    pupil: Pupil
+    pupil: BoardPupil
     state: BoardState
     consent_missing: bool  # consent required and not recorded
-    has_code: bool
-    signed_in: bool
     wishes: int
 
     @property
     def label(self) -> str:
         return str(BOARD_LABELS[self.state])
 
+    @property
+    def has_code(self) -> bool:
+        return self.pupil.has_code
+
+    @property
+    def signed_in(self) -> bool:
+        return self.pupil.signed_in
+
 
 def class_board(actor: User, class_name: str, campaign: Campaign | None,
                 state_filter: str | None = None) -> list[BoardRow]:
-    require(actor, Action.SCHOOL_PUPILS)
-    return _board_rows(class_pupils(actor, class_name), campaign, state_filter)
+    school = teacher_school(actor)
+    return _board_rows(school.id, class_name, _board_pupils(school.id, class_name), campaign,
+                       state_filter)
 
 
 def current_class_board(actor: User, class_name: str, state_filter: str | None = None
                         ) -> tuple[list[BoardRow], Campaign | None]:
     """The board of a class in the current campaign of its level (reading the class once)."""
-    require(actor, Action.SCHOOL_PUPILS)
-    pupils = class_pupils(actor, class_name)
+    school = teacher_school(actor)
+    pupils = _board_pupils(school.id, class_name)
     campaign = current_campaign(pupils[0].level) if pupils else None
-    return _board_rows(pupils, campaign, state_filter), campaign
+    return _board_rows(school.id, class_name, pupils, campaign, state_filter), campaign
 
 
-def _board_rows(pupils: list[Pupil], campaign: Campaign | None,
-                state_filter: str | None) -> list[BoardRow]:
+# The board's queries select the class, not a list of its pupils' ids: their text is the same
+# for every class, one prepared statement per connection (a list of ids made one text per class
+# size), and the index on school and class finds the class without reading the school's pupils.
+
+def _board_pupils(school_id: int, class_name: str) -> list[BoardPupil]:
+    return [BoardPupil(*row[:7], has_code=row.access_code_hash is not None,
+                       signed_in=row.last_login_at is not None)
+            for row in db.session.execute(
+                select(Pupil.id, Pupil.last_name, Pupil.first_name, Pupil.class_name,
+                       Pupil.level, Pupil.birth_date, Pupil.consent_on,
+                       User.access_code_hash, User.last_login_at)
+                .outerjoin(User, User.pupil_id == Pupil.id)
+                .where(Pupil.school_id == school_id, Pupil.class_name == class_name)
+                .order_by(Pupil.last_name, Pupil.first_name, Pupil.id))]
+
+
+def _board_rows(school_id: int, class_name: str, pupils: list[BoardPupil],
+                campaign: Campaign | None, state_filter: str | None) -> list[BoardRow]:
     if not pupils:
         return []
-    ids = [p.id for p in pupils]
+    in_class = (Pupil.school_id == school_id, Pupil.class_name == class_name)
     # Columns, not objects: the board needs each request's state and number of wishes, and
     # each placement's state (a class of 28 read as objects with their wishes cost more than
     # the rest of the page).
     requests: dict[int, tuple[RequestState | None, int]] = {}
     assignments: dict[int, AssignmentState] = {}
+    first_day = None
     if campaign is not None:
         for pupil_id, state_found, wish_count in db.session.execute(
                 select(Request.pupil_id, Request.state, func.count(Wish.id))
+                .join(Pupil, Pupil.id == Request.pupil_id)
                 .outerjoin(Wish, Wish.request_id == Request.id)
-                .where(Request.campaign_id == campaign.id, Request.pupil_id.in_(ids))
+                .where(Request.campaign_id == campaign.id, *in_class)
                 .group_by(Request.id, Request.pupil_id, Request.state)):
             requests[pupil_id] = (state_found, wish_count)
         from stagebourse.models import MatchingRun  # local: only the board needs runs
@@ -345,24 +385,22 @@ def _board_rows(pupils: list[Pupil], campaign: Campaign | None,
         for pupil_id, assignment_state in db.session.execute(
                 select(Assignment.pupil_id, Assignment.state)
                 .join(MatchingRun, MatchingRun.id == Assignment.run_id)
-                .where(MatchingRun.campaign_id == campaign.id, Assignment.pupil_id.in_(ids),
+                .join(Pupil, Pupil.id == Assignment.pupil_id)
+                .where(MatchingRun.campaign_id == campaign.id, *in_class,
                        Assignment.state.in_(visible))
                 .order_by(Assignment.id)):
             assignments[pupil_id] = assignment_state
-    # A class is one school: one first internship day for all (not one query per pupil).
-    first_day = first_internship_day(pupils[0], campaign) if campaign is not None else None
+        # A class is one school: one first internship day for all (as first_internship_day).
+        weeks = school_weeks(campaign, school_id)
+        first_day = week_monday(min(weeks)) if weeks else None
     rows = []
     for pupil in pupils:
         request_state, wishes = requests.get(pupil.id, (None, 0))
-        user = pupil.user
-        signed_in = user is not None and user.last_login_at is not None
-        state = _board_state(request_state, wishes, assignments.get(pupil.id), signed_in)
+        state = _board_state(request_state, wishes, assignments.get(pupil.id), pupil.signed_in)
         consent_missing = (campaign is not None and pupil.level == campaign.level
                            and pupil.consent_on is None
                            and _needs_consent_from(pupil, first_day))
-        rows.append(BoardRow(pupil, state, consent_missing,
-                             user is not None and user.access_code_hash is not None,
-                             signed_in, wishes))
+        rows.append(BoardRow(pupil, state, consent_missing, wishes))
     return _filtered(rows, state_filter)
 
 
