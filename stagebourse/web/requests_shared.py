@@ -109,9 +109,10 @@ def yes_no(value: bool | None) -> str:
 OFFER_PICKER_SIZE = 100
 
 
-def page_context(pupil: Pupil, picker: bool = True) -> dict[str, Any]:
-    """What the request pages show; ``picker``: the offer dropdown, built only if the page
-    shows it (the page of a sector's offers does not)."""
+def page_context(pupil: Pupil, editor: bool = True) -> dict[str, Any]:
+    """What the request pages show. ``editor``: the page shows the request editor (the
+    sector's offers page does not); its forms and offer dropdown are built only where it
+    shows them (a request with every wish taken shows no form to add one)."""
     campaign = requests_service.campaign_for(pupil)
     req = requests_service.request_of(pupil, campaign)
     editable = requests_service.is_editable(campaign) and (
@@ -122,23 +123,27 @@ def page_context(pupil: Pupil, picker: bool = True) -> dict[str, Any]:
     if campaign is not None:
         sectors = requests_service.sector_choices(pupil, campaign)
         views = requests_service.wish_views(pupil, campaign, req, sectors)
-        if picker and editable and len(views) < MAX_WISHES:
-            # The picker lists the nearest offers only: a département has thousands; the
-            # others are one click away in the offer search.
-            offers = requests_service.picker_choices(pupil, campaign, OFFER_PICKER_SIZE)
-    sector_form = SectorWishForm()
-    sector_form.sector_code.choices = [SelectChoice("", _("— choisis un secteur —"))] + [
-        SelectChoice(c.sector.code, c.sector.label) for c in sectors]
-    prefs = PreferencesForm(
-        max_travel_km=int(requests_service.travel_limit(pupil)),
-        needs_accessible=pupil.needs_accessible,
-        has_network=yes_no(req.has_network if req else None))
+    adding = editor and editable and campaign is not None and len(views) < MAX_WISHES
+    sector_form = offer_form = prefs = None
+    if adding:
+        assert campaign is not None  # for mypy: ``adding`` says so
+        # The picker lists the nearest offers only: a département has thousands; the
+        # others are one click away in the offer search.
+        offers = requests_service.picker_choices(pupil, campaign, OFFER_PICKER_SIZE)
+        sector_form = SectorWishForm()
+        sector_form.sector_code.choices = [SelectChoice("", _("— choisis un secteur —"))] + [
+            SelectChoice(c.sector.code, c.sector.label) for c in sectors]
+        offer_form = OfferWishForm()
+    if editor and editable:
+        prefs = PreferencesForm(
+            max_travel_km=int(requests_service.travel_limit(pupil)),
+            needs_accessible=pupil.needs_accessible,
+            has_network=yes_no(req.has_network if req else None))
     return {
         "today": clock.today(),
         "pupil": pupil, "campaign": campaign, "req": req, "editable": editable,
         "wishes": views, "sectors": sectors, "offers": offers,
-        "sector_form": sector_form,
-        "offer_form": OfferWishForm(), "prefs": prefs,
+        "sector_form": sector_form, "offer_form": offer_form, "prefs": prefs,
         "max_wishes": MAX_WISHES,
         "travel_limit": requests_service.travel_limit(pupil),
     }

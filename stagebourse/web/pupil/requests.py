@@ -50,7 +50,7 @@ def request_action(action: str, rank: int | None = None) -> Response:
 @bp.route("/offres")
 def offers() -> str:
     pupil = _me()
-    context = page_context(pupil, picker=False)
+    context = page_context(pupil, editor=False)
     sector = None
     code = request.args.get("secteur")
     if code:
