@@ -93,7 +93,9 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        # The role rides along (signed, in the session cookie) so that the loader joins only
+        # what that role's pages read; the loader checks it against the row.
+        return f"{self.id}:{self.session_version}:{self.role.value}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.base import ExecutableOption
 
 from stagebourse import clock
 from stagebourse.config import demo_data_allowed
@@ -205,22 +206,42 @@ def sign_out(user: User) -> None:
     db.session.flush()
 
 
+# What each role's pages read of the signed-in account, joined in the one query that loads it:
+# the user, a pupil's record, school and home commune (where distances are measured from), a
+# teacher's school, a host's structure or a tutor's, whose state decides whether the account
+# still opens. A pupil's account names the pupil's school: read once, it serves both.
+_PUPIL_LOADS = (joinedload(User.pupil).joinedload(Pupil.school),
+                joinedload(User.pupil).joinedload(Pupil.home_commune))
+_SIGNED_IN_LOADS: dict[Role, tuple[ExecutableOption, ...]] = {
+    Role.PUPIL: _PUPIL_LOADS,
+    Role.TEACHER: (joinedload(User.school),),
+    Role.COMPANY: (joinedload(User.company),),
+    Role.TUTOR: (joinedload(User.tutor).joinedload(Tutor.company),),
+    Role.STEERING: (),
+    Role.OBSERVER: (),
+}
+# A session cookie written before the role rode along: everything any role reads.
+_ANY_ROLE_LOADS = (*_PUPIL_LOADS, joinedload(User.school), joinedload(User.company),
+                   joinedload(User.tutor).joinedload(Tutor.company))
+
+
 def load_user(session_id: str) -> User | None:
-    """Flask-Login loader: ``"<id>:<session_version>"``; an old version is signed out."""
+    """Flask-Login loader: ``"<id>:<session_version>:<role>"``; an old version is signed
+    out, and so is a role that is no longer the account's."""
+    parts = session_id.split(":")
     try:
-        user_id, version = (int(part) for part in session_id.split(":"))
-    except ValueError:
+        user_id, version = int(parts[0]), int(parts[1])
+        role = Role(parts[2]) if len(parts) == 3 else None
+    except (ValueError, IndexError):
         return None
-    # Every page reads who is signed in: the user, their pupil, school and home commune (where
-    # distances are measured from), and the structure whose state decides whether the account
-    # still opens, in one query.
-    user = db.session.scalar(select(User).where(User.id == user_id).options(
-        joinedload(User.pupil).joinedload(Pupil.school),
-        joinedload(User.pupil).joinedload(Pupil.home_commune), joinedload(User.school),
-        joinedload(User.company), joinedload(User.tutor).joinedload(Tutor.company)))
+    if len(parts) > 3:
+        return None
+    loads = _ANY_ROLE_LOADS if role is None else _SIGNED_IN_LOADS[role]
+    user = db.session.scalar(select(User).where(User.id == user_id).options(*loads))
     # A closed account, or one of a refused or suspended structure, is signed out on its
     # very next request, whatever cookie it still holds.
-    if user is None or not account_open(user) or user.session_version != version:
+    if (user is None or (role is not None and user.role != role) or not account_open(user)
+            or user.session_version != version):
         return None
     return user
 

@@ -136,6 +136,26 @@ def test_sign_out_revokes_the_session_cookie_everywhere(app: Flask, personas):
     assert replay.get("/pilotage/").status_code == 302
 
 
+@pytest.mark.parametrize("role", sorted(HOMES))
+def test_a_session_naming_another_role_is_signed_out(app: Flask, personas, role: str):
+    """The session names the account's role, so that each page joins only what that role
+    reads; a session naming another role opens nothing, not even the account's own pages.
+    One written before the role was named still opens the account's home."""
+    user = personas[role]
+    other = "steering" if role != "steering" else "teacher"
+    home, heading = HOMES[role]
+    client = app.test_client()
+    login_as(client, user)
+    with client.session_transaction() as session:
+        assert session["_user_id"] == f"{user.id}:{user.session_version}:{role}"
+        session["_user_id"] = f"{user.id}:{user.session_version}"
+    assert heading in page_text(client.get(home))
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user.id}:{user.session_version}:{other}"
+    assert client.get(HOMES[other][0]).status_code == 302
+    assert client.get(home).status_code == 302
+
+
 def test_regenerated_code_stops_the_old_one(client: FlaskClient, personas):
     from stagebourse.services.accounts import set_access_code
 
