@@ -3,10 +3,13 @@ action (forms parsed here, rules in services.requests) and the page context."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from flask import flash, request
+from flask import flash, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms import SelectChoice
 
@@ -143,7 +146,22 @@ def page_context(pupil: Pupil, editor: bool = True) -> dict[str, Any]:
         "today": clock.today(),
         "pupil": pupil, "campaign": campaign, "req": req, "editable": editable,
         "wishes": views, "sectors": sectors, "offers": offers,
+        "offer_options": offer_options(offers),
         "sector_form": sector_form, "offer_form": offer_form, "prefs": prefs,
         "max_wishes": MAX_WISHES,
         "travel_limit": requests_service.travel_limit(pupil),
     }
+
+
+def offer_options(offers: list[requests_service.OfferChoice]) -> Markup:
+    """The offer dropdown's options, rendered. A hundred options with their distances cost
+    more than the rest of the wish page, and pupils of one commune and school are offered the
+    same hundred: the rendering is kept by what it shows and the language, so never stale."""
+    return _rendered_options(tuple((c.offer_id, c.title, c.commune_name, c.distance_km,
+                                    c.within_reach) for c in offers), str(get_locale()))
+
+
+@lru_cache(maxsize=256)
+def _rendered_options(options: tuple[tuple[int, str, str, float, bool], ...], locale: str
+                      ) -> Markup:
+    return Markup(render_template("requests/_offer_options.html", options=options))

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from flask_babel import refresh
 from sqlalchemy import event, select
 
 from stagebourse.extensions import db
@@ -133,6 +134,32 @@ def test_an_offer_page_shows_each_change_at_once(client: FlaskClient, board):
     offer.state = OfferState.WITHDRAWN
     db.session.commit()
     assert client.get(f"/offres/{offer.id}").status_code == 404
+
+
+def test_the_wish_pages_offer_dropdown_shows_each_change_at_once(client: FlaskClient, board):
+    """The dropdown's options are kept rendered: a new title, a new commune name, an offer
+    gone, or another language shows on the very next view, and a title stays escaped."""
+    login_as(client, board["pupil"])
+    offer, gone = board["offers"][0], board["offers"][1]
+
+    def options() -> str:
+        page = client.get("/eleve/demande").get_data(as_text=True)
+        return page.split('<select name="offer_id"', 1)[1].split("</select>", 1)[0]
+
+    assert "Offre 00" in options() and f'value="{gone.id}"' in options()
+    offer.title = "Vélos <b>& co</b>"
+    db.session.commit()
+    assert "Vélos &lt;b&gt;&amp; co&lt;/b&gt;" in options()
+    offer.commune.name = "Valenciennes-Centre"
+    db.session.commit()
+    assert "Valenciennes-Centre" in options()
+    gone.state = OfferState.WITHDRAWN
+    db.session.commit()
+    assert f'value="{gone.id}"' not in options()
+    assert "10,7 km (trop loin)" in options()
+    client.get("/langue/en")
+    refresh()  # the tests' application context outlives a request: forget its language
+    assert "10.7 km (too far)" in options()
 
 
 def test_a_withdrawn_offer_or_a_rejected_structure_leaves_the_pages(client: FlaskClient, board):
