@@ -214,7 +214,11 @@ def withdraw_consent(actor: User, pupil: Pupil, reason: str = "") -> int:
 
 def first_internship_day(pupil: Pupil, campaign: Campaign) -> dt.date | None:
     """Monday of the school's first internship week in this campaign (None if it has none)."""
-    weeks = school_weeks(campaign, pupil.school_id)
+    return _school_first_day(campaign, pupil.school_id)
+
+
+def _school_first_day(campaign: Campaign, school_id: int) -> dt.date | None:
+    weeks = school_weeks(campaign, school_id)
     return week_monday(min(weeks)) if weeks else None
 
 
@@ -390,9 +394,7 @@ def _board_rows(school_id: int, class_name: str, pupils: list[BoardPupil],
                        Assignment.state.in_(visible))
                 .order_by(Assignment.id)):
             assignments[pupil_id] = assignment_state
-        # A class is one school: one first internship day for all (as first_internship_day).
-        weeks = school_weeks(campaign, school_id)
-        first_day = week_monday(min(weeks)) if weeks else None
+        first_day = _school_first_day(campaign, school_id)  # a class is one school
     rows = []
     for pupil in pupils:
         request_state, wishes = requests.get(pupil.id, (None, 0))
