@@ -29,7 +29,7 @@ from stagebourse.config import ConfigError, from_environment
 from stagebourse.extensions import babel, csrf, db, login_manager, mail, migrate
 from stagebourse.filemodes import create_private_file, make_private_dir, sqlite_file
 from stagebourse.services.csv_input import format_size, max_bytes
-from stagebourse.web import assets, sessions
+from stagebourse.web import assets, sessions, template_gettext
 from stagebourse.web.uploads import IMPORT_ENDPOINTS, bound_import_body
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None,
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(PACKAGE.parent / "translations"))
+    template_gettext.install(app)
     _configure_login()
     _register_blueprints(app)
     _register_error_handlers(app)

@@ -232,6 +232,28 @@ def test_english_is_available(client: FlaskClient, personas):
     assert "Sign in" in page
 
 
+def test_templates_translate_in_the_language_in_force(app: Flask):
+    """The templates' ``_()`` keeps each language's catalogue: a string follows the visitor's
+    language, and a French mail or release written during an English request (force_locale)
+    is French, then English again after it."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = ('{{ _("Retirer") }} {{ ngettext("%(num)d message", "%(num)d messages", 2) }} '
+            '{{ _("%(n)s vœu(x) sur %(max)s au maximum.", n=1, max=5) }}')
+    # Each in an application context of its own, as a served request is (the tests' own
+    # context would otherwise share its ``g``, where the language is kept, between them).
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        english = render_template_string(page)
+        with force_locale("fr"):
+            french = render_template_string(page)
+        assert render_template_string(page) == english
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert render_template_string(page) == french
+    assert english.startswith("Remove 2 messages") and french.startswith("Retirer 2 messages")
+    assert english != french
+
+
 def test_security_headers_on_every_page(client: FlaskClient):
     response = client.get("/")
     csp = response.headers["Content-Security-Policy"]
