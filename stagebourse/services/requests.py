@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import format_decimal
@@ -270,8 +270,7 @@ def _seats_in(offer: OfferCard, campaign: Campaign, weeks: set[str]) -> int:
 @dataclass
 class OfferChoice:
     """An offer the pupil could get, as the offer index gives it; ``offer`` is loaded
-    (``with_offers``) or ``title``/``commune_name`` read (``with_names``) only for the choices
-    a page shows."""
+    (``with_offers``) only for the choices a page shows."""
 
     offer_id: int
     sector_code: str
@@ -280,14 +279,21 @@ class OfferChoice:
     within_reach: bool
     accessible_ok: bool
     offer: OfferCard | None = None
-    title: str = ""
-    place: str = ""
 
     @property
     def commune_name(self) -> str:
-        if self.offer is not None:
-            return self.offer.commune.name if self.offer.commune else self.offer.address
-        return self.place
+        assert self.offer is not None  # with_offers gives it
+        return self.offer.commune.name if self.offer.commune else self.offer.address
+
+
+class PickerOption(NamedTuple):
+    """One option of an offer dropdown: what it shows."""
+
+    offer_id: int
+    title: str
+    place: str  # the commune, else the address
+    distance_km: float
+    within_reach: bool
 
 
 def _km(metres: int) -> float:
@@ -347,11 +353,11 @@ def _offer_choices(pupil: Pupil, campaign: Campaign, sector_code: str | None,
             for offer_id, sector, accessible, metres, seats in db.session.execute(query)]
 
 
-def picker_choices(pupil: Pupil, campaign: Campaign, size: int) -> list[OfferChoice]:
-    """The ``size`` nearest offers with their title and place: what an offer dropdown lists."""
-    return [replace(choice) for choice in offer_index.cached(
-        ("picker", *_alike(pupil, campaign), size),
-        lambda: with_names(_offer_choices(pupil, campaign, None, size, 0)))]
+def picker_options(pupil: Pupil, campaign: Campaign, size: int) -> tuple[PickerOption, ...]:
+    """The ``size`` nearest offers as an offer dropdown lists them (immutable: pupils alike
+    share them)."""
+    return offer_index.cached(("picker", *_alike(pupil, campaign), size),
+                              lambda: _picker_options(pupil, campaign, size))
 
 
 def with_offers(choices: list[OfferChoice]) -> list[OfferChoice]:
@@ -362,18 +368,18 @@ def with_offers(choices: list[OfferChoice]) -> list[OfferChoice]:
     return choices
 
 
-def with_names(choices: list[OfferChoice]) -> list[OfferChoice]:
-    """Read the title and place of ``choices`` (a picker needs no more) in one query."""
+def _picker_options(pupil: Pupil, campaign: Campaign, size: int) -> tuple[PickerOption, ...]:
+    choices = _offer_choices(pupil, campaign, None, size, 0)
     if not choices:
-        return choices
+        return ()
+    # Title and place in one query: a dropdown needs no more of the offer.
     names = {offer_id: (title, commune or address) for offer_id, title, commune, address
              in db.session.execute(
                  select(Offer.id, Offer.title, Commune.name, Offer.address)
                  .outerjoin(Commune, Commune.code_insee == Offer.commune_code)
                  .where(Offer.id.in_([c.offer_id for c in choices])))}
-    for choice in choices:
-        choice.title, choice.place = names[choice.offer_id]
-    return choices
+    return tuple(PickerOption(c.offer_id, *names[c.offer_id], c.distance_km, c.within_reach)
+                 for c in choices)
 
 
 @dataclass

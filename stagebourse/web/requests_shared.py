@@ -11,7 +11,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
-from wtforms import SelectChoice
 
 from stagebourse import clock
 from stagebourse.models import MAX_WISHES, Pupil, Request, Role, User
@@ -114,54 +113,57 @@ OFFER_PICKER_SIZE = 100
 
 def page_context(pupil: Pupil, editor: bool = True) -> dict[str, Any]:
     """What the request pages show. ``editor``: the page shows the request editor (the
-    sector's offers page does not); its forms and offer dropdown are built only where it
-    shows them (a request with every wish taken shows no form to add one)."""
+    sector's offers page does not); its forms and dropdowns are built only where it shows
+    them (a request with every wish taken shows no form to add one). ``prefs``: the values
+    the travel form shows, None where it is not shown."""
     campaign = requests_service.campaign_for(pupil)
     req = requests_service.request_of(pupil, campaign)
     editable = requests_service.is_editable(campaign) and (
         req is None or req.state.value in ("draft", "confirmed"))
     sectors: list[requests_service.SectorChoice] = []
-    offers: list[requests_service.OfferChoice] = []
+    offers: tuple[requests_service.PickerOption, ...] = ()
     views = []
     if campaign is not None:
         sectors = requests_service.sector_choices(pupil, campaign)
         views = requests_service.wish_views(pupil, campaign, req, sectors)
     adding = editor and editable and campaign is not None and len(views) < MAX_WISHES
-    sector_form = offer_form = prefs = None
+    prefs = None
     if adding:
         assert campaign is not None  # for mypy: ``adding`` says so
         # The picker lists the nearest offers only: a département has thousands; the
         # others are one click away in the offer search.
-        offers = requests_service.picker_choices(pupil, campaign, OFFER_PICKER_SIZE)
-        sector_form = SectorWishForm()
-        sector_form.sector_code.choices = [SelectChoice("", _("— choisis un secteur —"))] + [
-            SelectChoice(c.sector.code, c.sector.label) for c in sectors]
-        offer_form = OfferWishForm()
+        offers = requests_service.picker_options(pupil, campaign, OFFER_PICKER_SIZE)
     if editor and editable:
-        prefs = PreferencesForm(
-            max_travel_km=int(requests_service.travel_limit(pupil)),
-            needs_accessible=pupil.needs_accessible,
-            has_network=yes_no(req.has_network if req else None))
+        prefs = {"max_travel_km": int(requests_service.travel_limit(pupil)),
+                 "needs_accessible": pupil.needs_accessible,
+                 "has_network": yes_no(req.has_network if req else None)}
     return {
         "today": clock.today(),
         "pupil": pupil, "campaign": campaign, "req": req, "editable": editable,
-        "wishes": views, "sectors": sectors, "offers": offers,
+        "wishes": views, "sectors": sectors, "offers": offers, "adding": adding,
         "offer_options": offer_options(offers),
-        "sector_form": sector_form, "offer_form": offer_form, "prefs": prefs,
+        "sector_options": sector_options(sectors) if adding else Markup(),
+        "prefs": prefs,
         "max_wishes": MAX_WISHES,
         "travel_limit": requests_service.travel_limit(pupil),
     }
 
 
-def offer_options(offers: list[requests_service.OfferChoice]) -> Markup:
+def offer_options(offers: tuple[requests_service.PickerOption, ...]) -> Markup:
     """The offer dropdown's options, rendered. A hundred options with their distances cost
     more than the rest of the wish page, and pupils of one commune and school are offered the
     same hundred: the rendering is kept by what it shows and the language, so never stale."""
-    return _rendered_options(tuple((c.offer_id, c.title, c.commune_name, c.distance_km,
-                                    c.within_reach) for c in offers), str(get_locale()))
+    return _rendered_options("requests/_offer_options.html", offers, str(get_locale()))
+
+
+def sector_options(sectors: list[requests_service.SectorChoice]) -> Markup:
+    """The sector dropdown's options, rendered and kept the same way (a form library renders
+    each option through a dozen calls; the campaign's sectors are the same for everyone)."""
+    return _rendered_options("requests/_sector_options.html", tuple(
+        (c.sector.code, c.sector.label) for c in sectors), str(get_locale()))
 
 
 @lru_cache(maxsize=256)
-def _rendered_options(options: tuple[tuple[int, str, str, float, bool], ...], locale: str
+def _rendered_options(template: str, options: tuple[tuple[Any, ...], ...], locale: str
                       ) -> Markup:
-    return Markup(render_template("requests/_offer_options.html", options=options))
+    return Markup(render_template(template, options=options))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from html.parser import HTMLParser
 
 import pytest
 from flask.testing import FlaskClient
@@ -106,6 +108,92 @@ def test_pupil_pages_render_and_explore_offers(client: FlaskClient, setting):
     assert "Infirmerie du quartier" in page
     assert "jamais utilisée pour choisir ton stage" in page
     assert "style=" not in page and "<script" not in page
+
+
+class BrowserForms(HTMLParser):
+    """What a browser would post from each form of a page (by its action): the value of each
+    text or number input, of checked boxes and radios, the selected option (else the first);
+    and every option offered by each select. Also counts the page's ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posted: dict[str, dict[str, str]] = {}
+        self.options: dict[str, list[str]] = {}
+        self.ids: Counter[str] = Counter()
+        self._form: dict[str, str] | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {key: value or "" for key, value in attrs}
+        if "id" in values:
+            self.ids[values["id"]] += 1
+        if tag == "form":
+            self._form = self.posted.setdefault(values.get("action", ""), {})
+        elif self._form is not None and tag == "input" and "name" in values:
+            kind = values.get("type", "text")
+            if kind not in ("checkbox", "radio") or "checked" in values:
+                self._form[values["name"]] = values.get("value", "")
+        elif self._form is not None and tag == "select":
+            self._select = values["name"]
+            self.options[self._select] = []
+        elif self._form is not None and tag == "option" and self._select is not None:
+            self.options[self._select].append(values["value"])
+            if "selected" in values or self._select not in self._form:
+                self._form[self._select] = values["value"]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+
+
+def read_forms(client: FlaskClient, url: str) -> BrowserForms:
+    forms = BrowserForms()
+    forms.feed(client.get(url).get_data(as_text=True))
+    return forms
+
+
+def test_the_request_pages_forms_show_what_was_saved_and_post_what_they_show(
+        client: FlaskClient, setting):
+    """The request editor's forms are written by hand in the template: read them as a browser
+    does, post what they hold, and read the saved values back in them."""
+    pupil = setting["pupil"].pupil
+    client.post("/connexion/eleve", data={"code": "TEST-CODE-0001"})
+    forms = read_forms(client, "/eleve/demande")
+    assert forms.ids and max(forms.ids.values()) == 1, forms.ids  # labels find their input
+    travel = forms.posted["/eleve/demande/preferences"]
+    assert travel["max_travel_km"] == str(int(pupil.school.default_max_km))
+    assert "needs_accessible" not in travel and travel["has_network"] == ""
+    assert "csrf_token" in travel
+    assert forms.options["sector_code"][0] == "" and "sante" in forms.options["sector_code"]
+    assert forms.options["offer_id"] == [str(setting["offer"].id)]
+
+    travel.update(max_travel_km="17", needs_accessible="y", has_network="non")
+    client.post("/eleve/demande/preferences", data=travel)
+    db.session.refresh(pupil)
+    request = requests.request_of(pupil, setting["campaign"])
+    assert (pupil.max_travel_km, pupil.needs_accessible, request.has_network) == (17, True, False)
+    travel = read_forms(client, "/eleve/demande").posted["/eleve/demande/preferences"]
+    assert {key: travel.get(key) for key in ("max_travel_km", "needs_accessible", "has_network")
+            } == {"max_travel_km": "17", "needs_accessible": "y", "has_network": "non"}
+
+    # Unticking and choosing not to answer: the page posts neither box nor answer.
+    del travel["needs_accessible"]
+    travel["has_network"] = ""
+    client.post("/eleve/demande/preferences", data=travel)
+    db.session.refresh(pupil)
+    db.session.refresh(request)
+    assert (pupil.needs_accessible, request.has_network) == (False, None)
+    forms = read_forms(client, "/eleve/demande")
+    assert "needs_accessible" not in forms.posted["/eleve/demande/preferences"]
+    assert forms.posted["/eleve/demande/preferences"]["has_network"] == ""
+
+    # The sector dropdown posts a sector's code; the wish is added.
+    add_sector = forms.posted["/eleve/demande/add-sector"]
+    add_sector["sector_code"] = "sante"
+    client.post("/eleve/demande/add-sector", data=add_sector)
+    assert [w.sector_code for w in request.wishes] == ["sante"]
 
 
 def test_a_sector_with_many_offers_is_paged_nearest_first(client: FlaskClient, setting):
