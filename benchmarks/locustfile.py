@@ -21,7 +21,7 @@ ACCOUNTS = json.loads(open(os.environ["STAGEBOURSE_LOAD_ACCOUNTS"], encoding="ut
 # then each sends its next request as soon as the last one is answered, and requests per
 # second measure the server's capacity, comparable with the ceiling.
 THINK = os.environ.get("STAGEBOURSE_LOAD_SATURATE") != "1"
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def csrf_token(html: str) -> str:
