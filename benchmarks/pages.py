@@ -10,7 +10,8 @@ slowing down during the run moves both. It does so at the size asked and at 4 ×
 (``--scales``), each on a fresh database dropped afterwards, and prints the median of each
 page and its ratio to the baseline beside it, the sizes side by side: a page whose cost
 grows with the number of offers or pupils shows at once. Last, it closes the first
-campaign's wishes, computes its first round as the worker does, and times the round's audit page.
+campaign's wishes, computes its first round as the worker does, and times the round's audit
+page, then the class board again (with the round's placements to look through).
 Seeding, computing the round and measuring each size run in processes of their own: the
 measuring process holds what a server process would, not the leftovers of a seeding.
 
@@ -44,7 +45,8 @@ from stagebourse.models import Campaign, Role  # noqa: E402
 T = TypeVar("T")
 BASELINE = "/sante"
 AUDIT_PAGE = "/pilotage/tours/<id> (a round's audit)"
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+BOARD_AFTER_ROUND = "/professeur/classes/<classe> after the round"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def timed(client, url: str, repeat: int) -> tuple[float, float]:  # noqa: ANN001 - test client
@@ -156,6 +158,9 @@ def measure(args: argparse.Namespace, pupils: int, offers: int
         medians = {name: timed(client, path, args.repeat) for name, client, path in pages}
         run_id, round_pupils = in_fresh_process(solve_round_apart, campaign_id)
         medians[AUDIT_PAGE] = timed(steering, f"/pilotage/tours/{run_id}", args.repeat)
+        # The board again, with the round's placements among which it finds its pupils'.
+        medians[BOARD_AFTER_ROUND] = timed(
+            teacher, f"/professeur/classes/{account['classes'][0]}", args.repeat)
         return medians, round_pupils
     finally:
         drop_database(args.server, args.database)

@@ -131,7 +131,9 @@ class Assignment(Base):
     run_id: Mapped[int] = mapped_column(
         sa.ForeignKey("matching_runs.id", ondelete="CASCADE"), index=True
     )
-    pupil_id: Mapped[int] = mapped_column(sa.ForeignKey("pupils.id", ondelete="CASCADE"))
+    # Indexed: a class board and a pupil's pages find a pupil's placements among every round's.
+    pupil_id: Mapped[int] = mapped_column(sa.ForeignKey("pupils.id", ondelete="CASCADE"),
+                                          index=True)
     offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id"), index=True)
     week: Mapped[str] = mapped_column(sa.String(8))
     rank: Mapped[int | None]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from stagebourse import clock
@@ -225,12 +226,16 @@ def list_campaigns() -> list[Campaign]:
 
 def current_campaign(level: Level) -> Campaign | None:
     """The most recent campaign of that level that is not finished."""
-    return db.session.scalar(
-        select(Campaign)
-        .where(Campaign.level == level, Campaign.state != CampaignState.FINISHED)
-        .order_by(Campaign.year.desc())
-        .limit(1)
-    )
+    return db.session.scalar(current_campaign_query(level))
+
+
+def current_campaign_query(level: Any) -> Select[Campaign]:
+    """The statement of :func:`current_campaign`; ``level`` is a level or an SQL expression
+    giving one (a class's, read in the same statement)."""
+    return (select(Campaign)
+            .where(Campaign.level == level, Campaign.state != CampaignState.FINISHED)
+            .order_by(Campaign.year.desc())
+            .limit(1))
 
 
 def get_campaign(campaign_id: int) -> Campaign | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, Integer, bindparam, func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,6 +22,7 @@ from stagebourse.models import (
     CampaignState,
     ConsentMethod,
     Level,
+    MatchingRun,
     Pupil,
     Request,
     RequestState,
@@ -31,7 +32,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import set_access_code
-from stagebourse.services.campaigns import current_campaign, school_weeks
+from stagebourse.services.campaigns import current_campaign, current_campaign_query, school_weeks
 from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, can, require
 from stagebourse.services.rosters import person_key, teacher_school
@@ -334,75 +335,69 @@ class BoardRow:
 def class_board(actor: User, class_name: str, campaign: Campaign | None,
                 state_filter: str | None = None) -> list[BoardRow]:
     school = teacher_school(actor)
-    return _board_rows(school.id, class_name, _board_pupils(school.id, class_name), campaign,
-                       state_filter)
+    return _board(school.id, class_name, campaign, state_filter)
 
 
 def current_class_board(actor: User, class_name: str, state_filter: str | None = None
                         ) -> tuple[list[BoardRow], Campaign | None]:
-    """The board of a class in the current campaign of its level (reading the class once)."""
+    """The board of a class in the current campaign of its level (its first pupil's)."""
     school = teacher_school(actor)
-    pupils = _board_pupils(school.id, class_name)
-    campaign = current_campaign(pupils[0].level) if pupils else None
-    return _board_rows(school.id, class_name, pupils, campaign, state_filter), campaign
+    campaign = db.session.scalar(_CLASS_CAMPAIGN, {"school_id": school.id,
+                                                   "class_name": class_name})
+    return _board(school.id, class_name, campaign, state_filter), campaign
 
 
-# The board's queries select the class, not a list of its pupils' ids: their text is the same
-# for every class, one prepared statement per connection (a list of ids made one text per class
-# size), and the index on school and class finds the class without reading the school's pupils.
+# The board reads a class in one statement: its pupils as columns with their accounts, their
+# request in the campaign (state and number of wishes) and their visible placement (a class of
+# 28 read as objects with their wishes cost more than the rest of the page, and each statement
+# more costs a round trip). It selects the class, not a list of its pupils' ids: the text is
+# the same for every class, one prepared statement per connection, and the index on school and
+# class finds the class without reading the school's pupils. The statements are built once
+# (building them cost a twentieth of the page); the school, class and campaign are parameters.
 
-def _board_pupils(school_id: int, class_name: str) -> list[BoardPupil]:
-    return [BoardPupil(*row[:7], has_code=row.access_code_hash is not None,
-                       signed_in=row.last_login_at is not None)
-            for row in db.session.execute(
-                select(Pupil.id, Pupil.last_name, Pupil.first_name, Pupil.class_name,
-                       Pupil.level, Pupil.birth_date, Pupil.consent_on,
-                       User.access_code_hash, User.last_login_at)
-                .outerjoin(User, User.pupil_id == Pupil.id)
-                .where(Pupil.school_id == school_id, Pupil.class_name == class_name)
-                .order_by(Pupil.last_name, Pupil.first_name, Pupil.id))]
+BOARD_ORDER = (Pupil.last_name, Pupil.first_name, Pupil.id)
+VISIBLE_PLACEMENTS = (AssignmentState.PUBLISHED, AssignmentState.CONFIRMED,
+                      AssignmentState.COMPLETED)
+_IN_CLASS = (Pupil.school_id == bindparam("school_id"),
+             Pupil.class_name == bindparam("class_name"))
+_CLASS_CAMPAIGN = current_campaign_query(
+    select(Pupil.level).where(*_IN_CLASS).order_by(*BOARD_ORDER).limit(1).scalar_subquery())
+# No campaign: a null campaign_id, which no request or run has (the columns are NOT NULL).
+_CAMPAIGN: BindParameter[int] = bindparam("campaign_id", type_=Integer)
+_BOARD = (
+    select(Pupil.id, Pupil.last_name, Pupil.first_name, Pupil.class_name, Pupil.level,
+           Pupil.birth_date, Pupil.consent_on, User.access_code_hash, User.last_login_at,
+           Request.state,
+           select(func.count(Wish.id)).where(Wish.request_id == Request.id).scalar_subquery(),
+           select(Assignment.state)
+           .join(MatchingRun, MatchingRun.id == Assignment.run_id)
+           .where(Assignment.pupil_id == Pupil.id, MatchingRun.campaign_id == _CAMPAIGN,
+                  Assignment.state.in_(VISIBLE_PLACEMENTS))
+           .order_by(Assignment.id.desc()).limit(1).scalar_subquery())
+    .outerjoin(User, User.pupil_id == Pupil.id)
+    .outerjoin(Request, (Request.pupil_id == Pupil.id) & (Request.campaign_id == _CAMPAIGN))
+    .where(*_IN_CLASS)
+    .order_by(*BOARD_ORDER))
 
 
-def _board_rows(school_id: int, class_name: str, pupils: list[BoardPupil],
-                campaign: Campaign | None, state_filter: str | None) -> list[BoardRow]:
-    if not pupils:
-        return []
-    in_class = (Pupil.school_id == school_id, Pupil.class_name == class_name)
-    # Columns, not objects: the board needs each request's state and number of wishes, and
-    # each placement's state (a class of 28 read as objects with their wishes cost more than
-    # the rest of the page).
-    requests: dict[int, tuple[RequestState | None, int]] = {}
-    assignments: dict[int, AssignmentState] = {}
+def _board(school_id: int, class_name: str, campaign: Campaign | None,
+           state_filter: str | None) -> list[BoardRow]:
+    found = db.session.execute(_BOARD, {
+        "school_id": school_id, "class_name": class_name,
+        "campaign_id": campaign.id if campaign is not None else None}).all()
     first_day = None
-    if campaign is not None:
-        for pupil_id, state_found, wish_count in db.session.execute(
-                select(Request.pupil_id, Request.state, func.count(Wish.id))
-                .join(Pupil, Pupil.id == Request.pupil_id)
-                .outerjoin(Wish, Wish.request_id == Request.id)
-                .where(Request.campaign_id == campaign.id, *in_class)
-                .group_by(Request.id, Request.pupil_id, Request.state)):
-            requests[pupil_id] = (state_found, wish_count)
-        from stagebourse.models import MatchingRun  # local: only the board needs runs
-
-        visible = [AssignmentState.PUBLISHED, AssignmentState.CONFIRMED,
-                   AssignmentState.COMPLETED]
-        for pupil_id, assignment_state in db.session.execute(
-                select(Assignment.pupil_id, Assignment.state)
-                .join(MatchingRun, MatchingRun.id == Assignment.run_id)
-                .join(Pupil, Pupil.id == Assignment.pupil_id)
-                .where(MatchingRun.campaign_id == campaign.id, *in_class,
-                       Assignment.state.in_(visible))
-                .order_by(Assignment.id)):
-            assignments[pupil_id] = assignment_state
+    if campaign is not None and found:
         first_day = _school_first_day(campaign, school_id)  # a class is one school
     rows = []
-    for pupil in pupils:
-        request_state, wishes = requests.get(pupil.id, (None, 0))
-        state = _board_state(request_state, wishes, assignments.get(pupil.id), pupil.signed_in)
+    for row in found:
+        pupil = BoardPupil(*row[:7], has_code=row.access_code_hash is not None,
+                           signed_in=row.last_login_at is not None)
+        request_state, wish_count, placement_state = row[9:]
+        state = _board_state(request_state, wish_count, placement_state, pupil.signed_in)
         consent_missing = (campaign is not None and pupil.level == campaign.level
                            and pupil.consent_on is None
                            and _needs_consent_from(pupil, first_day))
-        rows.append(BoardRow(pupil, state, consent_missing, wishes))
+        rows.append(BoardRow(pupil, state, consent_missing, wish_count))
     return _filtered(rows, state_filter)
 
 

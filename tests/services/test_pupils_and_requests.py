@@ -4,6 +4,7 @@ and flags, teacher validation, and what the matching will read."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -11,11 +12,14 @@ from sqlalchemy import select
 from stagebourse.extensions import db
 from stagebourse.geo import haversine_km
 from stagebourse.models import (
+    AssignmentState,
     CampaignState,
     ConsentMethod,
     JournalEntry,
+    Level,
     OutboxMessage,
     Pupil,
+    Request,
     RequestState,
     Role,
     User,
@@ -26,10 +30,12 @@ from tests.factories import (
     UPCOMING_CAMPAIGN,
     UPCOMING_OTHER_WEEK,
     UPCOMING_WEEK,
+    assign,
     first_school,
     make_campaign,
     make_company,
     make_offer,
+    make_pupil,
     make_pupil_user,
     make_school_week,
     make_user,
@@ -198,6 +204,68 @@ def test_found_own_leaves_the_campaign(teacher: User):
     assert not pupils.eligible_for_matching(user.pupil, campaign).eligible
     board = pupils.class_board(teacher, "3A", campaign, "found_own")
     assert [row.pupil.id for row in board] == [user.pupil.id]
+
+
+def test_the_class_board_says_where_each_pupil_of_the_class_stands(teacher: User):
+    """Each state of the board, read for one class of one school in one campaign: the pupils
+    of another class, another school, and the requests and placements of another campaign or
+    of a dry run do not count."""
+    school = teacher.school
+    campaign = make_campaign([school], **UPCOMING_CAMPAIGN)
+    earlier = make_campaign([school], year=INTERNSHIP_MONDAY.year - 1,
+                            state=CampaignState.FINISHED)
+    offer = make_offer(make_company(), sector_code="sante", seats={UPCOMING_WEEK: 9})
+
+    def signed_in(first_name: str, **fields: Any) -> User:
+        user = make_pupil_user(school, first_name=first_name, last_name="Classe", **fields)
+        user.last_login_at = NOW
+        return user
+
+    def confirmed(user: User, wishes: int = 1) -> User:
+        for sector in ("sante", "commerce", "numerique")[:wishes]:
+            requests.add_wish(user, user.pupil, sector_code=sector)
+        requests.confirm_request(user, user.pupil)
+        return user
+
+    make_pupil(school, first_name="Adam", last_name="Classe")
+    signed_in("Bea")
+    cyril = signed_in("Cyril")
+    for sector in ("sante", "commerce"):
+        requests.add_wish(cyril, cyril.pupil, sector_code=sector)
+    confirmed(signed_in("Dina"))
+    eli = signed_in("Eli")
+    requests.declare_found_own(eli, eli.pupil)
+    fanny = confirmed(signed_in("Fanny"), wishes=3)
+    assign(fanny.pupil, offer, UPCOMING_WEEK, campaign, AssignmentState.PROPOSED)
+    gus = make_pupil_user(school, first_name="Gus", last_name="Classe")
+    assign(gus.pupil, offer, UPCOMING_WEEK, earlier)
+    db.session.add(Request(campaign=earlier, pupil=gus.pupil, state=RequestState.FOUND_OWN))
+    hana = confirmed(signed_in("Hana"))
+    assign(hana.pupil, offer, UPCOMING_WEEK, campaign)
+    assign(hana.pupil, offer, UPCOMING_WEEK, campaign, AssignmentState.CONFIRMED)
+    ivan = confirmed(signed_in("Ivan"))
+    assign(ivan.pupil, offer, UPCOMING_WEEK, campaign, AssignmentState.COMPLETED)
+    julia = confirmed(signed_in("Julia"))
+    assign(julia.pupil, offer, UPCOMING_WEEK, campaign)
+    confirmed(signed_in("Other", class_name="3B"))
+    confirmed(make_pupil_user(first_school(index=1), first_name="Far", last_name="Classe"))
+    db.session.flush()
+
+    board = [(row.pupil.first_name, row.state.value, row.wishes)
+             for row in pupils.class_board(teacher, "3A", campaign)]
+    assert board == [
+        ("Adam", "no_code_used", 0), ("Bea", "wishes_incomplete", 0),
+        ("Cyril", "wishes_incomplete", 2), ("Dina", "request_complete", 1),
+        ("Eli", "found_own", 0), ("Fanny", "request_complete", 3), ("Gus", "no_code_used", 0),
+        ("Hana", "confirmed", 1), ("Ivan", "done", 1), ("Julia", "assigned", 1)]
+    current, found = pupils.current_class_board(teacher, "3A")
+    assert found == campaign and [(r.pupil.first_name, r.state.value, r.wishes)
+                                  for r in current] == board
+    # A class with no campaign of its level under way: nothing to count but the codes.
+    make_pupil_user(school, class_name="2A", level=Level.SECONDE, first_name="Zoé")
+    rows, none = pupils.current_class_board(teacher, "2A")
+    assert none is None and [(r.pupil.first_name, r.state.value) for r in rows] == [
+        ("Zoé", "no_code_used")]
 
 
 def test_matching_candidates_carry_what_the_assignment_needs(teacher: User):
