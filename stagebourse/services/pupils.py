@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BindParameter, Integer, bindparam, func, select
+from sqlalchemy import BindParameter, Integer, ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,6 +19,7 @@ from stagebourse.models import (
     Assignment,
     AssignmentState,
     Campaign,
+    CampaignSchoolWeek,
     CampaignState,
     ConsentMethod,
     Level,
@@ -32,7 +33,7 @@ from stagebourse.models import (
 )
 from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import set_access_code
-from stagebourse.services.campaigns import current_campaign, current_campaign_query, school_weeks
+from stagebourse.services.campaigns import current_campaign, current_campaign_query
 from stagebourse.services.journal import Event
 from stagebourse.services.policy import Action, can, require
 from stagebourse.services.rosters import person_key, teacher_school
@@ -215,12 +216,20 @@ def withdraw_consent(actor: User, pupil: Pupil, reason: str = "") -> int:
 
 def first_internship_day(pupil: Pupil, campaign: Campaign) -> dt.date | None:
     """Monday of the school's first internship week in this campaign (None if it has none)."""
-    return _school_first_day(campaign, pupil.school_id)
+    return _monday(db.session.scalar(select(_first_week(campaign.id, pupil.school_id))))
 
 
-def _school_first_day(campaign: Campaign, school_id: int) -> dt.date | None:
-    weeks = school_weeks(campaign, school_id)
-    return week_monday(min(weeks)) if weeks else None
+def _first_week(campaign_id: Any, school_id: Any) -> ScalarSelect[str | None]:
+    """The school's first internship week in the campaign (ISO weeks sort as text); the
+    arguments are values or parameters of the statement that includes it."""
+    return (select(func.min(CampaignSchoolWeek.week))
+            .where(CampaignSchoolWeek.campaign_id == campaign_id,
+                   CampaignSchoolWeek.school_id == school_id)
+            .scalar_subquery())
+
+
+def _monday(week: str | None) -> dt.date | None:
+    return week_monday(week) if week else None
 
 
 def needs_consent(pupil: Pupil, campaign: Campaign) -> bool:
@@ -348,7 +357,8 @@ def current_class_board(actor: User, class_name: str, state_filter: str | None =
 
 
 # The board reads a class in one statement: its pupils as columns with their accounts, their
-# request in the campaign (state and number of wishes) and their visible placement (a class of
+# request in the campaign (state and number of wishes), their visible placement and the
+# school's first internship week, which says who needs a guardian's consent (a class of
 # 28 read as objects with their wishes cost more than the rest of the page, and each statement
 # more costs a round trip). It selects the class, not a list of its pupils' ids: the text is
 # the same for every class, one prepared statement per connection, and the index on school and
@@ -358,8 +368,8 @@ def current_class_board(actor: User, class_name: str, state_filter: str | None =
 BOARD_ORDER = (Pupil.last_name, Pupil.first_name, Pupil.id)
 VISIBLE_PLACEMENTS = (AssignmentState.PUBLISHED, AssignmentState.CONFIRMED,
                       AssignmentState.COMPLETED)
-_IN_CLASS = (Pupil.school_id == bindparam("school_id"),
-             Pupil.class_name == bindparam("class_name"))
+_SCHOOL: BindParameter[int] = bindparam("school_id", type_=Integer)
+_IN_CLASS = (Pupil.school_id == _SCHOOL, Pupil.class_name == bindparam("class_name"))
 _CLASS_CAMPAIGN = current_campaign_query(
     select(Pupil.level).where(*_IN_CLASS).order_by(*BOARD_ORDER).limit(1).scalar_subquery())
 # No campaign: a null campaign_id, which no request or run has (the columns are NOT NULL).
@@ -373,7 +383,8 @@ _BOARD = (
            .join(MatchingRun, MatchingRun.id == Assignment.run_id)
            .where(Assignment.pupil_id == Pupil.id, MatchingRun.campaign_id == _CAMPAIGN,
                   Assignment.state.in_(VISIBLE_PLACEMENTS))
-           .order_by(Assignment.id.desc()).limit(1).scalar_subquery())
+           .order_by(Assignment.id.desc()).limit(1).scalar_subquery(),
+           _first_week(_CAMPAIGN, _SCHOOL).label("first_week"))
     .outerjoin(User, User.pupil_id == Pupil.id)
     .outerjoin(Request, (Request.pupil_id == Pupil.id) & (Request.campaign_id == _CAMPAIGN))
     .where(*_IN_CLASS)
@@ -385,14 +396,12 @@ def _board(school_id: int, class_name: str, campaign: Campaign | None,
     found = db.session.execute(_BOARD, {
         "school_id": school_id, "class_name": class_name,
         "campaign_id": campaign.id if campaign is not None else None}).all()
-    first_day = None
-    if campaign is not None and found:
-        first_day = _school_first_day(campaign, school_id)  # a class is one school
+    first_day = _monday(found[0].first_week) if found else None  # a class is one school
     rows = []
     for row in found:
         pupil = BoardPupil(*row[:7], has_code=row.access_code_hash is not None,
                            signed_in=row.last_login_at is not None)
-        request_state, wish_count, placement_state = row[9:]
+        request_state, wish_count, placement_state = row[9], row[10], row[11]
         state = _board_state(request_state, wish_count, placement_state, pupil.signed_in)
         consent_missing = (campaign is not None and pupil.level == campaign.level
                            and pupil.consent_on is None

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from stagebourse.extensions import db
 from stagebourse.geo import haversine_km
+from stagebourse.identifiers import iso_week
 from stagebourse.models import (
     AssignmentState,
     CampaignState,
@@ -266,6 +267,38 @@ def test_the_class_board_says_where_each_pupil_of_the_class_stands(teacher: User
     rows, none = pupils.current_class_board(teacher, "2A")
     assert none is None and [(r.pupil.first_name, r.state.value) for r in rows] == [
         ("Zoé", "no_code_used")]
+
+
+def test_the_class_board_reads_consent_against_the_schools_first_internship_day(teacher: User):
+    """Missing consent on the board: under 15 on the Monday of the school's first week in
+    this campaign, not its last week, nor another school's or another campaign's earlier one."""
+    school = teacher.school
+    week_before = iso_week(INTERNSHIP_MONDAY - dt.timedelta(days=7))
+    campaign = make_campaign([school], **{**UPCOMING_CAMPAIGN,
+                                          "weeks": (UPCOMING_OTHER_WEEK, UPCOMING_WEEK)})
+    make_school_week(campaign, first_school(index=1), week_before)
+    make_campaign([school], year=INTERNSHIP_MONDAY.year - 1, weeks=(week_before,),
+                  state=CampaignState.FINISHED)
+    for name, days in (("Ana", 0), ("Ben", 1), ("Cleo", 8), ("Dan", -1)):
+        make_pupil(school, first_name=name, last_name="Classe",
+                   birth_date=born_years_before_first_day(15, days=days))
+    consented = make_pupil(school, first_name="Eve", last_name="Classe",
+                           birth_date=born_years_before_first_day(15, days=1))
+    pupils.record_consent(teacher, consented, dt.date.today(), ConsentMethod.PAPER)
+    db.session.flush()
+
+    rows, found, missing = pupils.current_class_board_with_consent(teacher, "3A")
+    assert found == campaign
+    assert [(r.pupil.first_name, r.consent_missing) for r in rows] == [
+        ("Ana", False), ("Ben", True), ("Cleo", True), ("Dan", False), ("Eve", False)]
+    assert missing == 2
+    # A school without weeks in the campaign: its first day unknown, every pupil under
+    # the rule until the weeks are set.
+    for school_week in [w for w in campaign.school_weeks if w.school_id == school.id]:
+        db.session.delete(school_week)
+    db.session.flush()
+    rows, _found, missing = pupils.current_class_board_with_consent(teacher, "3A")
+    assert missing == 4 and [r.pupil.first_name for r in rows if not r.consent_missing] == ["Eve"]
 
 
 def test_matching_candidates_carry_what_the_assignment_needs(teacher: User):

@@ -242,8 +242,8 @@ def counted() -> Iterator[list[str]]:
 # reason: a loop that queries once per row shows here first.
 # The offer pages read the signed-in user and the index's token, then what the cache lacks;
 # the pupil's pages add the campaign, the request with its wishes and the school's weeks; a
-# class board reads the user, the campaign of the class's level, the class with its requests
-# and placements, and the school's weeks.
+# class board reads the user, the campaign of the class's level, then the class with its
+# requests, placements and the school's first week.
 BUDGET = {
     "/eleve/demande": 5,
     "/eleve/offres": 5,
@@ -251,7 +251,7 @@ BUDGET = {
     "/offres/": 2,
     "/offres/?sector=sante&accessible=1": 2,
     "/offres/{offer}": 2,
-    "/professeur/classes/3A": 4,
+    "/professeur/classes/3A": 3,
 }
 
 
