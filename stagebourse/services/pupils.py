@@ -35,6 +35,7 @@ from stagebourse.services import ServiceError, journal
 from stagebourse.services.accounts import set_access_code
 from stagebourse.services.campaigns import current_campaign, current_campaign_query
 from stagebourse.services.journal import Event
+from stagebourse.services.offers import HOLDING_STATES
 from stagebourse.services.policy import Action, can, require
 from stagebourse.services.rosters import person_key, teacher_school
 
@@ -357,7 +358,7 @@ def current_class_board(actor: User, class_name: str, state_filter: str | None =
 
 
 # The board reads a class in one statement: its pupils as columns with their accounts, their
-# request in the campaign (state and number of wishes), their visible placement and the
+# request in the campaign (state and number of wishes), their announced placement and the
 # school's first internship week, which says who needs a guardian's consent (a class of
 # 28 read as objects with their wishes cost more than the rest of the page, and each statement
 # more costs a round trip). It selects the class, not a list of its pupils' ids: the text is
@@ -365,13 +366,11 @@ def current_class_board(actor: User, class_name: str, state_filter: str | None =
 # class finds the class without reading the school's pupils. The statements are built once
 # (building them cost a twentieth of the page); the school, class and campaign are parameters.
 
-BOARD_ORDER = (Pupil.last_name, Pupil.first_name, Pupil.id)
-VISIBLE_PLACEMENTS = (AssignmentState.PUBLISHED, AssignmentState.CONFIRMED,
-                      AssignmentState.COMPLETED)
+_BOARD_ORDER = (Pupil.last_name, Pupil.first_name, Pupil.id)
 _SCHOOL: BindParameter[int] = bindparam("school_id", type_=Integer)
 _IN_CLASS = (Pupil.school_id == _SCHOOL, Pupil.class_name == bindparam("class_name"))
 _CLASS_CAMPAIGN = current_campaign_query(
-    select(Pupil.level).where(*_IN_CLASS).order_by(*BOARD_ORDER).limit(1).scalar_subquery())
+    select(Pupil.level).where(*_IN_CLASS).order_by(*_BOARD_ORDER).limit(1).scalar_subquery())
 # No campaign: a null campaign_id, which no request or run has (the columns are NOT NULL).
 _CAMPAIGN: BindParameter[int] = bindparam("campaign_id", type_=Integer)
 _BOARD = (
@@ -382,13 +381,13 @@ _BOARD = (
            select(Assignment.state)
            .join(MatchingRun, MatchingRun.id == Assignment.run_id)
            .where(Assignment.pupil_id == Pupil.id, MatchingRun.campaign_id == _CAMPAIGN,
-                  Assignment.state.in_(VISIBLE_PLACEMENTS))
+                  Assignment.state.in_(HOLDING_STATES))
            .order_by(Assignment.id.desc()).limit(1).scalar_subquery(),
            _first_week(_CAMPAIGN, _SCHOOL).label("first_week"))
     .outerjoin(User, User.pupil_id == Pupil.id)
     .outerjoin(Request, (Request.pupil_id == Pupil.id) & (Request.campaign_id == _CAMPAIGN))
     .where(*_IN_CLASS)
-    .order_by(*BOARD_ORDER))
+    .order_by(*_BOARD_ORDER))
 
 
 def _board(school_id: int, class_name: str, campaign: Campaign | None,
