@@ -4,14 +4,15 @@ A benchmark, not a test. Where ``load.py`` measures the whole server under many 
 says what one request of each page costs, without queueing: it loads a scratch PostgreSQL
 database as ``load.py`` does (a département by default: 20,000 pupils, 5,000 offers), signs
 in a pupil, a teacher and the steering group with Flask's test client, and times each page
-``--repeat`` times after a warm-up, then the trivial ``/sante`` endpoint as many times: the
-baseline, measured beside each page in the same process, so that the machine speeding up or
-slowing down during the run moves both. It does so at the size asked and at 4 × the data
-(``--scales``), each on a fresh database dropped afterwards, and prints the median of each
-page and its ratio to the baseline beside it, the sizes side by side: a page whose cost
-grows with the number of offers or pupils shows at once. Last, it closes the first
-campaign's wishes, computes its first round as the worker does, and times the round's audit
-page, then the class board again (with the round's placements to look through).
+``--repeat`` times after a warm-up, and the trivial ``/sante`` endpoint as many times, in
+alternating blocks of five: the baseline, measured beside each page in the same process, so
+that the machine speeding up or slowing down during the run moves both. It does so at the
+size asked and at 4 × the data (``--scales``), each on a fresh database dropped afterwards,
+and prints the median of each page and its ratio to the baseline beside it, the sizes side
+by side: a page whose cost grows with the number of offers or pupils shows at once. Last,
+it closes the first campaign's wishes, computes its first round as the worker does, and
+times the round's audit page, then the class board again (with the round's placements to
+look through).
 Seeding, computing the round and measuring each size run in processes of their own: the
 measuring process holds what a server process would, not the leftovers of a seeding.
 
@@ -49,23 +50,24 @@ BOARD_AFTER_ROUND = "/professeur/classes/<classe> after the round"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def timed(client, url: str, repeat: int) -> tuple[float, float]:  # noqa: ANN001 - test client
-    """Median seconds of ``url`` over ``repeat`` requests, then of ``/sante`` over as many
-    right after: the baseline is measured beside each page, so that the machine speeding up or
-    slowing down during the run moves both (in a block, so that the page's after-effects,
-    such as garbage collection, fall on one baseline request at most)."""
+def timed(client, url: str, repeat: int, block: int = 5  # noqa: ANN001 - test client
+          ) -> tuple[float, float]:
+    """Median seconds of ``url`` over ``repeat`` requests and of ``/sante`` over as many,
+    in alternating blocks of ``block`` requests: the baseline is measured beside the page,
+    so that the machine speeding up or slowing down during the run (for seconds at a time
+    here) moves both; in blocks, so that the page's after-effects, such as garbage
+    collection, fall on one baseline request of a block at most."""
     client.get(url)  # warm-up: template compilation, first queries
-    medians = []
-    for path in (url, BASELINE):
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            response = client.get(path)
-            times.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                raise SystemExit(f"{path}: HTTP {response.status_code}")
-        medians.append(statistics.median(times))
-    return medians[0], medians[1]
+    times: dict[str, list[float]] = {url: [], BASELINE: []}
+    for _ in range(max(1, repeat // block)):
+        for path in (url, BASELINE):
+            for _ in range(block):
+                started = time.perf_counter()
+                response = client.get(path)
+                times[path].append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise SystemExit(f"{path}: HTTP {response.status_code}")
+    return statistics.median(times[url]), statistics.median(times[BASELINE])
 
 
 def in_fresh_process(function: Callable[..., T], *args: object) -> T:
@@ -174,7 +176,7 @@ def main() -> None:
     parser.add_argument("--offers", type=int, default=5_000)
     parser.add_argument("--scales", default="1,4",
                         help="multiples of the data to measure, each on a fresh database")
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=40)
     args = parser.parse_args()
 
     scales = [int(s) for s in args.scales.split(",")]
@@ -182,8 +184,9 @@ def main() -> None:
     results = {scale: in_fresh_process(measure, args, args.pupils * scale,
                                        args.offers * scale)
                for scale in scales}
-    print(f"{args.repeat} requests per page, then as many of /sante, in process (Flask test "
-          f"client); median ms of the page and × the median /sante beside it")
+    print(f"{args.repeat} requests per page and as many of /sante, in alternating blocks of 5, "
+          f"in process (Flask test client); median ms of the page and × the median /sante "
+          f"beside it")
     header = "".join(f" {f'{args.pupils * s:,} pupils':>16} {'× /sante':>9}" for s in scales)
     print(f"  {'page':44}{header}")
     baselines = "".join(
