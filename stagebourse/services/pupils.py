@@ -263,6 +263,13 @@ class Eligibility:
 def eligible_for_matching(pupil: Pupil, campaign: Campaign,
                           request: Request | None = None) -> Eligibility:
     """Whether the assignment may place this pupil, and if not, why (for the teacher)."""
+    return eligibility_from(pupil, campaign, first_internship_day(pupil, campaign), request)
+
+
+def eligibility_from(pupil: Pupil, campaign: Campaign, first_day: dt.date | None,
+                     request: Request | None = None) -> Eligibility:
+    """:func:`eligible_for_matching` with the school's first internship day already read
+    (a round's candidates read it once per school, not once per pupil)."""
     reasons: list[str] = []
     if pupil.level != campaign.level:
         reasons.append(str(_l("l'élève n'est pas du niveau de cette campagne")))
@@ -273,9 +280,9 @@ def eligible_for_matching(pupil: Pupil, campaign: Campaign,
         reasons.append(str(_l("la demande n'est pas confirmée")))
     elif not request.wishes:
         reasons.append(str(_l("aucun vœu")))
-    if first_internship_day(pupil, campaign) is None:
+    if first_day is None:
         reasons.append(str(_l("l'établissement n'a pas de semaine de stage dans cette campagne")))
-    elif needs_consent(pupil, campaign) and pupil.consent_on is None:
+    elif _needs_consent_from(pupil, first_day) and pupil.consent_on is None:
         reasons.append(str(_l("moins de 15 ans le premier jour du stage et pas de consentement "
                               "du responsable légal")))
     return Eligibility(not reasons, reasons)

@@ -48,7 +48,7 @@ from stagebourse.services.offers import is_visible
 from stagebourse.services.policy import Action, require
 from stagebourse.services.pupils import (
     CONSENT_AGE,
-    eligible_for_matching,
+    eligibility_from,
     first_internship_day,
 )
 
@@ -533,18 +533,19 @@ def matching_candidates(campaign: Campaign) -> list[MatchingCandidate]:
     result = []
     for request in requests:
         pupil = request.pupil
-        if not eligible_for_matching(pupil, campaign, request):
-            continue
         if pupil.school_id not in weeks_cache:
             weeks_cache[pupil.school_id] = sorted(school_weeks(campaign, pupil.school_id))
-        first_day = first_internship_day(pupil, campaign)
+        weeks = weeks_cache[pupil.school_id]
+        first_day = week_monday(weeks[0]) if weeks else None  # as first_internship_day
+        if not eligibility_from(pupil, campaign, first_day, request):
+            continue
         home = pupil_origin(pupil)
         result.append(MatchingCandidate(
             pupil_id=pupil.id, request_id=request.id, school_id=pupil.school_id,
             wishes=[(w.rank, w.sector_code, w.offer_id) for w in request.wishes],
             max_travel_km=travel_limit(pupil), needs_accessible=pupil.needs_accessible,
             age_on_first_day=age_on(pupil.birth_date, first_day) if first_day else None,
-            origin=(home.lat, home.lon), weeks=weeks_cache[pupil.school_id],
+            origin=(home.lat, home.lon), weeks=weeks,
         ))
     return result
 

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from stagebourse.extensions import db
 from stagebourse.geo import haversine_km
@@ -317,6 +317,40 @@ def test_matching_candidates_carry_what_the_assignment_needs(teacher: User):
     assert (candidate.max_travel_km, candidate.needs_accessible) == (7, True)
     assert candidate.origin == (teacher.school.lat, teacher.school.lon)
     assert candidate.age_on_first_day is not None and candidate.weeks
+
+
+def test_matching_candidates_read_a_schools_weeks_once_whatever_its_pupils(teacher: User):
+    """A round reads each school's first internship day once: the statements of the
+    candidates' read do not grow with the number of the school's pupils."""
+    campaign = make_campaign([teacher.school], **UPCOMING_CAMPAIGN)
+
+    def confirmed_pupils(codes: tuple[str, ...]) -> None:
+        for code in codes:
+            pupil = make_pupil_user(teacher.school, code=code, first_name=code[:4]).pupil
+            requests.add_wish(pupil.user, pupil, sector_code="sante")
+            requests.confirm_request(pupil.user, pupil)
+            pupils.record_consent(teacher, pupil, dt.date.today(), ConsentMethod.PAPER)
+        db.session.flush()
+
+    def statements_of_candidates() -> tuple[int, int]:
+        seen: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+                seen.append(statement)
+
+        db.session.expire_all()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            found = len(requests.matching_candidates(campaign))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return found, len(seen)
+
+    confirmed_pupils(("AAAA-BBBB-CCCC",))
+    found, statements = statements_of_candidates()
+    confirmed_pupils(("DDDD-EEEE-FFFF", "GGGG-HHHH-JJJJ", "KKKK-MMMM-NNNN"))
+    assert statements_of_candidates() == (found + 3, statements)
 
 
 def test_teacher_signs_up_and_a_colleague_validates(teacher: User):
